@@ -1,0 +1,537 @@
+// Implementation of the batched information measures (see info.hpp for the contract).
+//
+// Rows are processed in blocks of kBlock entries held in small stack buffers: P (the
+// probabilities) and LP (their logs, with log 0 stored as kFloorLog so that 0 * log 0 = 0
+// without a branch). Eigen evaluates exp/log with SIMD; its fast paths are inexact for
+// exp(x < ~-708) and log(subnormal), so each block takes a cheap vectorised min and only
+// then fixes those few entries with std::exp/std::log.
+#include "infogen/info.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace infogen::info {
+namespace {
+
+constexpr index_t kBlock = 256;
+
+template <class T>
+using ArrC = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ArrM = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+template <class T>
+struct Lim {
+  /// Stands for log 0 in the clamped log buffers.
+  static constexpr T floor_log = T(-1e30);
+  /// LQ below this is a clamped log 0.
+  static constexpr T gate = T(-5e29);
+  /// Below this Eigen's vectorised exp stops returning subnormals and zero.
+  static constexpr T exp_lo = std::is_same_v<T, float> ? T(-87.0) : T(-708.0);
+  static constexpr T min_norm = std::numeric_limits<T>::min();
+  static constexpr T inf = std::numeric_limits<T>::infinity();
+  static constexpr T nan = std::numeric_limits<T>::quiet_NaN();
+};
+
+void require_shape(index_t n_rows, index_t n_cols, const char* what) {
+  if (n_rows < 0 || n_cols <= 0) {
+    throw std::invalid_argument(std::string(what) + ": the last axis must not be empty");
+  }
+}
+
+/// out = exp(x), exact down to subnormals and zero.
+template <class T>
+void exp_into(const T* x, index_t n, T* out) {
+  ArrC<T> X(x, n);
+  ArrM<T>(out, n) = X.exp();
+  if (X.minCoeff() < Lim<T>::exp_lo) {
+    for (index_t i = 0; i < n; ++i) {
+      if (x[i] < Lim<T>::exp_lo) out[i] = std::exp(x[i]);
+    }
+  }
+}
+
+/// out = log(x) with log 0 -> floor_log, exact for subnormals; negative x -> NaN.
+template <class T>
+void log_into(const T* x, index_t n, T* out) {
+  ArrC<T> X(x, n);
+  ArrM<T>(out, n) = X.max(Lim<T>::min_norm).log();
+  if (!(X.minCoeff() >= Lim<T>::min_norm)) {
+    for (index_t i = 0; i < n; ++i) {
+      const T v = x[i];
+      if (v < Lim<T>::min_norm) {
+        out[i] = v > 0 ? std::log(v) : (v == 0 ? Lim<T>::floor_log : Lim<T>::nan);
+      } else if (std::isnan(v)) {
+        out[i] = v;
+      }
+    }
+  }
+}
+
+/// Sum over blocks of an expression, each block summed in T, blocks accumulated in double.
+template <class F>
+double block_sum(index_t n, F&& f) {
+  double acc = 0.0;
+  for (index_t i = 0; i < n; i += kBlock) acc += static_cast<double>(f(i, std::min(kBlock, n - i)));
+  return acc;
+}
+
+/// log-sum-exp of a row as max + log(sum exp(x - max)); non-finite max handled exactly.
+template <class T>
+struct Shift {
+  T max;         ///< row maximum (NaN if any NaN)
+  T log_sum;     ///< log sum exp(x - max)
+  bool finite;   ///< max is finite
+  double lse() const { return finite ? static_cast<double>(max) + static_cast<double>(log_sum) : static_cast<double>(max); }
+};
+
+template <class T>
+Shift<T> row_shift(const T* x, index_t n) {
+  const T m = ArrC<T>(x, n).template maxCoeff<Eigen::PropagateNaN>();
+  if (!std::isfinite(m)) return {m, T(0), false};
+  const double s = block_sum(n, [&](index_t i, index_t len) { return (ArrC<T>(x + i, len) - m).exp().sum(); });
+  return {m, static_cast<T>(std::log(s)), true};
+}
+
+/// One row of a distribution argument, able to fill P/LP buffers block by block.
+template <class T>
+struct RowDist {
+  const T* x;
+  Input input;
+  Shift<T> shift{};
+
+  RowDist(Dist<T> d, index_t row, index_t n_cols) : x(d.data + row * n_cols), input(d.input) {
+    if (input == Input::logits) shift = row_shift(x, n_cols);
+  }
+
+  /// Fill LP (clamped log-probabilities) and return a pointer to the probabilities.
+  const T* fill(index_t i0, index_t n, T* P, T* LP) const {
+    const T* xi = x + i0;
+    switch (input) {
+      case Input::probs:
+        log_into(xi, n, LP);
+        return xi;
+      case Input::log_probs:
+        ArrM<T>(LP, n) = ArrC<T>(xi, n).max(Lim<T>::floor_log);
+        break;
+      case Input::logits:
+        if (shift.finite) {
+          ArrM<T>(LP, n) = ((ArrC<T>(xi, n) - shift.max) - shift.log_sum).max(Lim<T>::floor_log);
+        } else {
+          ArrM<T>(LP, n).setConstant(Lim<T>::nan);
+        }
+        break;
+    }
+    exp_into(LP, n, P);
+    return P;
+  }
+};
+
+/// Drive a per-row accumulation over one or two distribution arguments.
+/// `block(P, LP, Q, LQ, n, inf_flag)` returns the block's contribution (in T).
+template <class T, class Block>
+void two_dist_rows(Dist<T> p, const Dist<T>* q, index_t n_rows, index_t n_cols, double scale, T* out,
+                   int n_threads, Block&& block) {
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    alignas(64) T P[kBlock], LP[kBlock], Q[kBlock], LQ[kBlock];
+    for (index_t r = r0; r < r1; ++r) {
+      const RowDist<T> pr(p, r, n_cols);
+      const RowDist<T> qr = q ? RowDist<T>(*q, r, n_cols) : pr;
+      bool infinite = false;
+      const double acc = block_sum(n_cols, [&](index_t i, index_t len) {
+        const T* pp = pr.fill(i, len, P, LP);
+        const T* qq = q ? qr.fill(i, len, Q, LQ) : nullptr;
+        return block(pp, LP, qq, LQ, len, infinite);
+      });
+      out[r] = infinite ? Lim<T>::inf : static_cast<T>(acc * scale);
+    }
+  });
+}
+
+/// True when some p > 0 sits where log q is a clamped log 0 (so the measure is +inf).
+template <class T>
+bool mass_where_q_is_zero(const T* P, const T* LQ, index_t n) {
+  return (ArrC<T>(P, n) * (Lim<T>::gate - ArrC<T>(LQ, n)).max(T(0))).sum() > T(0);
+}
+
+}  // namespace
+
+// --------------------------------------------------------------------------------------
+template <class T>
+void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "logsumexp");
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * n_cols;
+      if (!w) {
+        out[r] = static_cast<T>(row_shift(xr, n_cols).lse());
+        continue;
+      }
+      const T* wr = w + r * n_cols;
+      // Shift by the max over entries that carry weight, so a heavy entry with zero
+      // weight cannot underflow the others.
+      T m = -Lim<T>::inf;
+      bool has_nan = false;
+      for (index_t j = 0; j < n_cols; ++j) {
+        if (std::isnan(xr[j]) || std::isnan(wr[j])) has_nan = true;
+        if (wr[j] > 0 && xr[j] > m) m = xr[j];
+      }
+      if (has_nan) { out[r] = Lim<T>::nan; continue; }
+      if (!std::isfinite(m)) { out[r] = m; continue; }
+      const double s = block_sum(n_cols, [&](index_t i, index_t len) {
+        return (ArrC<T>(wr + i, len) * (ArrC<T>(xr + i, len) - m).exp()).sum();
+      });
+      out[r] = static_cast<T>(static_cast<double>(m) + std::log(s));
+    }
+  });
+}
+
+template <class T>
+void softmax(const T* x, index_t n_rows, index_t n_cols, bool log, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "softmax");
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * n_cols;
+      T* o = out + r * n_cols;
+      const Shift<T> sh = row_shift(xr, n_cols);
+      if (!sh.finite) {
+        ArrM<T>(o, n_cols).setConstant(Lim<T>::nan);
+        continue;
+      }
+      ArrM<T>(o, n_cols) = (ArrC<T>(xr, n_cols) - sh.max) - sh.log_sum;
+      if (!log) {
+        for (index_t i = 0; i < n_cols; i += kBlock) exp_into(o + i, std::min(kBlock, n_cols - i), o + i);
+      }
+    }
+  });
+}
+
+template <class T>
+void information_content(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "information_content");
+  const T s = static_cast<T>(scale);
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const RowDist<T> pr(p, r, n_cols);
+      T* o = out + r * n_cols;
+      const T* xr = pr.x;
+      switch (p.input) {
+        case Input::probs:
+          for (index_t i = 0; i < n_cols; i += kBlock) log_into(xr + i, std::min(kBlock, n_cols - i), o + i);
+          break;
+        case Input::log_probs:
+          ArrM<T>(o, n_cols) = ArrC<T>(xr, n_cols);
+          break;
+        case Input::logits:
+          if (pr.shift.finite) {
+            ArrM<T>(o, n_cols) = (ArrC<T>(xr, n_cols) - pr.shift.max) - pr.shift.log_sum;
+          } else {
+            ArrM<T>(o, n_cols).setConstant(Lim<T>::nan);
+          }
+          break;
+      }
+      // -log p * scale, with the clamped log 0 turned back into +inf.
+      for (index_t i = 0; i < n_cols; ++i) o[i] = o[i] <= Lim<T>::gate ? Lim<T>::inf : -o[i] * s;
+    }
+  });
+}
+
+template <class T>
+void entropy(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "entropy");
+  two_dist_rows<T>(p, nullptr, n_rows, n_cols, scale, out, n_threads,
+                   [](const T* P, const T* LP, const T*, const T*, index_t n, bool&) {
+                     return -(ArrC<T>(P, n) * ArrC<T>(LP, n)).sum();
+                   });
+}
+
+template <class T>
+void cross_entropy(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "cross_entropy");
+  two_dist_rows<T>(p, &q, n_rows, n_cols, scale, out, n_threads,
+                   [](const T* P, const T*, const T*, const T* LQ, index_t n, bool& inf) {
+                     if (mass_where_q_is_zero(P, LQ, n)) inf = true;
+                     return -(ArrC<T>(P, n) * ArrC<T>(LQ, n)).sum();
+                   });
+}
+
+template <class T>
+void kl_divergence(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "kl_divergence");
+  two_dist_rows<T>(p, &q, n_rows, n_cols, scale, out, n_threads,
+                   [](const T* P, const T* LP, const T*, const T* LQ, index_t n, bool& inf) {
+                     if (mass_where_q_is_zero(P, LQ, n)) inf = true;
+                     return (ArrC<T>(P, n) * (ArrC<T>(LP, n) - ArrC<T>(LQ, n))).sum();
+                   });
+}
+
+template <class T>
+void js_divergence(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "js_divergence");
+  two_dist_rows<T>(p, &q, n_rows, n_cols, scale, out, n_threads,
+                   [](const T* P, const T* LP, const T* Q, const T* LQ, index_t n, bool&) {
+                     alignas(64) T M[kBlock], LM[kBlock];
+                     ArrM<T>(M, n) = T(0.5) * (ArrC<T>(P, n) + ArrC<T>(Q, n));
+                     log_into(M, n, LM);
+                     const auto lm = ArrC<T>(LM, n);
+                     return T(0.5) * ((ArrC<T>(P, n) * (ArrC<T>(LP, n) - lm)).sum() +
+                                      (ArrC<T>(Q, n) * (ArrC<T>(LQ, n) - lm)).sum());
+                   });
+}
+
+// --------------------------------------------------------------------------------------
+template <class T>
+void binary_cross_entropy(const T* y, const T* p, bool logits, index_t n_rows, index_t n_cols,
+                          Reduction reduction, T* out, T* grad, int n_threads) {
+  require_shape(n_rows, n_cols, "binary_cross_entropy");
+  const T grad_scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n_cols) : T(1);
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    alignas(64) T L[kBlock];
+    for (index_t r = r0; r < r1; ++r) {
+      const T* yr = y + r * n_cols;
+      const T* pr = p + r * n_cols;
+      T* gr = grad ? grad + r * n_cols : nullptr;
+      const double total = block_sum(n_cols, [&](index_t i, index_t n) {
+        T* l = reduction == Reduction::none ? out + r * n_cols + i : L;
+        const auto Y = ArrC<T>(yr + i, n);
+        const auto Z = ArrC<T>(pr + i, n);
+        if (logits) {
+          // softplus(z) - y z = max(z, 0) - y z + log1p(exp(-|z|)); log1p(t) for t in
+          // (0, 1] as log(u) + (t - (u - 1)) / u with u = 1 + t (exact as t -> 0).
+          alignas(64) T E[kBlock];
+          ArrM<T> t(E, n);
+          t = (-Z.abs()).exp();
+          const auto u = t + T(1);
+          ArrM<T>(l, n) = Z.max(T(0)) - Y * Z + (u.log() + (t - (u - T(1))) / u);
+          if (gr) ArrM<T>(gr + i, n) = ((T(1) + (-Z).exp()).inverse() - Y) * grad_scale;
+        } else {
+          for (index_t j = 0; j < n; ++j) {
+            const T yj = Y[j], pj = Z[j];
+            const T a = yj == T(0) ? T(0) : -yj * std::log(pj);
+            const T b = yj == T(1) ? T(0) : -(T(1) - yj) * std::log1p(-pj);
+            l[j] = a + b;
+            if (gr) gr[i + j] = (pj - yj) / (pj * (T(1) - pj)) * grad_scale;
+          }
+        }
+        return ArrC<T>(l, n).sum();
+      });
+      if (reduction == Reduction::sum) out[r] = static_cast<T>(total);
+      if (reduction == Reduction::mean) out[r] = static_cast<T>(total / static_cast<double>(n_cols));
+    }
+  });
+}
+
+template <class T>
+void gaussian_kl(const T* mu_q, const T* lv_q, const T* mu_p, const T* lv_p, index_t n_rows, index_t n_cols,
+                 T* out, T* grad_mu, T* grad_lv, int n_threads) {
+  require_shape(n_rows, n_cols, "gaussian_kl");
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    alignas(64) T D[kBlock], E[kBlock], V[kBlock], M[kBlock];
+    for (index_t r = r0; r < r1; ++r) {
+      const index_t off = r * n_cols;
+      const double total = block_sum(n_cols, [&](index_t i, index_t n) {
+        const index_t k = off + i;
+        const auto mq = ArrC<T>(mu_q + k, n);
+        const auto lq = ArrC<T>(lv_q + k, n);
+        ArrM<T> d(D, n), e(E, n), inv_var_p(V, n);
+        if (lv_p) {
+          d = lq - ArrC<T>(lv_p + k, n);          // log(var_q / var_p)
+          inv_var_p = (-ArrC<T>(lv_p + k, n)).exp();
+        } else {
+          d = lq;
+          inv_var_p.setOnes();
+        }
+        e = d.exp();                                // var_q / var_p
+        ArrM<T> diff(M, n);
+        if (mu_p) {
+          diff = mq - ArrC<T>(mu_p + k, n);
+        } else {
+          diff = mq;
+        }
+        if (grad_mu) ArrM<T>(grad_mu + k, n) = diff * inv_var_p;
+        if (grad_lv) ArrM<T>(grad_lv + k, n) = T(0.5) * (e - T(1));
+        return T(0.5) * (((e - T(1)) - d) + diff.square() * inv_var_p).sum();
+      });
+      out[r] = static_cast<T>(total);
+    }
+  });
+}
+
+template <class T>
+void perplexity(const T* lp, index_t n_rows, index_t n_cols, double log_base, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "perplexity");
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const T* x = lp + r * n_cols;
+      const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ArrC<T>(x + i, n).sum(); });
+      out[r] = static_cast<T>(std::exp(-s / static_cast<double>(n_cols) * log_base));
+    }
+  });
+}
+
+template <class T>
+void joint_measures(const T* joint, index_t n_batch, index_t n_x, index_t n_y, double scale, T* mutual_info,
+                    T* h_y_given_x, T* h_x_given_y, int n_threads) {
+  require_shape(n_batch, n_x * n_y, "joint_measures");
+  const index_t size = n_x * n_y;
+  parallel_chunks(n_batch, rows_per_chunk(size), n_threads, n_batch * size, [&](index_t, index_t b0, index_t b1) {
+    std::vector<double> log_row(static_cast<size_t>(n_x)), log_col(static_cast<size_t>(n_y));
+    for (index_t b = b0; b < b1; ++b) {
+      const T* t = joint + b * size;
+      std::fill(log_col.begin(), log_col.end(), 0.0);
+      for (index_t i = 0; i < n_x; ++i) {
+        double rs = 0.0;
+        for (index_t j = 0; j < n_y; ++j) {
+          rs += t[i * n_y + j];
+          log_col[static_cast<size_t>(j)] += t[i * n_y + j];
+        }
+        log_row[static_cast<size_t>(i)] = std::log(rs);
+      }
+      for (double& c : log_col) c = std::log(c);
+      double mi = 0.0, hyx = 0.0, hxy = 0.0;
+      for (index_t i = 0; i < n_x; ++i) {
+        for (index_t j = 0; j < n_y; ++j) {
+          const double v = t[i * n_y + j];
+          if (!(v > 0.0)) {
+            if (std::isnan(v)) mi = hyx = hxy = std::numeric_limits<double>::quiet_NaN();
+            continue;
+          }
+          const double lv = std::log(v);
+          const double lr = log_row[static_cast<size_t>(i)], lc = log_col[static_cast<size_t>(j)];
+          mi += v * (lv - lr - lc);
+          hyx -= v * (lv - lr);
+          hxy -= v * (lv - lc);
+        }
+      }
+      if (mutual_info) mutual_info[b] = static_cast<T>(mi * scale);
+      if (h_y_given_x) h_y_given_x[b] = static_cast<T>(hyx * scale);
+      if (h_x_given_y) h_x_given_y[b] = static_cast<T>(hxy * scale);
+    }
+  });
+}
+
+// --------------------------------------------------------------------------------------
+namespace {
+
+/// First problem among chunks, in chunk order (so the answer is the lowest row).
+template <class Body>
+Problem first_problem(index_t n_rows, index_t n_cols, int n_threads, Body&& row_problem) {
+  const index_t chunk = rows_per_chunk(n_cols);
+  const index_t n_chunks = (n_rows + chunk - 1) / chunk;
+  std::vector<Problem> found(static_cast<size_t>(std::max<index_t>(n_chunks, 0)));
+  parallel_chunks(n_rows, chunk, n_threads, n_rows * n_cols, [&](index_t c, index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      Problem pr = row_problem(r);
+      if (pr.code != Problem::ok) {
+        pr.row = r;
+        found[static_cast<size_t>(c)] = pr;
+        return;
+      }
+    }
+  });
+  for (const Problem& pr : found) {
+    if (pr.code != Problem::ok) return pr;
+  }
+  return {};
+}
+
+/// Locate the first entry of a row that fails `bad(v)` and describe it with `code_of(v)`.
+template <class T, class Code>
+Problem locate(const T* x, index_t n, Code&& code_of) {
+  for (index_t j = 0; j < n; ++j) {
+    const int code = code_of(x[j]);
+    if (code != Problem::ok) {
+      Problem pr;
+      pr.col = j;
+      pr.code = code;
+      pr.value = static_cast<double>(x[j]);
+      return pr;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+template <class T>
+Problem check_distribution(const T* x, Input input, index_t n_rows, index_t n_cols, double sum_tol, int n_threads) {
+  require_shape(n_rows, n_cols, "check_distribution");
+  return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
+    const T* xr = x + r * n_cols;
+    const ArrC<T> X(xr, n_cols);
+    const T mx = X.template maxCoeff<Eigen::PropagateNaN>();
+    const T mn = X.template minCoeff<Eigen::PropagateNaN>();
+    switch (input) {
+      case Input::probs: {
+        if (!(mn >= T(0) && mx < Lim<T>::inf)) {
+          return locate(xr, n_cols, [](T v) {
+            return std::isnan(v) ? Problem::nan : v < 0 ? Problem::negative : std::isinf(v) ? Problem::infinite : Problem::ok;
+          });
+        }
+        if (sum_tol >= 0) {
+          const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ArrC<T>(xr + i, n).sum(); });
+          if (std::abs(s - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, s};
+        }
+        return {};
+      }
+      case Input::log_probs:
+      case Input::logits: {
+        if (std::isnan(mx) || std::isnan(mn) || mx == Lim<T>::inf) {
+          return locate(xr, n_cols, [](T v) {
+            return std::isnan(v) ? Problem::nan : v == Lim<T>::inf ? Problem::infinite : Problem::ok;
+          });
+        }
+        if (mx == -Lim<T>::inf) return Problem{-1, -1, Problem::no_mass, 0.0};
+        if (input == Input::log_probs && sum_tol >= 0) {
+          const double s = std::exp(row_shift(xr, n_cols).lse());
+          if (std::abs(s - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, s};
+        }
+        return {};
+      }
+    }
+    return {};
+  });
+}
+
+template <class T>
+Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, double hi, int n_threads) {
+  require_shape(n_rows, n_cols, "check_range");
+  return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
+    const T* xr = x + r * n_cols;
+    const ArrC<T> X(xr, n_cols);
+    const double mx = static_cast<double>(X.template maxCoeff<Eigen::PropagateNaN>());
+    const double mn = static_cast<double>(X.template minCoeff<Eigen::PropagateNaN>());
+    if (mn >= lo && mx <= hi) return {};
+    return locate(xr, n_cols, [&](T v) {
+      const double d = static_cast<double>(v);
+      return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
+    });
+  });
+}
+
+// --------------------------------------------------------------------------------------
+#define INFOGEN_INSTANTIATE(T)                                                                              \
+  template void logsumexp<T>(const T*, const T*, index_t, index_t, T*, int);                               \
+  template void softmax<T>(const T*, index_t, index_t, bool, T*, int);                                     \
+  template void information_content<T>(Dist<T>, index_t, index_t, double, T*, int);                        \
+  template void entropy<T>(Dist<T>, index_t, index_t, double, T*, int);                                    \
+  template void cross_entropy<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
+  template void kl_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
+  template void js_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
+  template void binary_cross_entropy<T>(const T*, const T*, bool, index_t, index_t, Reduction, T*, T*, int); \
+  template void gaussian_kl<T>(const T*, const T*, const T*, const T*, index_t, index_t, T*, T*, T*, int);  \
+  template void perplexity<T>(const T*, index_t, index_t, double, T*, int);                                \
+  template void joint_measures<T>(const T*, index_t, index_t, index_t, double, T*, T*, T*, int);           \
+  template Problem check_distribution<T>(const T*, Input, index_t, index_t, double, int);                  \
+  template Problem check_range<T>(const T*, index_t, index_t, double, double, int);
+
+INFOGEN_INSTANTIATE(float)
+INFOGEN_INSTANTIATE(double)
+#undef INFOGEN_INSTANTIATE
+
+}  // namespace infogen::info

@@ -1,0 +1,17 @@
+"""infogen: fast, exact information measures and generative models."""
+import os as _os
+
+# OpenMP threads that spin while waiting steal the core from a busy neighbour; waiting
+# passively keeps a 2-thread run close to a 1-thread run when the machine is loaded.
+# Must be set before the OpenMP runtime is loaded by _core; a user's own setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+try:
+    from infogen import _core
+except ImportError as exc:  # pragma: no cover - only without a compiled extension
+    raise ImportError(
+        "infogen's compiled extension infogen._core could not be imported "
+        f"({exc}). Did you forget to compile? Install with `pip install .`"
+    ) from exc
+
+__version__ = _core.__version__
