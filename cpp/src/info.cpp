@@ -44,33 +44,45 @@ void require_shape(index_t n_rows, index_t n_cols, const char* what) {
   }
 }
 
-/// out = exp(x), exact down to subnormals and zero.
+// Determinism note: Eigen peels the first entries of an assignment into unaligned memory
+// onto a scalar path (std::exp instead of its SIMD exp), so the bits of a transcendental
+// written straight into a NumPy array would depend on the array's address. Every such
+// result is therefore computed into an aligned stack block and then copied out.
+
+/// out = exp(x) for n <= kBlock entries, exact down to subnormals and zero. `out` may
+/// alias `x`.
 template <class T>
 void exp_into(const T* x, index_t n, T* out) {
+  alignas(64) T tmp[kBlock];
   ArrC<T> X(x, n);
-  ArrM<T>(out, n) = X.exp();
+  ArrM<T> E(tmp, n);
+  E = X.exp();
   if (X.minCoeff() < Lim<T>::exp_lo) {
     for (index_t i = 0; i < n; ++i) {
-      if (x[i] < Lim<T>::exp_lo) out[i] = std::exp(x[i]);
+      if (x[i] < Lim<T>::exp_lo) tmp[i] = std::exp(x[i]);
     }
   }
+  std::copy(tmp, tmp + n, out);
 }
 
-/// out = log(x) with log 0 -> floor_log, exact for subnormals; negative x -> NaN.
+/// out = log(x) for n <= kBlock entries, with log 0 -> floor_log, exact for subnormals;
+/// negative x -> NaN. `out` may alias `x`.
 template <class T>
 void log_into(const T* x, index_t n, T* out) {
+  alignas(64) T tmp[kBlock];
   ArrC<T> X(x, n);
-  ArrM<T>(out, n) = X.max(Lim<T>::min_norm).log();
+  ArrM<T>(tmp, n) = X.max(Lim<T>::min_norm).log();
   if (!(X.minCoeff() >= Lim<T>::min_norm)) {
     for (index_t i = 0; i < n; ++i) {
       const T v = x[i];
       if (v < Lim<T>::min_norm) {
-        out[i] = v > 0 ? std::log(v) : (v == 0 ? Lim<T>::floor_log : Lim<T>::nan);
+        tmp[i] = v > 0 ? std::log(v) : (v == 0 ? Lim<T>::floor_log : Lim<T>::nan);
       } else if (std::isnan(v)) {
-        out[i] = v;
+        tmp[i] = v;
       }
     }
   }
+  std::copy(tmp, tmp + n, out);
 }
 
 /// Sum over blocks of an expression, each block summed in T, blocks accumulated in double.
@@ -174,7 +186,7 @@ void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, i
       }
       const T* wr = w + r * n_cols;
       // Shift by the max over entries that carry weight, so a heavy entry with zero
-      // weight cannot underflow the others.
+      // weight cannot underflow the others (its exp is capped at 1 and then weighted 0).
       T m = -Lim<T>::inf;
       bool has_nan = false;
       for (index_t j = 0; j < n_cols; ++j) {
@@ -184,7 +196,7 @@ void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, i
       if (has_nan) { out[r] = Lim<T>::nan; continue; }
       if (!std::isfinite(m)) { out[r] = m; continue; }
       const double s = block_sum(n_cols, [&](index_t i, index_t len) {
-        return (ArrC<T>(wr + i, len) * (ArrC<T>(xr + i, len) - m).exp()).sum();
+        return (ArrC<T>(wr + i, len) * (ArrC<T>(xr + i, len) - m).min(T(0)).exp()).sum();
       });
       out[r] = static_cast<T>(static_cast<double>(m) + std::log(s));
     }
@@ -297,18 +309,21 @@ void binary_cross_entropy(const T* y, const T* p, bool logits, index_t n_rows, i
       const T* pr = p + r * n_cols;
       T* gr = grad ? grad + r * n_cols : nullptr;
       const double total = block_sum(n_cols, [&](index_t i, index_t n) {
-        T* l = reduction == Reduction::none ? out + r * n_cols + i : L;
+        T* l = L;  // aligned block (see the determinism note), copied out below
         const auto Y = ArrC<T>(yr + i, n);
         const auto Z = ArrC<T>(pr + i, n);
         if (logits) {
           // softplus(z) - y z = max(z, 0) - y z + log1p(exp(-|z|)); log1p(t) for t in
           // (0, 1] as log(u) + (t - (u - 1)) / u with u = 1 + t (exact as t -> 0).
-          alignas(64) T E[kBlock];
+          alignas(64) T E[kBlock], G[kBlock];
           ArrM<T> t(E, n);
           t = (-Z.abs()).exp();
           const auto u = t + T(1);
           ArrM<T>(l, n) = Z.max(T(0)) - Y * Z + (u.log() + (t - (u - T(1))) / u);
-          if (gr) ArrM<T>(gr + i, n) = ((T(1) + (-Z).exp()).inverse() - Y) * grad_scale;
+          if (gr) {
+            ArrM<T>(G, n) = ((T(1) + (-Z).exp()).inverse() - Y) * grad_scale;
+            std::copy(G, G + n, gr + i);
+          }
         } else {
           for (index_t j = 0; j < n; ++j) {
             const T yj = Y[j], pj = Z[j];
@@ -318,6 +333,7 @@ void binary_cross_entropy(const T* y, const T* p, bool logits, index_t n_rows, i
             if (gr) gr[i + j] = (pj - yj) / (pj * (T(1) - pj)) * grad_scale;
           }
         }
+        if (reduction == Reduction::none) std::copy(l, l + n, out + r * n_cols + i);
         return ArrC<T>(l, n).sum();
       });
       if (reduction == Reduction::sum) out[r] = static_cast<T>(total);

@@ -15,3 +15,41 @@ except ImportError as exc:  # pragma: no cover - only without a compiled extensi
     ) from exc
 
 __version__ = _core.__version__
+
+from infogen._config import get_num_threads, num_threads, set_num_threads, show_config
+from infogen.info import (
+    binary_cross_entropy,
+    conditional_entropy,
+    cross_entropy,
+    entropy,
+    gaussian_kl,
+    information_content,
+    js_divergence,
+    kl_divergence,
+    log_softmax,
+    logsumexp,
+    mutual_information,
+    perplexity,
+    softmax,
+)
+
+__all__ = [
+    "__version__",
+    "binary_cross_entropy",
+    "conditional_entropy",
+    "cross_entropy",
+    "entropy",
+    "gaussian_kl",
+    "get_num_threads",
+    "information_content",
+    "js_divergence",
+    "kl_divergence",
+    "log_softmax",
+    "logsumexp",
+    "mutual_information",
+    "num_threads",
+    "perplexity",
+    "set_num_threads",
+    "show_config",
+    "softmax",
+]

@@ -1,0 +1,109 @@
+"""Thread settings and build information."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from infogen import _core
+
+_num_threads = 0  # 0 means "OpenMP's default"
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def set_num_threads(n: int | None) -> int:
+    """Set the number of threads infogen's kernels use by default.
+
+    Parameters
+    ----------
+    n : int or None
+        A positive thread count, or ``None``/``0`` to restore the default (OpenMP's,
+        normally the number of available cores).
+
+    Returns
+    -------
+    int
+        The previous setting (0 meaning "default"), so it can be restored.
+
+    Examples
+    --------
+    >>> import infogen
+    >>> previous = infogen.set_num_threads(1)
+    >>> infogen.get_num_threads()
+    1
+    >>> _ = infogen.set_num_threads(previous)
+    """
+    global _num_threads
+    if n is None:
+        n = 0
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n_threads must be a non-negative int or None, got {n!r}")
+    previous, _num_threads = _num_threads, n
+    return previous
+
+
+def get_num_threads() -> int:
+    """Return the number of threads a kernel uses when ``n_threads`` is not given."""
+    return _num_threads if _num_threads > 0 else max(1, _core.default_threads())
+
+
+@contextlib.contextmanager
+def num_threads(n: int | None) -> Iterator[None]:
+    """Context manager that sets the default thread count for the ``with`` block.
+
+    Examples
+    --------
+    >>> import infogen
+    >>> with infogen.num_threads(1):
+    ...     infogen.get_num_threads()
+    1
+    """
+    previous = set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)
+
+
+def resolve_threads(n_threads: int | None) -> int:
+    """Thread count to pass to the core for a call's ``n_threads`` argument."""
+    if n_threads is None or n_threads == 0:
+        return get_num_threads()
+    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 0:
+        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+    return n_threads
+
+
+def show_config(file: Any = None) -> dict[str, Any]:
+    """Print and return how infogen was built and how it will run.
+
+    Reports the version, compiler, build type, SIMD level, whether OpenMP was found at
+    build time (without it kernels run serially), the default thread count and the
+    OpenMP wait policy.
+
+    Returns
+    -------
+    dict
+        The same information as a dictionary.
+    """
+    info = dict(_core.build_info)
+    info["default_threads"] = get_num_threads()
+    info["available_cpus"] = _available_cpus()
+    info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "")
+    info["python"] = sys.version.split()[0]
+    import numpy
+
+    info["numpy"] = numpy.__version__
+    out = file if file is not None else sys.stdout
+    width = max(map(len, info))
+    for key, value in info.items():
+        print(f"{key:<{width}} : {value}", file=out)
+    return info

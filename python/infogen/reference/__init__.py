@@ -1,0 +1,7 @@
+"""Plain Python/NumPy references for every C++ kernel: the baseline of tests and benchmarks.
+
+They favour clarity and accuracy over speed and share no code with the kernels.
+"""
+from infogen.reference import info
+
+__all__ = ["info"]

@@ -1,0 +1,70 @@
+"""Bad input gets a clear error naming what and where."""
+import numpy as np
+import pytest
+
+import infogen
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: infogen.entropy([0.5, np.nan, 0.5]), r"contains NaN \(row 0, position 1\)"),
+        (lambda: infogen.entropy([[0.5, 0.5], [1.2, -0.2]]), r"negative probability -0.2 \(row 1, position 1\)"),
+        (lambda: infogen.entropy([[0.5, 0.5], [0.3, 0.3]]), r"row 1 does not sum to 1.*never renormalises"),
+        (lambda: infogen.entropy(np.full((2, 3, 2), 0.4)), r"row \(0, 0\) does not sum to 1"),
+        (lambda: infogen.entropy(np.empty((3, 0))), "empty last axis"),
+        (lambda: infogen.entropy(logits=[np.inf, 0.0]), "infinite entry"),
+        (lambda: infogen.entropy(logits=[-np.inf, -np.inf]), "entirely -inf"),
+        (lambda: infogen.entropy(log_p=[0.0, 0.0]), "does not sum to 1"),
+        (lambda: infogen.kl_divergence([0.5, 0.5], [0.5, 0.5, 0.0]), "do not broadcast"),
+        (lambda: infogen.kl_divergence([0.5, 0.5], [0.9, 0.2]), r"q: row 0 does not sum to 1"),
+        (lambda: infogen.entropy([0.5, 0.5], base=1), "base must be positive"),
+        (lambda: infogen.entropy([0.5, 0.5], axis=3), "axis 3 is out of range"),
+        (lambda: infogen.binary_cross_entropy([0.0, 2.0], [0.5, 0.5]), r"targets in \[0, 1\], found 2.0"),
+        (lambda: infogen.binary_cross_entropy([0.0, 1.0], logits=[0.0, np.inf]), "finite logits"),
+        (lambda: infogen.binary_cross_entropy([0.0], [0.5], reduction="avg"), "reduction must be"),
+        (lambda: infogen.gaussian_kl([0.0, np.nan], [0.0, 0.0]), "mu_q contains NaN"),
+        (lambda: infogen.gaussian_kl([0.0, 1.0], [0.0]), "same shape"),
+        (lambda: infogen.perplexity([np.nan]), "contains NaN"),
+        (lambda: infogen.mutual_information([0.5, 0.5]), "2-D table"),
+        (lambda: infogen.mutual_information([[0.5, 0.5], [0.5, 0.5]]), "does not sum to 1"),
+        (lambda: infogen.conditional_entropy([[1.0]], given="x"), "given must be"),
+        (lambda: infogen.information_content([1.5]), r"probabilities in \[0, 1\]"),
+        (lambda: infogen.logsumexp([1.0, np.nan]), "contains NaN"),
+        (lambda: infogen.logsumexp([1.0, 2.0], b=[1.0, -1.0]), "finite and non-negative"),
+        (lambda: infogen.softmax([-np.inf, -np.inf]), "entirely -inf"),
+        (lambda: infogen.set_num_threads(-2), "non-negative"),
+        (lambda: infogen.entropy([0.5, 0.5], n_threads=-1), "positive int"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_exactly_one_form_of_each_distribution():
+    with pytest.raises(TypeError, match="exactly one of p, log_p, logits"):
+        infogen.entropy([0.5, 0.5], logits=[0.0, 0.0])
+    with pytest.raises(TypeError, match="exactly one of q, log_q, logits_q"):
+        infogen.kl_divergence([0.5, 0.5])
+
+
+def test_float32_sum_tolerance_is_documented_and_applied():
+    p = np.array([0.5, 0.5 + 5e-6], dtype=np.float32)
+    assert np.isfinite(infogen.entropy(p))
+    with pytest.raises(ValueError):
+        infogen.entropy(np.array([0.5, 0.5 + 5e-6]))  # float64: tighter tolerance
+
+
+def test_validate_false_skips_checks_without_crashing():
+    out = infogen.entropy([[0.5, 0.6], [np.nan, 0.5]], validate=False)
+    assert out.shape == (2,)
+    assert np.isnan(out[1])
+
+
+def test_first_offending_row_is_reported_across_chunks():
+    p = np.full((200_000, 4), 0.25)
+    p[150_001, 2] = -0.25
+    p[180_000, 1] = np.nan
+    with pytest.raises(ValueError, match=r"row 150001, position 2"):
+        infogen.entropy(p, n_threads=2)
