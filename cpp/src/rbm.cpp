@@ -41,6 +41,10 @@ constexpr index_t kRows = 64;
 constexpr index_t kTrainRows = 16;
 /// Hidden units per chunk of the weight-gradient pass.
 constexpr index_t kGradUnits = 16;
+/// Waking a sleeping OpenMP team (OMP_WAIT_POLICY=PASSIVE) costs tens of microseconds,
+/// which is more than a whole small minibatch takes: the training phases only go parallel
+/// when a minibatch has at least kSerialWorkThreshold * kTrainWorkDivisor multiply-adds.
+constexpr index_t kTrainWorkDivisor = 32;
 /// States per block of the exact partition function.
 constexpr index_t kStateBlock = 1024;
 
@@ -429,7 +433,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     const index_t nc = opt.persistent ? n_chain : B;
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
-    parallel_chunks(B, kTrainRows, n_threads, B * nv * nh, [&](index_t, index_t r0, index_t r1) {
+    parallel_chunks(B, kTrainRows, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
       RowMat<T> P;
       hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
       Ppos.middleRows(r0, r1 - r0) = P;
@@ -441,7 +445,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       }
     });
     // Negative phase: k steps of block Gibbs sampling on the chain.
-    parallel_chunks(nc, kTrainRows, n_threads, nc * nv * nh * 2 * opt.k, [&](index_t, index_t r0, index_t r1) {
+    parallel_chunks(nc, kTrainRows, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
       const index_t nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
       RowMat<T> H = Hchain.middleRows(r0, nr), P, V;
@@ -466,7 +470,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     const RowVec<T> mean_pneg = Pn.colwise().sum() * inv_neg;
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
     // computed by exactly one thread, summing over the batch in a fixed order.
-    parallel_chunks(nh, kGradUnits, n_threads, (B + nc) * nv * nh, [&](index_t, index_t j0, index_t j1) {
+    parallel_chunks(nh, kGradUnits, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
       const index_t nj = j1 - j0;
       RowMat<T> G(nj, nv);
       G.noalias() = Pp.middleCols(j0, nj).transpose() * Vp;

@@ -32,9 +32,14 @@ from infogen.info import (
     perplexity,
     softmax,
 )
+from infogen.markov import DiscreteMarkovNetwork
+from infogen.rbm import DBN, BernoulliRBM
 
 __all__ = [
     "__version__",
+    "BernoulliRBM",
+    "DBN",
+    "DiscreteMarkovNetwork",
     "binary_cross_entropy",
     "conditional_entropy",
     "cross_entropy",
