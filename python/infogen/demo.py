@@ -64,8 +64,11 @@ def info_section(out: TextIO, quick: bool = False) -> None:
           f"mean {h.mean():.4f} nats", file=out)
 
 
+from infogen.rbm import rbm_section  # noqa: E402
+
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
+    "rbm": rbm_section,
 }
 
 

@@ -409,6 +409,8 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         h = self.history_
         h["epoch"].append(epoch)
         h["seconds"].append(seconds)
+        cheap = min(self.components_.shape) <= _HISTORY_EXACT_UNITS
+        lz = self.log_partition().value if cheap and (rows is not None or Xv is not None) else float("nan")
         if rows is None:
             for key in ("reconstruction_error", "pseudo_likelihood", "log_likelihood"):
                 h[key].append(float("nan"))
@@ -416,17 +418,15 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
             recon = self.reconstruct(rows)
             h["reconstruction_error"].append(float(np.mean((rows - recon) ** 2)))
             binary = bool(np.all((rows == 0) | (rows == 1)))
-            cheap = min(self.components_.shape) <= _HISTORY_EXACT_UNITS
             h["pseudo_likelihood"].append(
                 float(np.mean(self._fn("pseudo_likelihood")(*self._params(), rows, self._threads())))
                 if binary else float("nan"))
-            lz = self.log_partition().value if cheap else float("nan")
             h["log_likelihood"].append(
                 float(np.mean(-self._fn("free_energy")(*self._params(), rows, self._threads())) - lz)
                 if binary and cheap else float("nan"))
         if Xv is not None:
-            cheap = min(self.components_.shape) <= _HISTORY_EXACT_UNITS
-            val = float(np.mean(self.log_likelihood(Xv, method="exact"))) if cheap else float("nan")
+            val = (float(np.mean(-self._fn("free_energy")(*self._params(), Xv, self._threads())) - lz)
+                   if cheap else float("nan"))
             h["val_log_likelihood"].append(val)
         if self.verbose:
             parts = [f"epoch {epoch}", f"{seconds:.3f} s"]
@@ -857,3 +857,63 @@ class DBN(TransformerMixin, BaseEstimator):
             last = i == len(self.rbms_) - 2
             v = rbm.sample_visible(v, mean=mean and last, random_state=_child_seed(rs))
         return v
+
+
+# ---------------------------------------------------------------------- demo section
+def ascii_images(images: np.ndarray, shape: tuple[int, int] = (8, 8), per_row: int = 10,
+                 chars: str = " .:#") -> str:
+    """Render rows of pixel values in [0, 1] as ASCII art, side by side.
+
+    Examples
+    --------
+    >>> print(ascii_images(np.array([[0, 1, 1, 0]]), shape=(2, 2)))
+     ##
+    ##<BLANKLINE>
+    """
+    images = np.asarray(images, dtype=np.float64).reshape(-1, shape[0] * shape[1])
+    levels = np.clip((images * (len(chars) - 1)).round().astype(int), 0, len(chars) - 1)
+    lines = []
+    for start in range(0, len(images), per_row):
+        group = levels[start:start + per_row].reshape(-1, *shape)
+        for r in range(shape[0]):
+            lines.append("  ".join("".join(chars[x] for x in img[r]) for img in group).rstrip())
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
+
+
+def rbm_section(out: Any, quick: bool = False) -> None:
+    """`infogen demo` section: an RBM on binarised digits, with exact likelihoods."""
+    from infogen.datasets import load_digits
+    from infogen.markov import DiscreteMarkovNetwork
+
+    print("\n== Restricted Boltzmann machine (lecture 19) " + "=" * 26, file=out)
+    net = DiscreteMarkovNetwork.lecture_example()
+    x = dict(v1=0, v2=0, v3=0, h1=1, h2=1)
+    print(f"lecture example: unnormalised P(V=<0,0,0>, H=<1,1>) = {net.unnormalized(x):,.0f}, "
+          f"Z = {net.partition_function():,.0f}, P = {net.joint(x):.4e}", file=out)
+    X_train, X_test, _ = load_digits(binary=True)
+    p = X_train.mean(axis=0).clip(1e-3, 1 - 1e-3)
+    independent = float(np.mean(X_test @ np.log(p) + (1 - X_test) @ np.log(1 - p)))
+    n_epochs = 30 if quick else 200
+    rbm = BernoulliRBM(16, n_epochs=n_epochs, batch_size=100 if not quick else 20, learning_rate=0.1,
+                       random_state=0)
+    t0 = time.perf_counter()
+    rbm.fit(X_train, X_val=X_test)
+    seconds = time.perf_counter() - t0
+    val = rbm.history_["val_log_likelihood"]
+    marks = sorted({1, *range(max(1, n_epochs // 5), n_epochs + 1, max(1, n_epochs // 5))})
+    curve = ", ".join(f"{e}: {val[e - 1]:.2f}" for e in marks)
+    print(f"digits 8x8 binarised (pixel > 8), 1500 train / 297 test rows, 16 hidden units, PCD-1, "
+          f"{n_epochs} epochs in {seconds:.2f} s (training {sum(rbm.history_['seconds']):.2f} s)", file=out)
+    print(f"exact test log-likelihood by epoch (nats/image): {curve}", file=out)
+    exact = rbm.log_partition()
+    ais = rbm.log_partition("ais", n_runs=100, n_betas=2_000 if quick else 10_000, random_state=0)
+    print(f"log Z exact {exact.value:.4f}; AIS {ais.value:.4f} "
+          f"[{ais.lower:.4f}, {ais.upper:.4f}]", file=out)
+    print(f"test log-likelihood: RBM {rbm.score(X_test):.2f} nats vs independent pixels "
+          f"{independent:.2f} nats; pseudo-likelihood {rbm.pseudo_likelihood(X_test).mean():.2f}", file=out)
+    samples = rbm.sample(10, n_steps=1000, random_state=1)
+    print("samples from the model (1000 Gibbs steps each):", file=out)
+    print(ascii_images(samples), file=out)
+    print("test digits and their mean-field reconstructions:", file=out)
+    print(ascii_images(np.vstack([X_test[:10], rbm.reconstruct(X_test[:10])])), file=out)
