@@ -75,13 +75,23 @@ Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> softplus(
 
 inline double softplus_scalar(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
-/// Bernoulli draws for one row: out[j] = (u < p[j]) with u from `rng`, 32 bits per draw.
+/// Bernoulli draws for one row: out[j] = 1 if u_j < p[j] else 0, with u_j = k_j / 2^32
+/// from 32 random bits k_j of `rng`. The bits are drawn first, then compared without a
+/// branch (a data-dependent branch mispredicts half the time): k < p * 2^32 is the same
+/// test, exact in double.
 template <class T>
 inline void bernoulli_row(Philox& rng, const T* p, index_t n, T* out) {
-  for (index_t j = 0; j < n; ++j) {
-    const double u = static_cast<double>(rng.next_u32()) * 0x1.0p-32;
-    out[j] = u < static_cast<double>(p[j]) ? T(1) : T(0);
+  constexpr index_t kBuf = 256;
+  alignas(64) std::uint32_t bits[kBuf];
+  Philox local = rng;  // a local copy lets the compiler keep the stream in registers
+  for (index_t j0 = 0; j0 < n; j0 += kBuf) {
+    const index_t len = std::min(kBuf, n - j0);
+    for (index_t j = 0; j < len; ++j) bits[j] = local.next_u32();
+    for (index_t j = 0; j < len; ++j) {
+      out[j0 + j] = static_cast<T>(static_cast<double>(bits[j]) < static_cast<double>(p[j0 + j]) * 0x1.0p32);
+    }
   }
+  rng = local;
 }
 
 template <class T>
@@ -423,6 +433,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   RowMat<T> Vpos(bs, nv), Ppos(bs, nh);
   const index_t n_chain = opt.persistent ? s.n_chain : bs;
   RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv), Pneg(n_chain, nh);
+  RowMat<T> SP(bs + n_chain, nh), SV(bs + n_chain, nv);
   if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
 
   const index_t n_batches = (n_rows + bs - 1) / bs;
@@ -471,14 +482,17 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     const RowVec<T> mean_vneg = Vn.colwise().sum() * inv_neg;
     const RowVec<T> mean_ppos = Pp.colwise().sum() * inv_pos;
     const RowVec<T> mean_pneg = Pn.colwise().sum() * inv_neg;
+    // Both gradient terms as one product: G = [Pp / B; -Pn / nc]^T [Vp; Vn].
+    SP.topRows(B) = Pp * inv_pos;
+    SP.middleRows(B, nc) = Pn * (-inv_neg);
+    SV.topRows(B) = Vp;
+    SV.middleRows(B, nc) = Vn;
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
     // computed by exactly one thread, summing over the batch in a fixed order.
     parallel_chunks(nh, kGradUnits, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
       const index_t nj = j1 - j0;
       RowMat<T> G(nj, nv);
-      G.noalias() = Pp.middleCols(j0, nj).transpose() * Vp;
-      G *= inv_pos;
-      G.noalias() -= (Pn.middleCols(j0, nj).transpose() * inv_neg) * Vn;
+      G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
       for (index_t j = j0; j < j1; ++j) {
         T gc = mean_ppos[j] - mean_pneg[j];
         if (sparse) {
