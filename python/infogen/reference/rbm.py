@@ -25,6 +25,7 @@ __all__ = [
     "exact_gradient",
     "expected_cd1_update",
     "joint_table",
+    "pcd_epoch",
 ]
 
 
@@ -143,3 +144,24 @@ def expected_cd1_update(W, b, c, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     w = p_v1.mean(axis=0)                                  # average over the batch
     neg_W = (ph_v * w[:, None]).T @ Vs
     return (ph_x.T @ X / len(X) - neg_W, X.mean(axis=0) - w @ Vs, ph_x.mean(axis=0) - w @ ph_v)
+
+
+def pcd_epoch(W, b, c, chain, X, batch_size, learning_rate, rng):
+    """One epoch of PCD-1 in plain NumPy (scikit-learn's update rule), in place.
+
+    ``chain`` holds the persistent hidden states (batch_size, n_hidden). Minibatches are
+    taken in row order. Returns the updated (W, b, c, chain).
+    """
+    for start in range(0, len(X), batch_size):
+        v = X[start:start + batch_size]
+        ph = expit(v @ W.T + c)
+        pv = expit(chain @ W + b)
+        v_neg = (rng.random(pv.shape) < pv).astype(W.dtype)
+        ph_neg = expit(v_neg @ W.T + c)
+        lr = learning_rate / len(v)
+        scale = len(v) / len(v_neg)  # the chain may have more rows than a short last batch
+        W += lr * (ph.T @ v - scale * (ph_neg.T @ v_neg))
+        b += lr * (v.sum(axis=0) - scale * v_neg.sum(axis=0))
+        c += lr * (ph.sum(axis=0) - scale * ph_neg.sum(axis=0))
+        chain = (rng.random(ph_neg.shape) < ph_neg).astype(W.dtype)
+    return W, b, c, chain
