@@ -469,3 +469,27 @@ def test_dbn_stacks_and_samples(digits):
 def test_public_exports():
     assert infogen.BernoulliRBM is BernoulliRBM and infogen.DBN is DBN
     assert "DiscreteMarkovNetwork" in infogen.__all__
+
+
+def test_cli_train_save_score(tmp_path, capsys):
+    from infogen import cli
+
+    out = tmp_path / "m.npz"
+    assert cli.main(["rbm", "train", "--hidden", "6", "--epochs", "2", "--out", str(out)]) == 0
+    assert out.exists()
+    assert cli.main(["rbm", "score", str(out), "--method", "exact"]) == 0
+    text = capsys.readouterr().out
+    assert "val_log_likelihood" in text and "mean log-likelihood (exact)" in text
+    assert cli.main(["rbm", "score", str(tmp_path / "missing.npz")]) == 2
+
+
+def test_demo_rbm_section():
+    import io
+
+    from infogen import demo
+
+    buf = io.StringIO()
+    demo.run(["rbm"], quick=True, out=buf)
+    text = buf.getvalue()
+    assert "P(V=<0,0,0>, H=<1,1>) = 16,200,000" in text
+    assert "independent pixels" in text and "#" in text

@@ -36,7 +36,13 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_config)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core]
+def _register_rbm(sub: argparse._SubParsersAction) -> None:
+    from infogen.rbm import register_cli
+
+    register_cli(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_rbm]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -719,9 +719,11 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         The write is atomic: a temporary file in the same directory is fsynced and renamed.
         """
         check_is_fitted(self, "components_")
-        params = {k: v for k, v in self.get_params().items() if k != "random_state"}
+        params = {k: (v.item() if isinstance(v, np.generic) else v)
+                  for k, v in self.get_params().items() if k != "random_state"}
         rs = self.random_state
         params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
+        params["dtype"] = None if self.dtype is None else str(np.dtype(self.dtype))
         meta = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
                 "n_features_in": int(self.n_features_in_), "n_updates": int(self.n_updates_),
                 "marginal_count": int(self._marginal_count), "history": self.history_}
@@ -917,3 +919,55 @@ def rbm_section(out: Any, quick: bool = False) -> None:
     print(ascii_images(samples), file=out)
     print("test digits and their mean-field reconstructions:", file=out)
     print(ascii_images(np.vstack([X_test[:10], rbm.reconstruct(X_test[:10])])), file=out)
+
+
+# ---------------------------------------------------------------------- command line
+def _cli_train(args: Any) -> int:
+    from infogen.datasets import load_digits
+
+    if args.data:
+        X = np.load(args.data, allow_pickle=False)
+        X_val = None
+    else:
+        X, X_val, _ = load_digits(binary=True)
+    rbm = BernoulliRBM(args.hidden, n_epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.learning_rate, k=args.k, persistent=not args.cd,
+                       random_state=args.seed, verbose=True)
+    rbm.fit(X, X_val=X_val)
+    if args.out:
+        rbm.save(args.out)
+        print(f"saved to {args.out}")
+    return 0
+
+
+def _cli_score(args: Any) -> int:
+    from infogen.datasets import load_digits
+
+    rbm = BernoulliRBM.load(args.model)
+    X = np.load(args.data, allow_pickle=False) if args.data else load_digits(binary=True)[1]
+    ll = rbm.log_likelihood(X, method=args.method)
+    print(f"mean log-likelihood ({args.method}): {ll.mean():.4f} nats over {len(ll)} rows")
+    print(f"mean pseudo-log-likelihood: {rbm.pseudo_likelihood(X).mean():.4f} nats")
+    return 0
+
+
+def register_cli(sub: Any) -> None:
+    """Add ``infogen rbm train`` and ``infogen rbm score`` to the command line."""
+    p = sub.add_parser("rbm", help="train or score a Bernoulli RBM (default data: binarised digits)")
+    rsub = p.add_subparsers(dest="rbm_command", required=True)
+    t = rsub.add_parser("train", help="train on a binary .npy matrix (default: digits rows 0-1499)")
+    t.add_argument("--data", help="binary .npy file of shape (n_samples, n_features)")
+    t.add_argument("--hidden", type=int, default=16)
+    t.add_argument("--epochs", type=int, default=50)
+    t.add_argument("--batch-size", type=int, default=20)
+    t.add_argument("--learning-rate", type=float, default=0.05)
+    t.add_argument("-k", type=int, default=1, help="Gibbs steps per update")
+    t.add_argument("--cd", action="store_true", help="CD-k instead of persistent CD")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="save the model here (.npz)")
+    t.set_defaults(func=_cli_train)
+    s = rsub.add_parser("score", help="log-likelihood of a saved model (default data: digits rows 1500-1796)")
+    s.add_argument("model", help="a model saved by `infogen rbm train --out`")
+    s.add_argument("--data", help="binary .npy file")
+    s.add_argument("--method", choices=["exact", "ais", "auto"], default="auto")
+    s.set_defaults(func=_cli_score)
