@@ -436,6 +436,12 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   RowMat<T> SP(bs + n_chain, nh), SV(bs + n_chain, nv);
   if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
 
+  // Chunk sizes depend only on the problem's shape. A chunk of rows re-packs W for each of
+  // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
+  // enough (a quarter of the batch, an eighth of the hidden units) to keep that copying
+  // small next to the multiply-adds, and numerous enough to balance two threads.
+  const index_t row_chunk = std::max<index_t>(kTrainRows, (bs + 3) / 4);
+  const index_t unit_chunk = std::max<index_t>(kGradUnits, (nh + 7) / 8);
   const index_t n_batches = (n_rows + bs - 1) / bs;
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
@@ -447,7 +453,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     const index_t nc = opt.persistent ? n_chain : B;
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
-    parallel_chunks(B, kTrainRows, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
+    parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
       RowMat<T> P;
       hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
       Ppos.middleRows(r0, r1 - r0) = P;
@@ -459,7 +465,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       }
     });
     // Negative phase: k steps of block Gibbs sampling on the chain.
-    parallel_chunks(nc, kTrainRows, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
+    parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
       const index_t nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
       RowMat<T> H = Hchain.middleRows(r0, nr), P, V;
@@ -489,7 +495,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     SV.middleRows(B, nc) = Vn;
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
     // computed by exactly one thread, summing over the batch in a fixed order.
-    parallel_chunks(nh, kGradUnits, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
+    parallel_chunks(nh, unit_chunk, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
       const index_t nj = j1 - j0;
       RowMat<T> G(nj, nv);
       G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
