@@ -20,11 +20,10 @@ import time
 
 import numpy as np
 import pytest
-from sklearn.neural_network import BernoulliRBM as SkRBM
-
 from infogen import BernoulliRBM
 from infogen.datasets import load_digits
 from infogen.reference import rbm as ref
+from sklearn.neural_network import BernoulliRBM as SkRBM
 
 FULL = os.environ.get("INFOGEN_BENCH_FULL", "") not in ("", "0")
 STANDIN_ROWS = 60_000 if FULL else 2_000

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from infogen import BernoulliRBM, DiscreteMarkovNetwork
 from infogen.reference import rbm as ref
 
@@ -64,7 +63,7 @@ def test_rbm_parameters_and_factor_form_agree(rng):
     assert net.log_partition_function() == pytest.approx(ref.log_partition_brute(W, b, c), abs=1e-12)
     V, H, logp = ref.joint_table(W, b, c)
     lz = ref.log_partition_brute(W, b, c)
-    for v, h, lp in zip(V[::7], H[::7], logp[::7]):
+    for v, h, lp in zip(V[::7], H[::7], logp[::7], strict=True):
         x = {f"v{i + 1}": int(v[i]) for i in range(m)} | {f"h{j + 1}": int(h[j]) for j in range(n)}
         assert net.joint(x) == pytest.approx(math.exp(lp - lz), rel=1e-12)
     W2, b2, c2 = net.to_rbm()

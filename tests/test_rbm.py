@@ -1,15 +1,14 @@
 """BernoulliRBM: kernels against brute-force enumeration, training, sampling, estimator API."""
 import os
 
+import infogen
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
-
-import infogen
 from infogen import _core
 from infogen.datasets import load_digits
-from infogen.rbm import BernoulliRBM, DBN, ais_schedule
+from infogen.rbm import DBN, BernoulliRBM, ais_schedule
 from infogen.reference import rbm as ref
+from sklearn.exceptions import NotFittedError
 
 SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 TOL = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-10}

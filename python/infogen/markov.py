@@ -103,7 +103,7 @@ class DiscreteMarkovNetwork:
 
     # ------------------------------------------------------------------ enumeration
     def log_unnormalized_table(self) -> np.ndarray:
-        """log prod_k phi_k over every joint assignment; axes follow ``variables``."""
+        """Log prod_k phi_k over every joint assignment; axes follow ``variables``."""
         if self._cache is None:
             shape = tuple(self.cardinality[v] for v in self.variables)
             out = np.zeros(shape)
@@ -121,7 +121,7 @@ class DiscreteMarkovNetwork:
         return self._cache
 
     def log_partition_function(self) -> float:
-        """log Z = log sum_x prod_k phi_k(x)."""
+        """Log Z = log sum_x prod_k phi_k(x)."""
         lt = self.log_unnormalized_table()
         top = float(lt.max())
         if top == -math.inf:
@@ -151,7 +151,7 @@ class DiscreteMarkovNetwork:
 
     def unnormalized(self, assignment: Mapping[str, int]) -> float:
         """prod_k phi_k(x) for one full assignment (the product of the table entries)."""
-        idx = dict(zip(self.variables, self._index(assignment)))
+        idx = dict(zip(self.variables, self._index(assignment), strict=True))
         value = 1.0
         for scope, t in self.factors:
             value *= float(t[tuple(idx[n] for n in scope)])
@@ -206,7 +206,7 @@ class DiscreteMarkovNetwork:
     # ------------------------------------------------------------------ RBMs
     @classmethod
     def from_rbm(cls, W: Any, b: Any, c: Any) -> DiscreteMarkovNetwork:
-        """The factor form of an RBM: phi_ij = e^{w_ij v_i h_j}, psi_i = e^{b_i v_i}, xi_j = e^{c_j h_j}.
+        """Build the factor form of an RBM: phi_ij = e^{w_ij v_i h_j}, psi_i = e^{b_i v_i}, xi_j = e^{c_j h_j}.
 
         Parameters
         ----------
@@ -284,7 +284,7 @@ class DiscreteMarkovNetwork:
 
     @classmethod
     def lecture_example(cls) -> DiscreteMarkovNetwork:
-        """The worked example of CS7015 lecture 19: |V| = 3, |H| = 2, with its phi/psi/xi tables."""
+        """Build the worked example of CS7015 lecture 19: |V| = 3, |H| = 2, with its phi/psi/xi tables."""
         net = cls(["v1", "v2", "v3", "h1", "h2"])
         # phi_ij(v_i, h_j) as [[phi(0,0), phi(0,1)], [phi(1,0), phi(1,1)]], from the slides
         phi = {

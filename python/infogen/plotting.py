@@ -73,7 +73,7 @@ def plot_rbm_filters(rbm: Any, shape: tuple[int, int] = (8, 8), *, max_filters: 
 
 def plot_images(images: Any, shape: tuple[int, int] = (8, 8), *, n_cols: int | None = None,
                 title: str | None = None, fig: Any = None) -> Any:
-    """A grid of images with pixel values in [0, 1] (e.g. samples or reconstructions)."""
+    """Draw a grid of images with pixel values in [0, 1] (e.g. samples or reconstructions)."""
     return _image_grid(np.asarray(images), shape, n_cols, fig, "gray_r", False, title)
 
 

@@ -70,7 +70,7 @@ class LogPartition(NamedTuple):
 
 
 def ais_schedule(n_betas: int = 10_000) -> np.ndarray:
-    """The inverse-temperature schedule of Salakhutdinov & Murray (2008), scaled.
+    """Return the inverse-temperature schedule of Salakhutdinov & Murray (2008), scaled.
 
     Their schedule spaces 500 betas uniformly in [0, 0.5], 4,000 in [0.5, 0.9] and 10,000
     in [0.9, 1]; this keeps those proportions for ``n_betas`` values in total.
@@ -123,7 +123,7 @@ def _seed(rs: np.random.RandomState) -> int:
 
 
 def _child_seed(rs: np.random.RandomState) -> int:
-    """A seed for another estimator or call that takes a ``random_state``."""
+    """Draw a seed for another estimator or call that takes a ``random_state``."""
     return int(rs.randint(0, 2**31 - 1))
 
 
@@ -626,7 +626,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
 
     def log_partition(self, method: str = "exact", *, max_units: int = 24, n_runs: int = 100,
                       n_betas: int = 10_000, random_state: Any = 0) -> LogPartition:
-        """The log partition function log Z, exactly or by annealed importance sampling.
+        """Compute the log partition function log Z, exactly or by annealed importance sampling.
 
         Parameters
         ----------
@@ -673,7 +673,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         return LogPartition(value, lower, upper, "ais", log_w)
 
     def log_likelihood(self, X: Any, method: str = "exact", **kwargs: Any) -> np.ndarray:
-        """log p(v) = -F(v) - log Z of each binary row, in nats.
+        """Log p(v) = -F(v) - log Z of each binary row, in nats.
 
         Parameters
         ----------

@@ -71,12 +71,12 @@ def joint_table(W, b, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def log_partition_brute(W, b, c) -> float:
-    """log Z by summing exp(-E(v, h)) over every (v, h) pair."""
+    """Log Z by summing exp(-E(v, h)) over every (v, h) pair."""
     return float(logsumexp(joint_table(W, b, c)[2]))
 
 
 def log_partition_enumerate_smaller(W, b, c) -> float:
-    """log Z by enumerating the smaller layer and summing the other out analytically."""
+    """Log Z by enumerating the smaller layer and summing the other out analytically."""
     W = _f(W)
     n, m = W.shape
     if n <= m:
@@ -87,7 +87,7 @@ def log_partition_enumerate_smaller(W, b, c) -> float:
 
 
 def log_likelihood_brute(W, b, c, V) -> np.ndarray:
-    """log p(v) = log sum_h exp(-E(v, h)) - log Z, by enumeration over h."""
+    """Log p(v) = log sum_h exp(-E(v, h)) - log Z, by enumeration over h."""
     W = _f(W)
     Hs = all_states(W.shape[0])
     V = _f(V)
@@ -126,7 +126,7 @@ def exact_gradient(W, b, c, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def expected_cd1_update(W, b, c, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Expected CD-1 gradient (before the learning rate) over the sampling noise.
+    """Return the expected CD-1 gradient (before the learning rate) over the sampling noise.
 
     h0 ~ P(h|x), v1 ~ P(v|h0); the update is P(h|x) x^T - E[P(h|v1) v1^T] (and the bias
     analogues), with the expectation over v1 computed exactly by enumeration.
