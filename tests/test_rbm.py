@@ -492,3 +492,37 @@ def test_demo_rbm_section():
     text = buf.getvalue()
     assert "P(V=<0,0,0>, H=<1,1>) = 16,200,000" in text
     assert "independent pixels" in text and "#" in text
+
+
+def test_memory_layout_does_not_matter(digits):
+    X = digits[0][:200]
+    rbm = BernoulliRBM(8, n_epochs=2, random_state=0, monitor=False).fit(X)
+    expected = rbm.transform(X)
+    np.testing.assert_array_equal(rbm.transform(np.asfortranarray(X)), expected)
+    wide = np.zeros((200, 128))
+    wide[:, ::2] = X
+    np.testing.assert_array_equal(rbm.transform(wide[:, ::2]), expected)
+    np.testing.assert_array_equal(rbm.transform(X.astype(int)), expected)
+    np.testing.assert_array_equal(rbm.transform(X.astype(bool)), expected)
+
+
+def test_kernels_property_based():
+    pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None)
+    @given(n=st.integers(1, 6), m=st.integers(1, 6), rows=st.integers(1, 40), scale=st.sampled_from([0.1, 1.0, 8.0]),
+           seed=st.integers(0, 2**32 - 1))
+    def check(n, m, rows, scale, seed):
+        rng = np.random.default_rng(seed)
+        W, b, c = tiny_model(rng, n, m, scale)
+        V = binary(rng, rows, m)
+        np.testing.assert_allclose(_core.rbm_free_energy_f64(W, b, c, V, 2), ref.free_energy(W, b, c, V),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_core.rbm_pseudo_likelihood_f64(W, b, c, V, 2),
+                                   ref.pseudo_likelihood(W, b, c, V), rtol=1e-10, atol=1e-10)
+        lz = _core.rbm_log_partition_f64(W, b, c, 24, 2)
+        assert abs(lz - ref.log_partition_brute(W, b, c)) <= 1e-10 * max(1.0, abs(lz))
+
+    check()
