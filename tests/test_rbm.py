@@ -298,7 +298,8 @@ def test_float32_and_float64_agree(digits):
 
 def test_float32_input_keeps_float32(digits):
     X = digits[0][:200].astype(np.float32)
-    rbm = BernoulliRBM(8, n_epochs=1, random_state=0).fit(X)
+    rbm = BernoulliRBM(8, n_epochs=1, random_state=0).fit(X, X_val=digits[1])  # float64 X_val
+    assert np.isfinite(rbm.history_["val_log_likelihood"]).all()
     assert rbm.components_.dtype == np.float32
     assert rbm.transform(X).dtype == np.float32
     assert rbm.reconstruct(X).dtype == np.float32

@@ -379,7 +379,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
                 delattr(self, attr)
         self.random_state_ = check_random_state(self.random_state)
         X = self._validate(X, reset=True)
-        Xv = None if X_val is None else self._validate_val(X_val)
+        Xv = None if X_val is None else self._validate_val(X_val, X.dtype)
         self._initialize(X)
         if Xv is not None:
             self.history_["val_log_likelihood"] = []
@@ -395,11 +395,12 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
             self._record(epoch + 1, seconds, monitor_rows, Xv)
         return self
 
-    def _validate_val(self, X_val: Any) -> np.ndarray:
+    def _validate_val(self, X_val: Any, dtype: np.dtype) -> np.ndarray:
         Xv = np.asarray(X_val)
         if Xv.ndim != 2 or Xv.shape[1] != self.n_features_in_:
             raise ValueError(f"X_val must have shape (n, {self.n_features_in_}), got {Xv.shape}")
-        dtype = self._fit_dtype(np.asarray(X_val))
+        if Xv.dtype.kind not in "biuf":
+            raise TypeError(f"X_val must hold numbers, got dtype {Xv.dtype}")
         Xv = np.ascontiguousarray(Xv, dtype=dtype)
         if not np.isfinite(Xv).all() or ((Xv != 0) & (Xv != 1)).any():
             raise ValueError("X_val must be binary (0 or 1) to have a log-likelihood")
