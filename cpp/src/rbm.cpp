@@ -440,8 +440,10 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
   // enough (a quarter of the batch, an eighth of the hidden units) to keep that copying
   // small next to the multiply-adds, and numerous enough to balance two threads.
-  const index_t row_chunk = std::max<index_t>(kTrainRows, (bs + 3) / 4);
-  const index_t unit_chunk = std::max<index_t>(kGradUnits, (nh + 7) / 8);
+  // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
+  const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
+  const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
+  const index_t unit_chunk = small ? nh : std::max<index_t>(kGradUnits, (nh + 7) / 8);
   const index_t n_batches = (n_rows + bs - 1) / bs;
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
