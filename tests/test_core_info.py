@@ -1,7 +1,6 @@
 """The raw _core layer: shapes, dtypes and layouts are checked at the binding."""
 import numpy as np
 import pytest
-
 from infogen import _core
 
 

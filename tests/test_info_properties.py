@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+import infogen  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
-
-import infogen  # noqa: E402
 from infogen.reference import info as ref  # noqa: E402
 
 settings.register_profile("infogen", max_examples=150, deadline=None)

@@ -1,10 +1,9 @@
 """The worked examples of the lecture notes (shared/seeds/000 and 003)."""
 import math
 
+import infogen
 import numpy as np
 import pytest
-
-import infogen
 
 P = np.array([0.9, 0.1, 0.0])  # bridge fine / under repair / collapsed
 Q = np.array([0.1, 0.5, 0.4])  # the changed world

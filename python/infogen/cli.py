@@ -40,7 +40,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
+    """Build the argument parser with every registered subcommand."""
     import infogen
 
     parser = argparse.ArgumentParser(prog="infogen", description="Information measures and generative models.")

@@ -20,7 +20,7 @@ def _h(out: TextIO, title: str) -> None:
 
 
 def info_section(out: TextIO, quick: bool = False) -> None:
-    """The information-theory lecture's examples, computed by infogen's kernels."""
+    """Print the information-theory lecture's examples, computed by infogen's kernels."""
     _h(out, "Information measures (lecture examples)")
     ic = infogen.information_content([0.9, 0.1, 0.001], base=2)
     print("information content, bits: sunrise-ish 0.9 -> {:.3f}, clean-air day 0.1 -> {:.3f}, "
