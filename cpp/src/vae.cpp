@@ -1,0 +1,212 @@
+// Implementation of the VAE's fused elementwise kernels (see vae.hpp for the contract).
+//
+// Loops are plain scalar code over fixed chunks: no cross-row reductions and no
+// address-dependent SIMD paths, so every result is bit-identical for any thread count.
+#include "infogen/vae.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "infogen/random.hpp"
+
+namespace infogen::vae {
+namespace {
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+/// Elementwise loop over [0, n) in fixed chunks.
+template <class Body>
+void parallel_elements(index_t n, int n_threads, Body&& body) {
+  parallel_chunks(n, kChunkWork, n_threads, n, [&](index_t, index_t b, index_t e) { body(b, e); });
+}
+
+template <class T>
+inline T apply(Activation act, T a) {
+  switch (act) {
+    case Activation::relu:
+      return a > T(0) ? a : T(0);
+    case Activation::tanh:
+      return std::tanh(a);
+    case Activation::sigmoid:
+      return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a));
+    case Activation::softplus:
+      return a > T(0) ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a));
+    case Activation::identity:
+    default:
+      return a;
+  }
+}
+
+template <class T>
+inline T derivative(Activation act, T h) {
+  switch (act) {
+    case Activation::relu:
+      return h > T(0) ? T(1) : T(0);
+    case Activation::tanh:
+      return T(1) - h * h;
+    case Activation::sigmoid:
+      return h * (T(1) - h);
+    case Activation::softplus:
+      return -std::expm1(-h);
+    case Activation::identity:
+    default:
+      return T(1);
+  }
+}
+
+void check_activation(Activation act) {
+  const int a = static_cast<int>(act);
+  require(a >= 0 && a <= 4, "vae: unknown activation code");
+}
+
+}  // namespace
+
+template <class T>
+void bias_activation(T* a, const T* bias, index_t n_rows, index_t n_cols, Activation act,
+                     int n_threads) {
+  check_activation(act);
+  require(n_rows >= 0 && n_cols >= 0, "bias_activation: negative shape");
+  if (n_cols == 0) return;
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      T* row = a + r * n_cols;
+      if (act == Activation::relu) {  // the common case, kept vectorisable
+        if (bias) {
+          for (index_t j = 0; j < n_cols; ++j) row[j] = std::max(row[j] + bias[j], T(0));
+        } else {
+          for (index_t j = 0; j < n_cols; ++j) row[j] = std::max(row[j], T(0));
+        }
+        continue;
+      }
+      for (index_t j = 0; j < n_cols; ++j) row[j] = apply(act, bias ? row[j] + bias[j] : row[j]);
+    }
+  });
+}
+
+template <class T>
+void activation_backward(T* grad, const T* h, index_t n, Activation act, int n_threads) {
+  check_activation(act);
+  require(n >= 0, "activation_backward: negative size");
+  if (act == Activation::identity) return;
+  parallel_elements(n, n_threads, [&](index_t b, index_t e) {
+    if (act == Activation::relu) {
+      for (index_t i = b; i < e; ++i) grad[i] = h[i] > T(0) ? grad[i] : T(0);
+      return;
+    }
+    for (index_t i = b; i < e; ++i) grad[i] *= derivative(act, h[i]);
+  });
+}
+
+template <class T>
+void clamp_head(T* x, const T* bias, index_t n_rows, index_t n_cols, double lo, double hi,
+                int n_threads) {
+  require(n_rows >= 0 && n_cols >= 0, "clamp_head: negative shape");
+  require(lo < hi, "clamp_head: lo must be below hi");
+  if (n_cols == 0) return;
+  const T l = static_cast<T>(lo), h = static_cast<T>(hi);
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      T* row = x + r * n_cols;
+      for (index_t j = 0; j < n_cols; ++j) {
+        const T v = bias ? row[j] + bias[j] : row[j];
+        // NaN fails both comparisons and stays NaN.
+        row[j] = v < l ? l : (v > h ? h : v);
+      }
+    }
+  });
+}
+
+template <class T>
+void reparameterize(const T* mu, const T* logvar, index_t n_src_rows, index_t n_cols,
+                    index_t repeat, std::uint64_t seed, std::uint64_t stream_offset, T* z, T* eps,
+                    T* log_ratio, int n_threads) {
+  require(n_src_rows >= 0 && n_cols > 0, "reparameterize: the latent axis must not be empty");
+  require(repeat >= 1, "reparameterize: repeat must be at least 1");
+  const index_t n_rows = n_src_rows * repeat;
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      Philox rng(seed, stream_offset + static_cast<std::uint64_t>(r));
+      const index_t src = r / repeat;
+      const T* m = mu + src * n_cols;
+      const T* lv = logvar + src * n_cols;
+      T* zr = z + r * n_cols;
+      T* er = eps + r * n_cols;
+      double acc = 0.0;
+      for (index_t j = 0; j < n_cols; ++j) {
+        const T e = static_cast<T>(rng.normal());
+        const double lvj = static_cast<double>(lv[j]);
+        const T zj = static_cast<T>(static_cast<double>(m[j]) + std::exp(0.5 * lvj) * static_cast<double>(e));
+        er[j] = e;
+        zr[j] = zj;
+        const double zd = static_cast<double>(zj), ed = static_cast<double>(e);
+        // log N(z; 0, 1) - log N(z; mu, e^lv) = -z^2/2 + eps^2/2 + lv/2
+        acc += 0.5 * (ed * ed - zd * zd + lvj);
+      }
+      if (log_ratio) log_ratio[r] = static_cast<T>(acc);
+    }
+  });
+}
+
+template <class T>
+void latent_backward(const T* grad_z, const T* eps, const T* logvar, const T* kl_grad_mu,
+                     const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n,
+                     T* grad_mu, T* grad_lv, int n_threads) {
+  require(n >= 0, "latent_backward: negative size");
+  const T ks = static_cast<T>(kl_scale), l = static_cast<T>(lo), h = static_cast<T>(hi);
+  parallel_elements(n, n_threads, [&](index_t b, index_t e) {
+    for (index_t i = b; i < e; ++i) {
+      const T gz = grad_z[i], lv = logvar[i];
+      const T sigma_half = static_cast<T>(0.5) * std::exp(static_cast<T>(0.5) * lv);
+      const T glv = gz * eps[i] * sigma_half + ks * kl_grad_lv[i];
+      grad_mu[i] = gz + ks * kl_grad_mu[i];
+      grad_lv[i] = (lv > l && lv < h) ? glv : T(0);
+    }
+  });
+}
+
+template <class T>
+void adam_update(T* param, const T* grad, T* m, T* v, index_t n, double lr, double beta1,
+                 double beta2, double eps, std::int64_t step, int n_threads) {
+  require(n >= 0, "adam_update: negative size");
+  require(step >= 1, "adam_update: step must be at least 1");
+  require(beta1 >= 0.0 && beta1 < 1.0 && beta2 >= 0.0 && beta2 < 1.0,
+          "adam_update: betas must be in [0, 1)");
+  const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+  const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+  const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+  const T c1 = static_cast<T>(1.0 - beta1), c2 = static_cast<T>(1.0 - beta2);
+  const T step_size = static_cast<T>(lr / bc1);
+  const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bc2));
+  const T e = static_cast<T>(eps);
+  parallel_elements(n, n_threads, [&](index_t b, index_t end) {
+    for (index_t i = b; i < end; ++i) {
+      const T g = grad[i];
+      const T mi = b1 * m[i] + c1 * g;
+      const T vi = b2 * v[i] + c2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] -= step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + e);
+    }
+  });
+}
+
+#define INFOGEN_INSTANTIATE(T)                                                                     \
+  template void bias_activation<T>(T*, const T*, index_t, index_t, Activation, int);              \
+  template void activation_backward<T>(T*, const T*, index_t, Activation, int);                   \
+  template void clamp_head<T>(T*, const T*, index_t, index_t, double, double, int);               \
+  template void reparameterize<T>(const T*, const T*, index_t, index_t, index_t, std::uint64_t,   \
+                                  std::uint64_t, T*, T*, T*, int);                                \
+  template void latent_backward<T>(const T*, const T*, const T*, const T*, const T*, double,      \
+                                   double, double, index_t, T*, T*, int);                         \
+  template void adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double, double,     \
+                               std::int64_t, int);
+
+INFOGEN_INSTANTIATE(float)
+INFOGEN_INSTANTIATE(double)
+#undef INFOGEN_INSTANTIATE
+
+}  // namespace infogen::vae
