@@ -230,3 +230,36 @@ def test_save_load_round_trip(tmp_path, digits, trained):
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(ValueError, match="not a VAE file"):
         infogen.VAE.load(tmp_path / "other.npz")
+
+
+def test_demo_section_prints_bounds_and_ascii_art():
+    import io
+
+    from infogen import demo
+
+    out = io.StringIO()
+    demo.run(["vae"], quick=True, out=out)
+    text = out.getvalue()
+    assert "test digits (rows 1500-1796): ELBO" in text and "importance-weighted bound (K=100)" in text
+    assert "latent-space interpolation" in text
+    assert "@@" in text  # the ASCII digits have ink
+
+
+def test_plots(digits, trained):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from infogen import plotting_vae as pv
+
+    X_train, X_test = digits
+    fig, axes = plt.subplots(1, 4)
+    pv.plot_samples(trained, 16, n_cols=4, ax=axes[0])
+    pv.plot_reconstructions(trained, X_test, 4, ax=axes[1])
+    pv.plot_latent_manifold(trained, n=5, ax=axes[2])
+    m = infogen.VAE(2, hidden=(16,), n_epochs=3, random_state=0).fit(X_train[:200], X_val=X_test[:50])
+    pv.plot_learning_curves(m, ax=axes[3])
+    assert len(axes[3].lines) == 3 and axes[0].images
+    with pytest.raises(ValueError, match="not a square image"):
+        pv._image_shape(63, None)
+    plt.close(fig)
