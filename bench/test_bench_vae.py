@@ -87,3 +87,20 @@ def test_bench_vae_epoch(benchmark, request, problem, threads, impl):
     # (about -45 nats on digits and -545 on the stand-in)
     assert np.isfinite(elbo)
     assert elbo > (-40.0 if problem == "digits" else -500.0), elbo
+
+
+@pytest.mark.benchmark(group="vae-quality")
+def test_quality_matches_torch(benchmark):
+    """Test ELBO and IW bound (K=1000) after 50 epochs within 1 nat of PyTorch's (seed 0).
+
+    The full table (50/200/1000 epochs, several seeds): python bench/vae_quality.py.
+    """
+    if torch is None:
+        pytest.skip("PyTorch is not installed (pip install torch==2.13.0 for the CPU build)")
+    from vae_quality import compare
+
+    results = benchmark.pedantic(compare, args=([50], [0], 1000, 1), rounds=1, iterations=1)
+    ours, theirs = results[("infogen", 50)], results[("torch", 50)]
+    assert abs(ours[0] - theirs[0]) < 1.0, (ours, theirs)
+    assert abs(ours[1] - theirs[1]) < 1.0, (ours, theirs)
+    assert ours[1] >= ours[0] - 0.05  # the IW bound is the tighter one
