@@ -17,6 +17,15 @@ namespace {
 
 constexpr index_t kAdamBlock = 256;
 
+/// Below this many elements a VAE kernel runs on the calling thread. A minibatch's
+/// elementwise passes take microseconds, less than waking a sleeping OpenMP team (with
+/// OMP_WAIT_POLICY=PASSIVE) and far less than waiting for a thread whose core another
+/// process holds; only large passes (a big model's Adam step, importance sampling with
+/// many draws) are worth splitting.
+constexpr index_t kMinParallelWork = index_t(1) << 18;
+
+int threads_for(index_t work, int n_threads) { return work < kMinParallelWork ? 1 : n_threads; }
+
 void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
@@ -24,7 +33,8 @@ void require(bool ok, const char* what) {
 /// Elementwise loop over [0, n) in fixed chunks.
 template <class Body>
 void parallel_elements(index_t n, int n_threads, Body&& body) {
-  parallel_chunks(n, kChunkWork, n_threads, n, [&](index_t, index_t b, index_t e) { body(b, e); });
+  parallel_chunks(n, kChunkWork, threads_for(n, n_threads), n,
+                  [&](index_t, index_t b, index_t e) { body(b, e); });
 }
 
 template <class T>
@@ -74,7 +84,7 @@ void bias_activation(T* a, const T* bias, index_t n_rows, index_t n_cols, Activa
   check_activation(act);
   require(n_rows >= 0 && n_cols >= 0, "bias_activation: negative shape");
   if (n_cols == 0) return;
-  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+  parallel_rows(n_rows, n_cols, threads_for(n_rows * n_cols, n_threads), [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       T* row = a + r * n_cols;
       if (act == Activation::relu) {  // the common case, kept vectorisable
@@ -111,7 +121,7 @@ void clamp_head(T* x, const T* bias, index_t n_rows, index_t n_cols, double lo, 
   require(lo < hi, "clamp_head: lo must be below hi");
   if (n_cols == 0) return;
   const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+  parallel_rows(n_rows, n_cols, threads_for(n_rows * n_cols, n_threads), [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       T* row = x + r * n_cols;
       for (index_t j = 0; j < n_cols; ++j) {
@@ -130,7 +140,8 @@ void reparameterize(const T* mu, const T* logvar, index_t n_src_rows, index_t n_
   require(n_src_rows >= 0 && n_cols > 0, "reparameterize: the latent axis must not be empty");
   require(repeat >= 1, "reparameterize: repeat must be at least 1");
   const index_t n_rows = n_src_rows * repeat;
-  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+  // Each draw costs a Philox block and a log/sqrt/sin/cos: worth splitting 8x earlier.
+  parallel_rows(n_rows, n_cols, threads_for(8 * n_rows * n_cols, n_threads), [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       Philox rng(seed, stream_offset + static_cast<std::uint64_t>(r));
       const index_t src = r / repeat;
