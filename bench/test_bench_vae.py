@@ -10,14 +10,13 @@ reference's BLAS and PyTorch get `threads`.
 """
 import os
 
+import infogen
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
-from vae_torch import stand_in_784, torch
-
-import infogen
 from infogen.datasets import load_digits
 from infogen.reference.vae import ReferenceVAE
+from threadpoolctl import threadpool_limits
+from vae_torch import stand_in_784, torch
 
 FULL = os.environ.get("INFOGEN_BENCH_FULL", "") not in ("", "0")
 THREADS = [1, 2]

@@ -14,9 +14,8 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
 import infogen
+import numpy as np
 from infogen.datasets import load_digits
 
 

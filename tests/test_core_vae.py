@@ -1,8 +1,6 @@
 """The VAE's fused C++ kernels against the NumPy references in infogen.reference.vae."""
 import numpy as np
 import pytest
-from conftest import assert_close
-
 from infogen import _core
 from infogen.reference import vae as ref
 from infogen.vae import ACTIVATIONS

@@ -2,10 +2,9 @@
 import json
 import os
 
+import infogen
 import numpy as np
 import pytest
-
-import infogen
 from infogen import _core
 from infogen.datasets import load_digits
 from infogen.reference import vae as ref
@@ -249,7 +248,6 @@ def test_plots(digits, trained):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from infogen import plotting_vae as pv
 
     X_train, X_test = digits

@@ -51,7 +51,7 @@ def _axes(ax: Any):
 
 def plot_samples(vae: Any, n: int = 64, *, n_cols: int = 8, image_shape: tuple[int, int] | None = None,
                  random_state: Any = 0, ax: Any = None):
-    """A grid of ``n`` new examples drawn from the prior and decoded."""
+    """Draw a grid of ``n`` new examples sampled from the prior and decoded."""
     ax = _axes(ax)
     samples = vae.sample(n, random_state=random_state)
     shape = _image_shape(samples.shape[1], image_shape)

@@ -667,7 +667,7 @@ class VAE:
 
     def _score_block(self, X: np.ndarray, repeat: int, seed: int, offset: int,
                      threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """nll (per sample row), KL (per example) and log p(z) - log q(z|x) (per sample row)."""
+        """Nll (per sample row), KL (per example) and log p(z) - log q(z|x) (per sample row)."""
         _, mu, lv = self._encode(X, threads)
         z, _, log_ratio = _core("reparameterize", X.dtype)(mu, lv, repeat, seed, offset, True, threads)
         _, out = self._decode(z, threads)

@@ -60,7 +60,8 @@ def clamp_head(x: np.ndarray, bias: np.ndarray | None, lo: float, hi: float) -> 
 def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray,
                    repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``z = mu + exp(logvar/2) eps`` (rows of mu repeated `repeat` times), computed in
-    float64 and rounded once, and ``log N(z; 0, I) - log N(z; mu, e^logvar)`` per row."""
+    float64 and rounded once, and ``log N(z; 0, I) - log N(z; mu, e^logvar)`` per row.
+    """
     m = np.repeat(mu.astype(np.float64), repeat, axis=0)
     lv = np.repeat(logvar.astype(np.float64), repeat, axis=0)
     e = eps.astype(np.float64)
