@@ -363,7 +363,7 @@ class VAE:
         return hs, mu, lv
 
     def _decode(self, Z: np.ndarray, threads: int) -> tuple[list[np.ndarray], np.ndarray]:
-        """Decoder activations and the output (logits, or the Gaussian mean)."""
+        """Return the decoder activations and its output (logits, or the Gaussian mean)."""
         act = ACTIVATIONS[self.activation]
         hs = [Z]
         for i in range(self._n_dec):
@@ -598,7 +598,7 @@ class VAE:
         return (mu, np.concatenate(sigmas)) if return_sigma else mu
 
     def transform(self, X: Any) -> np.ndarray:
-        """The latent means ``encode(X)``."""
+        """Return the latent means ``encode(X)``."""
         return self.encode(X)
 
     @_limit_blas

@@ -59,8 +59,9 @@ def clamp_head(x: np.ndarray, bias: np.ndarray | None, lo: float, hi: float) -> 
 
 def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray,
                    repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """``z = mu + exp(logvar/2) eps`` (rows of mu repeated `repeat` times), computed in
-    float64 and rounded once, and ``log N(z; 0, I) - log N(z; mu, e^logvar)`` per row.
+    """Return ``z = mu + exp(logvar/2) eps`` and ``log N(z; 0, I) - log N(z; mu, e^logvar)``.
+
+    Rows of mu are repeated `repeat` times; z is computed in float64 and rounded once.
     """
     m = np.repeat(mu.astype(np.float64), repeat, axis=0)
     lv = np.repeat(logvar.astype(np.float64), repeat, axis=0)
@@ -180,11 +181,11 @@ class ReferenceVAE:
         self.params: dict | None = None
 
     def _init(self, d: int) -> None:
-        sizes = [(f"enc{i}", a, b) for i, (a, b) in enumerate(zip([d, *self.hidden], self.hidden))]
+        sizes = [(f"enc{i}", a, b) for i, (a, b) in enumerate(zip([d, *self.hidden], self.hidden, strict=False))]
         sizes += [("mu", self.hidden[-1] if self.hidden else d, self.n_latent),
                   ("logvar", self.hidden[-1] if self.hidden else d, self.n_latent)]
         dec = [self.n_latent, *reversed(self.hidden)]
-        sizes += [(f"dec{i}", a, b) for i, (a, b) in enumerate(zip(dec, dec[1:]))]
+        sizes += [(f"dec{i}", a, b) for i, (a, b) in enumerate(zip(dec, dec[1:], strict=False))]
         sizes += [("out", dec[-1], d)]
         self.params = {}
         for name, fan_in, fan_out in sizes:
