@@ -86,6 +86,19 @@ def test_same_seed_same_model_with_one_or_two_threads(digits):
     assert other._flat.tobytes() != models[0]._flat.tobytes()
 
 
+def test_same_seed_same_model_when_the_kernels_run_in_parallel():
+    # > 2**18 parameters and a 2048-row minibatch: Adam, the activations and the sampling
+    # all take the kernels' multi-threaded path
+    X = np.random.default_rng(0).random((4096, 320))
+    runs = []
+    for t in (1, 2):
+        m = infogen.VAE(16, hidden=(400,), batch_size=2048, random_state=1, n_threads=t)
+        m.partial_fit(X)
+        assert m._flat.size > 2**18
+        runs.append((m._flat.tobytes(), m.elbo(X[:64], n_samples=600).tobytes()))
+    assert runs[0] == runs[1]
+
+
 def test_training_improves_test_elbo(digits, trained):
     X_train, X_test = digits
     early = infogen.VAE(8, hidden=(128,), n_epochs=1, random_state=0).fit(X_train)
