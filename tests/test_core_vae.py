@@ -184,3 +184,29 @@ def test_in_place_arguments_refuse_copies(dtype):
         fn("reparameterize", dtype)(a, a[:5], 1, 0, 0, False, 1)
     with pytest.raises(ValueError, match="repeat"):
         fn("reparameterize", dtype)(a, a, 0, 0, 0, False, 1)
+
+
+def test_kernels_on_arbitrary_inputs_hypothesis():
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    hnp = pytest.importorskip("hypothesis.extra.numpy")
+
+    finite = st.floats(-1e4, 1e4, allow_nan=False, width=64)
+
+    @hyp.settings(max_examples=60, deadline=None)
+    @hyp.given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=9), elements=finite),
+               st.sampled_from(sorted(ACTIVATIONS)))
+    def check(a, act):
+        h = a.copy()
+        _core.vae_bias_activation_f64(h, None, ACTIVATIONS[act], 1)
+        with np.errstate(over="ignore"):
+            expected = ref.bias_activation(a, None, act)
+        assert np.all(np.isfinite(h)) or act == "identity"
+        np.testing.assert_allclose(h, expected, rtol=1e-12, atol=1e-300)
+        lv = np.clip(a, -30, 30)
+        z, eps, lr = _core.vae_reparameterize_f64(a, lv, 1, 11, 0, True, 1)
+        z_ref, lr_ref = ref.reparameterize(a, lv, eps)
+        np.testing.assert_allclose(z, z_ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(lr, lr_ref, rtol=1e-9, atol=1e-9)
+
+    check()
