@@ -274,3 +274,19 @@ def test_plots(digits, trained):
     with pytest.raises(ValueError, match="not a square image"):
         pv._image_shape(63, None)
     plt.close(fig)
+
+
+def test_cli_vae_command(tmp_path, capsys):
+    from infogen import cli
+
+    path = tmp_path / "m.npz"
+    assert cli.main(["vae", "--epochs", "2", "--hidden", "32", "--k", "10", "--save", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "test ELBO" in text and "importance-weighted bound (K=10)" in text
+    assert infogen.VAE.load(path).n_epochs_trained_ == 2
+    data = tmp_path / "x.npy"
+    np.save(data, np.random.default_rng(0).random((50, 6)) * 3)
+    assert cli.main(["vae", "--data", str(data), "--epochs", "1", "--k", "5"]) == 2
+    assert "in [0, 1] for the Bernoulli likelihood" in capsys.readouterr().err
+    assert cli.main(["vae", "--data", str(data), "--likelihood", "gaussian", "--epochs", "1", "--k", "5"]) == 0
+    assert cli.main(["vae", "--data", str(tmp_path / "missing.npy")]) == 2
