@@ -176,7 +176,13 @@ class VAE:
         Width of the data.
     history_ : dict of lists
         Per epoch: ``epoch``, ``loss`` (training objective), ``nll``, ``kl``, ``beta``,
-        ``seconds`` and, with validation data, ``val_elbo``.
+        ``seconds`` and ``val_elbo`` (mean validation ELBO; NaN without validation data).
+    params_ : dict of ndarray
+        The weights, as views into one flat parameter vector (names "enc0.W", "mu.b",
+        "logvar.W", "dec0.W", "out.b", ... and "out.logvar" for a learned Gaussian
+        variance). W matrices have shape (fan_in, fan_out): a layer computes ``h @ W + b``.
+    best_val_elbo_ : float
+        With early stopping: the best validation ELBO, whose parameters were restored.
     n_epochs_trained_ : int
         Epochs trained so far (fit resets it; partial_fit adds one).
     n_steps_ : int
