@@ -245,6 +245,17 @@ def test_save_load_round_trip(tmp_path, digits, trained):
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(ValueError, match="not a VAE file"):
         infogen.VAE.load(tmp_path / "other.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    for key, value in [("rng_kind", "seed"), ("hidden", "x"), ("version", 99), ("n_steps", None)]:
+        bad = dict(meta, **{key: value})
+        np.savez(tmp_path / "bad.npz", **dict(arrays, meta=np.array(json.dumps(bad))))
+        with pytest.raises(ValueError, match="not a valid VAE file"):
+            infogen.VAE.load(tmp_path / "bad.npz")
+    np.savez(tmp_path / "short.npz", **dict(arrays, params=arrays["params"][:-1]))
+    with pytest.raises(ValueError, match="params has shape"):
+        infogen.VAE.load(tmp_path / "short.npz")
 
 
 def test_demo_section_prints_bounds_and_ascii_art():

@@ -41,6 +41,7 @@ _LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)
 _FORMAT = "infogen.VAE"
 _FORMAT_VERSION = 1
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 # Rows per block when scoring (elbo, log_likelihood, encode, decode).
 _SCORE_ROWS = 4096
 
@@ -785,26 +786,37 @@ class VAE:
                 arrays = {k: data[k] for k in ("params", "adam_m", "adam_v", "meta")}
         except (KeyError, ValueError, OSError) as exc:
             raise ValueError(f"{os.fspath(path)!r} is not a VAE file written by VAE.save ({exc})") from exc
-        meta = json.loads(str(arrays["meta"]))
-        if meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{os.fspath(path)!r} is not a version-{_FORMAT_VERSION} {_FORMAT} file")
+        try:
+            meta = json.loads(str(arrays["meta"]))
+            if not isinstance(meta, dict) or meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
+                raise ValueError(f"not a version-{_FORMAT_VERSION} {_FORMAT} file")
+            return cls._from_saved(meta, arrays)
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, ValueError) as exc:
+            raise ValueError(f"{os.fspath(path)!r} is not a valid VAE file: {exc}") from exc
+
+    @classmethod
+    def _from_saved(cls, meta: dict, arrays: dict) -> VAE:
         kwargs = {k: meta[k] for k in cls._PARAM_KEYS}
         kwargs["hidden"] = tuple(kwargs["hidden"])
         if kwargs["decoder_hidden"] is not None:
             kwargs["decoder_hidden"] = tuple(kwargs["decoder_hidden"])
         kwargs["logvar_bounds"] = tuple(kwargs["logvar_bounds"])
         n_latent = kwargs.pop("n_latent")
+        if meta["dtype"] not in ("float32", "float64"):
+            raise ValueError(f"unsupported dtype {meta['dtype']!r}")
         model = cls(n_latent, dtype=np.dtype(meta["dtype"]).type, **kwargs)
         model._check_params()
         model._allocate(int(meta["n_features_in"]))
         for key, dest in (("params", model._flat), ("adam_m", model._m), ("adam_v", model._v)):
             if arrays[key].shape != dest.shape:
-                raise ValueError(f"{os.fspath(path)!r}: {key} has shape {arrays[key].shape}, "
-                                 f"expected {dest.shape} for this architecture")
+                raise ValueError(f"{key} has shape {arrays[key].shape}, expected {dest.shape} for this "
+                                 "architecture")
             dest[...] = arrays[key]
         model.n_steps_ = int(meta["n_steps"])
         model.n_epochs_trained_ = int(meta["n_epochs_trained"])
         model.history_ = meta["history"]
+        if meta["rng_kind"] not in _BIT_GENERATORS:
+            raise ValueError(f"unknown random generator {meta['rng_kind']!r}")
         bitgen = getattr(np.random, meta["rng_kind"])()
         bitgen.state = meta["rng_state"]
         model._rng = np.random.Generator(bitgen)
