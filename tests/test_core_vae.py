@@ -210,3 +210,14 @@ def test_kernels_on_arbitrary_inputs_hypothesis():
         np.testing.assert_allclose(lr, lr_ref, rtol=1e-9, atol=1e-9)
 
     check()
+
+
+def test_read_only_arguments_refuse_conversion(dtype):
+    other = np.float32 if dtype == np.float64 else np.float64
+    mu = np.zeros((4, 3), dtype)
+    with pytest.raises(TypeError):
+        fn("reparameterize", dtype)(mu.astype(other), mu, 1, 0, 0, False, 1)
+    with pytest.raises(TypeError):
+        fn("reparameterize", dtype)(np.asfortranarray(np.zeros((4, 3), dtype)), mu, 1, 0, 0, False, 1)
+    with pytest.raises(TypeError):
+        fn("latent_backward", dtype)(mu, mu, mu, mu, mu.astype(other), 1.0, -1.0, 1.0, 1)

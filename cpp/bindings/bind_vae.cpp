@@ -1,5 +1,6 @@
 // Bindings of the VAE's fused kernels: convert, release the GIL, call the core.
-// In-place arguments are `.noconvert()`: a converted copy would silently drop the update.
+// Every array argument is `.noconvert()` (see pybind11.hpp); for the in-place ones a
+// converted copy would also silently drop the update.
 #include "pybind11.hpp"
 
 #include "infogen/vae.hpp"
@@ -36,7 +37,7 @@ void bind_dtype(py::module_& m) {
           py::gil_scoped_release nogil;
           vae::bias_activation<T>(ap, bp, rows, cols, static_cast<Activation>(act), n_threads);
         },
-        py::arg("a").noconvert(), py::arg("bias"), py::arg("activation"), py::arg("n_threads"),
+        py::arg("a").noconvert(), py::arg("bias").noconvert(), py::arg("activation"), py::arg("n_threads"),
         "In place: a = act(a + bias), row-wise bias.");
 
   m.def(name("activation_backward").c_str(),
@@ -48,7 +49,7 @@ void bind_dtype(py::module_& m) {
           py::gil_scoped_release nogil;
           vae::activation_backward<T>(gp, hp, n, static_cast<Activation>(act), n_threads);
         },
-        py::arg("grad").noconvert(), py::arg("h"), py::arg("activation"), py::arg("n_threads"),
+        py::arg("grad").noconvert(), py::arg("h").noconvert(), py::arg("activation"), py::arg("n_threads"),
         "In place: grad *= act'(h), from the layer output h.");
 
   m.def(name("clamp_head").c_str(),
@@ -60,7 +61,7 @@ void bind_dtype(py::module_& m) {
           py::gil_scoped_release nogil;
           vae::clamp_head<T>(xp, bp, rows, cols, lo, hi, n_threads);
         },
-        py::arg("x").noconvert(), py::arg("bias"), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
+        py::arg("x").noconvert(), py::arg("bias").noconvert(), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
         "In place: x = clip(x + bias, lo, hi).");
 
   m.def(name("reparameterize").c_str(),
@@ -83,7 +84,7 @@ void bind_dtype(py::module_& m) {
           }
           return py::make_tuple(z, eps, lr ? py::object(*lr) : py::none());
         },
-        py::arg("mu"), py::arg("logvar"), py::arg("repeat"), py::arg("seed"), py::arg("stream_offset"),
+        py::arg("mu").noconvert(), py::arg("logvar").noconvert(), py::arg("repeat"), py::arg("seed"), py::arg("stream_offset"),
         py::arg("want_log_ratio"), py::arg("n_threads"),
         "z = mu + exp(logvar/2) eps with eps from Philox(seed, stream_offset + row); returns (z, eps, log_ratio).");
 
@@ -107,7 +108,7 @@ void bind_dtype(py::module_& m) {
           }
           return py::make_tuple(gmu, glv);
         },
-        py::arg("grad_z"), py::arg("eps"), py::arg("logvar"), py::arg("kl_grad_mu"), py::arg("kl_grad_logvar"),
+        py::arg("grad_z").noconvert(), py::arg("eps").noconvert(), py::arg("logvar").noconvert(), py::arg("kl_grad_mu").noconvert(), py::arg("kl_grad_logvar").noconvert(),
         py::arg("kl_scale"), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
         "Gradients w.r.t. mu and the clamped logvar through the sampling layer plus kl_scale * KL grads.");
 
@@ -123,7 +124,7 @@ void bind_dtype(py::module_& m) {
           py::gil_scoped_release nogil;
           vae::adam_update<T>(pp, gp, mp, vp, n, lr, beta1, beta2, eps, step, n_threads);
         },
-        py::arg("param").noconvert(), py::arg("grad"), py::arg("m").noconvert(), py::arg("v").noconvert(),
+        py::arg("param").noconvert(), py::arg("grad").noconvert(), py::arg("m").noconvert(), py::arg("v").noconvert(),
         py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("step"),
         py::arg("n_threads"), "One in-place Adam step over flat parameter, moment and gradient vectors.");
 }
