@@ -112,17 +112,22 @@ def test_activation_derivatives_match_finite_differences(rng):
         np.testing.assert_allclose(g, (hp - hm) / (2 * step), rtol=1e-6, atol=1e-8, err_msg=act)
 
 
-def test_clamp_head(rng, dtype):
-    x = (rng.normal(size=(30, 6)) * 20).astype(dtype)
-    x[0, 0] = np.nan
-    b = rng.normal(size=6).astype(dtype)
-    y = x.copy()
-    fn("clamp_head", dtype)(y, b, -10.0, 10.0, 1)
-    expected = ref.clamp_head(x, b, -10.0, 10.0)
-    np.testing.assert_array_equal(np.isnan(y), np.isnan(expected))
-    close(y[1:], expected[1:], dtype)
+def test_split_head(rng, dtype):
+    raw = (rng.normal(size=(30, 12)) * 20).astype(dtype)
+    raw[0, 7] = np.nan
+    b = rng.normal(size=12).astype(dtype)
+    mu, lv = fn("split_head", dtype)(raw, b, -10.0, 10.0, 1)
+    assert mu.shape == lv.shape == (30, 6) and mu.flags.c_contiguous and lv.flags.c_contiguous
+    emu, elv = ref.split_head(raw, b, -10.0, 10.0)
+    np.testing.assert_array_equal(mu, emu)
+    assert np.isnan(lv[0, 1]) and np.nanmax(np.abs(lv)) <= 10
+    np.testing.assert_array_equal(lv[1:], elv[1:])
+    mu0, lv0 = fn("split_head", dtype)(raw, None, -10.0, 10.0, 1)
+    np.testing.assert_array_equal(mu0, raw[:, :6])
     with pytest.raises(ValueError, match="lo must be below hi"):
-        fn("clamp_head", dtype)(y, b, 1.0, 1.0, 1)
+        fn("split_head", dtype)(raw, b, 1.0, 1.0, 1)
+    with pytest.raises(ValueError, match="2 \\* n_latent columns"):
+        fn("split_head", dtype)(raw[:, :11].copy(), None, -1.0, 1.0, 1)
 
 
 def test_latent_backward(rng, dtype):
@@ -130,11 +135,11 @@ def test_latent_backward(rng, dtype):
     gz, eps, kgm, kgl = (rng.normal(size=shape).astype(dtype) for _ in range(4))
     lv = rng.uniform(-12, 12, size=shape).astype(dtype)
     lv[0, :2] = [-10.0, 10.0]  # exactly on the clamp: zero gradient
-    gm, gl = fn("latent_backward", dtype)(gz, eps, lv, kgm, kgl, 0.25, -10.0, 10.0, 1)
-    rm, rl = ref.latent_backward(*(a.astype(np.float64) for a in (gz, eps, lv, kgm, kgl)), 0.25, -10.0, 10.0)
-    close(gm, rm, dtype, atol=RTOL[dtype])
-    close(gl, rl, dtype, atol=RTOL[dtype] * 10)
-    assert gl[0, 0] == 0 and gl[0, 1] == 0
+    head = fn("latent_backward", dtype)(gz, eps, lv, kgm, kgl, 0.25, -10.0, 10.0, 1)
+    assert head.shape == (25, 8)
+    expected = ref.latent_backward(*(a.astype(np.float64) for a in (gz, eps, lv, kgm, kgl)), 0.25, -10.0, 10.0)
+    close(head, expected, dtype, atol=RTOL[dtype] * 10)
+    assert head[0, 4] == 0 and head[0, 5] == 0
 
 
 def test_adam_matches_reference(rng, dtype):

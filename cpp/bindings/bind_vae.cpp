@@ -52,17 +52,27 @@ void bind_dtype(py::module_& m) {
         py::arg("grad").noconvert(), py::arg("h").noconvert(), py::arg("activation"), py::arg("n_threads"),
         "In place: grad *= act'(h), from the layer output h.");
 
-  m.def(name("clamp_head").c_str(),
-        [](CArray<T>& x, std::optional<CArray<T>> bias, double lo, double hi, int n_threads) {
-          auto [rows, cols] = shape2d(x, "x");
+  m.def(name("split_head").c_str(),
+        [](const CArray<T>& raw, std::optional<CArray<T>> bias, double lo, double hi, int n_threads) {
+          auto [rows, cols] = shape2d(raw, "raw");
+          if (cols % 2 != 0 || cols == 0) {
+            throw py::value_error("raw must have 2 * n_latent columns, got " + std::to_string(cols));
+          }
           if (bias) require_size(*bias, cols, "bias");
-          T* xp = x.mutable_data();
+          const std::int64_t latent = cols / 2;
+          CArray<T> mu({py::ssize_t(rows), py::ssize_t(latent)});
+          CArray<T> lv({py::ssize_t(rows), py::ssize_t(latent)});
+          const T* rp = raw.data();
           const T* bp = bias ? bias->data() : nullptr;
-          py::gil_scoped_release nogil;
-          vae::clamp_head<T>(xp, bp, rows, cols, lo, hi, n_threads);
+          T *mp = mu.mutable_data(), *lp = lv.mutable_data();
+          {
+            py::gil_scoped_release nogil;
+            vae::split_head<T>(rp, bp, rows, latent, lo, hi, mp, lp, n_threads);
+          }
+          return py::make_tuple(mu, lv);
         },
-        py::arg("x").noconvert(), py::arg("bias").noconvert(), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
-        "In place: x = clip(x + bias, lo, hi).");
+        py::arg("raw").noconvert(), py::arg("bias").noconvert(), py::arg("lo"), py::arg("hi"),
+        py::arg("n_threads"), "(mu, logvar) = (raw[:, :L] + b[:L], clip(raw[:, L:] + b[L:], lo, hi)).");
 
   m.def(name("reparameterize").c_str(),
         [](const CArray<T>& mu, const CArray<T>& logvar, std::int64_t repeat, std::uint64_t seed,
@@ -92,25 +102,25 @@ void bind_dtype(py::module_& m) {
         [](const CArray<T>& grad_z, const CArray<T>& eps, const CArray<T>& logvar,
            const CArray<T>& kl_grad_mu, const CArray<T>& kl_grad_lv, double kl_scale, double lo,
            double hi, int n_threads) {
-          const auto n = size_of(grad_z);
-          require_size(eps, n, "eps");
-          require_size(logvar, n, "logvar");
-          require_size(kl_grad_mu, n, "kl_grad_mu");
-          require_size(kl_grad_lv, n, "kl_grad_logvar");
-          std::vector<py::ssize_t> shape(grad_z.shape(), grad_z.shape() + grad_z.ndim());
-          CArray<T> gmu(shape), glv(shape);
+          auto [rows, cols] = shape2d(grad_z, "grad_z");
+          same_shape(grad_z, eps, "grad_z", "eps");
+          same_shape(grad_z, logvar, "grad_z", "logvar");
+          same_shape(grad_z, kl_grad_mu, "grad_z", "kl_grad_mu");
+          same_shape(grad_z, kl_grad_lv, "grad_z", "kl_grad_logvar");
+          CArray<T> head({py::ssize_t(rows), py::ssize_t(2 * cols)});
           const T *gz = grad_z.data(), *ep = eps.data(), *lv = logvar.data();
           const T *km = kl_grad_mu.data(), *kl = kl_grad_lv.data();
-          T *gm = gmu.mutable_data(), *gl = glv.mutable_data();
+          T* hp = head.mutable_data();
           {
             py::gil_scoped_release nogil;
-            vae::latent_backward<T>(gz, ep, lv, km, kl, kl_scale, lo, hi, n, gm, gl, n_threads);
+            vae::latent_backward<T>(gz, ep, lv, km, kl, kl_scale, lo, hi, rows, cols, hp, n_threads);
           }
-          return py::make_tuple(gmu, glv);
+          return head;
         },
-        py::arg("grad_z").noconvert(), py::arg("eps").noconvert(), py::arg("logvar").noconvert(), py::arg("kl_grad_mu").noconvert(), py::arg("kl_grad_logvar").noconvert(),
-        py::arg("kl_scale"), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
-        "Gradients w.r.t. mu and the clamped logvar through the sampling layer plus kl_scale * KL grads.");
+        py::arg("grad_z").noconvert(), py::arg("eps").noconvert(), py::arg("logvar").noconvert(),
+        py::arg("kl_grad_mu").noconvert(), py::arg("kl_grad_logvar").noconvert(), py::arg("kl_scale"),
+        py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
+        "Gradient w.r.t. the heads' output [mu | clamped logvar] through the sampling layer, plus kl_scale * KL grads.");
 
   m.def(name("adam_update").c_str(),
         [](CArray<T>& param, const CArray<T>& grad, CArray<T>& m1, CArray<T>& m2, double lr,

@@ -115,19 +115,21 @@ void activation_backward(T* grad, const T* h, index_t n, Activation act, int n_t
 }
 
 template <class T>
-void clamp_head(T* x, const T* bias, index_t n_rows, index_t n_cols, double lo, double hi,
-                int n_threads) {
-  require(n_rows >= 0 && n_cols >= 0, "clamp_head: negative shape");
-  require(lo < hi, "clamp_head: lo must be below hi");
-  if (n_cols == 0) return;
+void split_head(const T* raw, const T* bias, index_t n_rows, index_t n_latent, double lo, double hi,
+                T* mu, T* logvar, int n_threads) {
+  require(n_rows >= 0 && n_latent > 0, "split_head: the latent axis must not be empty");
+  require(lo < hi, "split_head: lo must be below hi");
   const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-  parallel_rows(n_rows, n_cols, threads_for(n_rows * n_cols, n_threads), [&](index_t r0, index_t r1) {
+  const index_t width = 2 * n_latent;
+  parallel_rows(n_rows, width, threads_for(n_rows * width, n_threads), [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
-      T* row = x + r * n_cols;
-      for (index_t j = 0; j < n_cols; ++j) {
-        const T v = bias ? row[j] + bias[j] : row[j];
-        // NaN fails both comparisons and stays NaN.
-        row[j] = v < l ? l : (v > h ? h : v);
+      const T* in = raw + r * width;
+      T* m = mu + r * n_latent;
+      T* lv = logvar + r * n_latent;
+      for (index_t j = 0; j < n_latent; ++j) m[j] = bias ? in[j] + bias[j] : in[j];
+      for (index_t j = 0; j < n_latent; ++j) {
+        const T v = bias ? in[n_latent + j] + bias[n_latent + j] : in[n_latent + j];
+        lv[j] = v < l ? l : (v > h ? h : v);  // NaN fails both comparisons and stays NaN
       }
     }
   });
@@ -167,17 +169,23 @@ void reparameterize(const T* mu, const T* logvar, index_t n_src_rows, index_t n_
 
 template <class T>
 void latent_backward(const T* grad_z, const T* eps, const T* logvar, const T* kl_grad_mu,
-                     const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n,
-                     T* grad_mu, T* grad_lv, int n_threads) {
-  require(n >= 0, "latent_backward: negative size");
+                     const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n_rows,
+                     index_t n_latent, T* grad_head, int n_threads) {
+  require(n_rows >= 0 && n_latent > 0, "latent_backward: the latent axis must not be empty");
   const T ks = static_cast<T>(kl_scale), l = static_cast<T>(lo), h = static_cast<T>(hi);
-  parallel_elements(n, n_threads, [&](index_t b, index_t e) {
-    for (index_t i = b; i < e; ++i) {
-      const T gz = grad_z[i], lv = logvar[i];
-      const T sigma_half = static_cast<T>(0.5) * std::exp(static_cast<T>(0.5) * lv);
-      const T glv = gz * eps[i] * sigma_half + ks * kl_grad_lv[i];
-      grad_mu[i] = gz + ks * kl_grad_mu[i];
-      grad_lv[i] = (lv > l && lv < h) ? glv : T(0);
+  parallel_rows(n_rows, 2 * n_latent, threads_for(2 * n_rows * n_latent, n_threads),
+                [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const index_t o = r * n_latent;
+      T* g_mu = grad_head + 2 * o;
+      T* g_lv = g_mu + n_latent;
+      for (index_t j = 0; j < n_latent; ++j) {
+        const T gz = grad_z[o + j], lv = logvar[o + j];
+        const T sigma_half = static_cast<T>(0.5) * std::exp(static_cast<T>(0.5) * lv);
+        const T glv = gz * eps[o + j] * sigma_half + ks * kl_grad_lv[o + j];
+        g_mu[j] = gz + ks * kl_grad_mu[o + j];
+        g_lv[j] = (lv > l && lv < h) ? glv : T(0);
+      }
     }
   });
 }
@@ -224,11 +232,11 @@ void adam_update(T* param, const T* grad, T* m, T* v, index_t n, double lr, doub
 #define INFOGEN_INSTANTIATE(T)                                                                     \
   template void bias_activation<T>(T*, const T*, index_t, index_t, Activation, int);              \
   template void activation_backward<T>(T*, const T*, index_t, Activation, int);                   \
-  template void clamp_head<T>(T*, const T*, index_t, index_t, double, double, int);               \
+  template void split_head<T>(const T*, const T*, index_t, index_t, double, double, T*, T*, int); \
   template void reparameterize<T>(const T*, const T*, index_t, index_t, index_t, std::uint64_t,   \
                                   std::uint64_t, T*, T*, T*, int);                                \
   template void latent_backward<T>(const T*, const T*, const T*, const T*, const T*, double,      \
-                                   double, double, index_t, T*, T*, int);                         \
+                                   double, double, index_t, index_t, T*, int);                    \
   template void adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double, double,     \
                                std::int64_t, int);
 

@@ -179,9 +179,11 @@ class VAE:
         Per epoch: ``epoch``, ``loss`` (training objective), ``nll``, ``kl``, ``beta``,
         ``seconds`` and ``val_elbo`` (mean validation ELBO; NaN without validation data).
     params_ : dict of ndarray
-        The weights, as views into one flat parameter vector (names "enc0.W", "mu.b",
-        "logvar.W", "dec0.W", "out.b", ... and "out.logvar" for a learned Gaussian
-        variance). W matrices have shape (fan_in, fan_out): a layer computes ``h @ W + b``.
+        The weights, as views into one flat parameter vector (names "enc0.W", "dec0.b",
+        "out.W", ... and "out.logvar" for a learned Gaussian variance). W matrices have
+        shape (fan_in, fan_out): a layer computes ``h @ W + b``. The two encoder heads are
+        one product, "head.W" = [mu.W | logvar.W]; "mu.W", "mu.b", "logvar.W" and
+        "logvar.b" are views of its halves.
     best_val_elbo_ : float
         With early stopping: the best validation ELBO, whose parameters were restored.
     n_epochs_trained_ : int
@@ -268,8 +270,8 @@ class VAE:
         spec: list[tuple[str, tuple[int, ...]]] = []
         for i in range(len(enc) - 1):
             spec += [(f"enc{i}.W", (enc[i], enc[i + 1])), (f"enc{i}.b", (enc[i + 1],))]
-        spec += [("mu.W", (enc[-1], self.n_latent)), ("mu.b", (self.n_latent,)),
-                 ("logvar.W", (enc[-1], self.n_latent)), ("logvar.b", (self.n_latent,))]
+        # the mean and log-variance heads share one product: columns [mu | logvar]
+        spec += [("head.W", (enc[-1], 2 * self.n_latent)), ("head.b", (2 * self.n_latent,))]
         for i in range(len(dec) - 1):
             spec += [(f"dec{i}.W", (dec[i], dec[i + 1])), (f"dec{i}.b", (dec[i + 1],))]
         spec += [("out.W", (dec[-1], n_features)), ("out.b", (n_features,))]
@@ -283,6 +285,9 @@ class VAE:
             size = int(np.prod(shape))
             out[name] = flat[offset:offset + size].reshape(shape)
             offset += size
+        L = self.n_latent
+        out["mu.W"], out["logvar.W"] = out["head.W"][:, :L], out["head.W"][:, L:]
+        out["mu.b"], out["logvar.b"] = out["head.b"][:L], out["head.b"][L:]
         return out
 
     def _allocate(self, n_features: int) -> None:
@@ -362,11 +367,9 @@ class VAE:
         hs = [X]
         for i in range(self._n_enc):
             hs.append(self._dense(hs[-1], f"enc{i}", act, threads))
-        h = hs[-1]
-        mu = self._dense(h, "mu", 0, threads)
-        lv = h @ self.params_["logvar.W"]
+        raw = hs[-1] @ self.params_["head.W"]
         lo, hi = self.logvar_bounds
-        _core("clamp_head", lv.dtype)(lv, self.params_["logvar.b"], float(lo), float(hi), threads)
+        mu, lv = _core("split_head", raw.dtype)(raw, self.params_["head.b"], float(lo), float(hi), threads)
         return hs, mu, lv
 
     def _decode(self, Z: np.ndarray, threads: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -438,16 +441,12 @@ class VAE:
             if k > 0:
                 _core("activation_backward", dt)(g, h_in, act, threads)
         lo, hi = self.logvar_bounds
-        g_mu, g_lv = _core("latent_backward", dt)(g, eps, lv, kl_gmu, kl_glv, beta / n, float(lo),
-                                                   float(hi), threads)
-        h = enc_h[-1]
-        np.matmul(h.T, g_mu, out=G["mu.W"])
-        np.sum(g_mu, axis=0, out=G["mu.b"])
-        np.matmul(h.T, g_lv, out=G["logvar.W"])
-        np.sum(g_lv, axis=0, out=G["logvar.b"])
+        g_head = _core("latent_backward", dt)(g, eps, lv, kl_gmu, kl_glv, beta / n, float(lo),
+                                              float(hi), threads)
+        np.matmul(enc_h[-1].T, g_head, out=G["head.W"])
+        np.sum(g_head, axis=0, out=G["head.b"])
         if self._n_enc:
-            g = g_mu @ P["mu.W"].T
-            g += g_lv @ P["logvar.W"].T
+            g = g_head @ P["head.W"].T
             for k in range(self._n_enc - 1, -1, -1):
                 _core("activation_backward", dt)(g, enc_h[k + 1], act, threads)
                 name = f"enc{k}"

@@ -35,11 +35,13 @@ void bias_activation(T* a, const T* bias, index_t n_rows, index_t n_cols, Activa
 template <class T>
 void activation_backward(T* grad, const T* h, index_t n, Activation act, int n_threads);
 
-/// In place: x[i] = min(max(x[i] + bias[i % n_cols], lo), hi) -- the log-variance head.
-/// `bias` may be null. NaN stays NaN (the caller checks the loss).
+/// The encoder's two heads computed by one product: `raw` is (n_rows x 2 n_latent) with the
+/// mean's pre-activation in the first n_latent columns and the log-variance's in the last.
+/// Writes mu = raw[:, :L] + bias[:L] and logvar = clamp(raw[:, L:] + bias[L:], lo, hi) as
+/// contiguous (n_rows x L) arrays. `bias` may be null. NaN stays NaN.
 template <class T>
-void clamp_head(T* x, const T* bias, index_t n_rows, index_t n_cols, double lo, double hi,
-                int n_threads);
+void split_head(const T* raw, const T* bias, index_t n_rows, index_t n_latent, double lo, double hi,
+                T* mu, T* logvar, int n_threads);
 
 /// Reparameterised sampling: eps[r, j] ~ N(0, 1) from Philox(seed, stream_offset + r) and
 /// z = mu + exp(logvar / 2) * eps. `mu`/`logvar` have `n_src_rows` rows; output row r uses
@@ -53,14 +55,14 @@ void reparameterize(const T* mu, const T* logvar, index_t n_src_rows, index_t n_
 
 /// Backward through z = mu + exp(logvar/2) eps and the clamp of logvar to [lo, hi], adding
 /// the KL term's gradients (kl_grad_mu, kl_grad_lv, e.g. from info::gaussian_kl) times
-/// `kl_scale`:
-///   grad_mu = grad_z + kl_scale * kl_grad_mu
-///   grad_lv = (grad_z * eps * exp(logvar/2) / 2 + kl_scale * kl_grad_lv) * [lo < logvar < hi]
-/// All arrays have n entries; the outputs may alias grad_z / kl_grad_*.
+/// `kl_scale`. Inputs are (n_rows x n_latent); the output `grad_head` is
+/// (n_rows x 2 n_latent), laid out like split_head's `raw`:
+///   grad_head[:, :L] = grad_z + kl_scale * kl_grad_mu
+///   grad_head[:, L:] = (grad_z * eps * exp(logvar/2) / 2 + kl_scale * kl_grad_lv) * [lo < logvar < hi]
 template <class T>
 void latent_backward(const T* grad_z, const T* eps, const T* logvar, const T* kl_grad_mu,
-                     const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n,
-                     T* grad_mu, T* grad_lv, int n_threads);
+                     const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n_rows,
+                     index_t n_latent, T* grad_head, int n_threads);
 
 /// One Adam step (Kingma & Ba 2015, as in torch.optim.Adam) over n parameters, in place:
 ///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2

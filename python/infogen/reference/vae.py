@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 __all__ = ["ReferenceVAE", "loss_and_grad", "reparameterize", "bias_activation",
-           "activation_backward", "clamp_head", "latent_backward", "adam_update"]
+           "activation_backward", "split_head", "latent_backward", "adam_update"]
 
 
 # ---------------------------------------------------------------------- kernel references
@@ -52,9 +52,11 @@ def activation_backward(grad: np.ndarray, h: np.ndarray, activation: str) -> np.
     return grad * _act_grad(activation, h)
 
 
-def clamp_head(x: np.ndarray, bias: np.ndarray | None, lo: float, hi: float) -> np.ndarray:
-    """``clip(x + bias, lo, hi)``."""
-    return np.clip(x if bias is None else x + bias, lo, hi)
+def split_head(raw: np.ndarray, bias: np.ndarray | None, lo: float, hi: float):
+    """Return ``(raw + bias)[:, :L]`` and ``clip((raw + bias)[:, L:], lo, hi)``."""
+    a = raw if bias is None else raw + bias
+    n_latent = raw.shape[1] // 2
+    return a[:, :n_latent], np.clip(a[:, n_latent:], lo, hi)
 
 
 def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray,
@@ -73,10 +75,10 @@ def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray,
 
 
 def latent_backward(grad_z, eps, logvar, kl_grad_mu, kl_grad_lv, kl_scale, lo, hi):
-    """Gradients w.r.t. mu and the clamped logvar (see vae.hpp)."""
+    """Return the gradient w.r.t. the heads' output [mu | clamped logvar] (see vae.hpp)."""
     g_mu = grad_z + kl_scale * kl_grad_mu
     g_lv = grad_z * eps * 0.5 * np.exp(0.5 * logvar) + kl_scale * kl_grad_lv
-    return g_mu, np.where((logvar > lo) & (logvar < hi), g_lv, 0)
+    return np.concatenate([g_mu, np.where((logvar > lo) & (logvar < hi), g_lv, 0)], axis=1)
 
 
 def adam_update(param, grad, m, v, lr, beta1, beta2, eps, step):
