@@ -32,6 +32,7 @@ from infogen.info import (
     perplexity,
     softmax,
 )
+from infogen.vae import VAE
 
 __all__ = [
     "__version__",
@@ -52,4 +53,5 @@ __all__ = [
     "set_num_threads",
     "show_config",
     "softmax",
+    "VAE",
 ]

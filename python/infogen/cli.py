@@ -36,7 +36,13 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_config)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core]
+def _register_vae(sub: argparse._SubParsersAction) -> None:
+    from infogen.vae_demo import register
+
+    register(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_vae]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from typing import TextIO
 import numpy as np
 
 import infogen
+from infogen.vae_demo import vae_section
 
 
 def _h(out: TextIO, title: str) -> None:
@@ -66,6 +67,7 @@ def info_section(out: TextIO, quick: bool = False) -> None:
 
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
+    "vae": vae_section,
 }
 
 
