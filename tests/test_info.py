@@ -1,15 +1,14 @@
 """Information measures against the plain-Python reference and scipy."""
 import math
 
+import infogen
 import numpy as np
 import pytest
 import scipy.special
 import scipy.stats
 from conftest import assert_close, random_probs
-from scipy.spatial.distance import jensenshannon
-
-import infogen
 from infogen.reference import info as ref
+from scipy.spatial.distance import jensenshannon
 
 
 def _log(p):

@@ -1,9 +1,7 @@
 """Results do not depend on the number of threads."""
-import numpy as np
+import infogen
 import pytest
 from conftest import random_probs
-
-import infogen
 
 
 @pytest.mark.parametrize("name", ["entropy", "kl", "js", "ce", "lse", "softmax", "bce", "gkl"])

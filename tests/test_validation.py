@@ -1,8 +1,7 @@
 """Bad input gets a clear error naming what and where."""
+import infogen
 import numpy as np
 import pytest
-
-import infogen
 
 
 @pytest.mark.parametrize(

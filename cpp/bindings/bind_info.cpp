@@ -42,7 +42,7 @@ void bind_dtype(py::module_& m) {
           info::logsumexp<T>(xp, wp, rows, cols, op, n_threads);
           return out;
         },
-        py::arg("x"), py::arg("weights"), py::arg("n_threads"), "Row-wise log-sum-exp of a 2-D array.");
+        py::arg("x").noconvert(), py::arg("weights").noconvert(), py::arg("n_threads"), "Row-wise log-sum-exp of a 2-D array.");
 
   m.def(name("softmax").c_str(),
         [](const CArray<T>& x, bool log, int n_threads) {
@@ -54,7 +54,7 @@ void bind_dtype(py::module_& m) {
           info::softmax<T>(xp, rows, cols, log, op, n_threads);
           return out;
         },
-        py::arg("x"), py::arg("log"), py::arg("n_threads"), "Row-wise (log-)softmax of a 2-D array.");
+        py::arg("x").noconvert(), py::arg("log"), py::arg("n_threads"), "Row-wise (log-)softmax of a 2-D array.");
 
   m.def(name("information_content").c_str(),
         [](const CArray<T>& p, int input, double scale, int n_threads) {
@@ -66,7 +66,7 @@ void bind_dtype(py::module_& m) {
           info::information_content<T>(d, rows, cols, scale, op, n_threads);
           return out;
         },
-        py::arg("p"), py::arg("input"), py::arg("scale"), py::arg("n_threads"),
+        py::arg("p").noconvert(), py::arg("input"), py::arg("scale"), py::arg("n_threads"),
         "Elementwise -log p times scale.");
 
   m.def(name("entropy").c_str(),
@@ -79,7 +79,7 @@ void bind_dtype(py::module_& m) {
           info::entropy<T>(d, rows, cols, scale, op, n_threads);
           return out;
         },
-        py::arg("p"), py::arg("input"), py::arg("scale"), py::arg("n_threads"), "Row-wise entropy.");
+        py::arg("p").noconvert(), py::arg("input"), py::arg("scale"), py::arg("n_threads"), "Row-wise entropy.");
 
   using TwoDist = void (*)(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);
   auto bind_two = [&](const char* base, TwoDist fn, const char* doc) {
@@ -95,7 +95,7 @@ void bind_dtype(py::module_& m) {
             fn(dp, dq, rows, cols, scale, op, n_threads);
             return out;
           },
-          py::arg("p"), py::arg("p_input"), py::arg("q"), py::arg("q_input"), py::arg("scale"),
+          py::arg("p").noconvert(), py::arg("p_input"), py::arg("q").noconvert(), py::arg("q_input"), py::arg("scale"),
           py::arg("n_threads"), doc);
   };
   bind_two("cross_entropy", &info::cross_entropy<T>, "Row-wise cross-entropy H(p, q).");
@@ -120,7 +120,7 @@ void bind_dtype(py::module_& m) {
           }
           return py::make_tuple(out, grad ? py::object(*grad) : py::none());
         },
-        py::arg("y"), py::arg("p"), py::arg("logits"), py::arg("reduction"), py::arg("want_grad"),
+        py::arg("y").noconvert(), py::arg("p").noconvert(), py::arg("logits"), py::arg("reduction"), py::arg("want_grad"),
         py::arg("n_threads"), "Binary cross-entropy (and optionally its gradient).");
 
   m.def(name("gaussian_kl").c_str(),
@@ -149,7 +149,7 @@ void bind_dtype(py::module_& m) {
           return py::make_tuple(out, g_mu ? py::object(*g_mu) : py::none(),
                                 g_lv ? py::object(*g_lv) : py::none());
         },
-        py::arg("mu_q"), py::arg("logvar_q"), py::arg("mu_p"), py::arg("logvar_p"), py::arg("want_grad"),
+        py::arg("mu_q").noconvert(), py::arg("logvar_q").noconvert(), py::arg("mu_p").noconvert(), py::arg("logvar_p").noconvert(), py::arg("want_grad"),
         py::arg("n_threads"), "KL between diagonal Gaussians, summed over the last axis (and gradients).");
 
   m.def(name("perplexity").c_str(),
@@ -162,7 +162,7 @@ void bind_dtype(py::module_& m) {
           info::perplexity<T>(xp, rows, cols, log_base, op, n_threads);
           return out;
         },
-        py::arg("log_probs"), py::arg("log_base"), py::arg("n_threads"), "Row-wise perplexity.");
+        py::arg("log_probs").noconvert(), py::arg("log_base"), py::arg("n_threads"), "Row-wise perplexity.");
 
   m.def(name("joint_measures").c_str(),
         [](const CArray<T>& joint, double scale, int n_threads) {
@@ -179,7 +179,7 @@ void bind_dtype(py::module_& m) {
           }
           return py::make_tuple(mi, hyx, hxy);
         },
-        py::arg("joint"), py::arg("scale"), py::arg("n_threads"),
+        py::arg("joint").noconvert(), py::arg("scale"), py::arg("n_threads"),
         "Mutual information, H(Y|X) and H(X|Y) of a batch of joint tables.");
 
   m.def(name("check_distribution").c_str(),
@@ -193,7 +193,7 @@ void bind_dtype(py::module_& m) {
           }
           return problem_tuple<T>(p);
         },
-        py::arg("x"), py::arg("input"), py::arg("sum_tol"), py::arg("n_threads"),
+        py::arg("x").noconvert(), py::arg("input"), py::arg("sum_tol"), py::arg("n_threads"),
         "First invalid row of a batch of distributions: (row, col, code, value); row -1 if none.");
 
   m.def(name("check_range").c_str(),
@@ -207,7 +207,7 @@ void bind_dtype(py::module_& m) {
           }
           return problem_tuple<T>(p);
         },
-        py::arg("x"), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
+        py::arg("x").noconvert(), py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
         "First entry that is NaN or outside [lo, hi]: (row, col, code, value); row -1 if none.");
 }
 

@@ -13,8 +13,9 @@ namespace py = pybind11;
 
 namespace infogen::bindings {
 
-/// A C-contiguous array of T. No forcecast: the Python layer has already chosen the dtype,
-/// so a mismatch is a bug that should fail loudly instead of copying silently.
+/// A C-contiguous array of T. Bind every such argument with `.noconvert()`: the Python
+/// layer has already chosen the dtype and layout, so a mismatch is a bug that must fail
+/// loudly (TypeError) instead of being copied silently.
 template <class T>
 using CArray = py::array_t<T, py::array::c_style>;
 
@@ -43,5 +44,6 @@ constexpr const char* dtype_suffix() {
 
 void bind_info(py::module_& m);
 void bind_rbm(py::module_& m);
+void bind_vae(py::module_& m);
 
 }  // namespace infogen::bindings

@@ -102,11 +102,28 @@ struct Shift {
   double lse() const { return finite ? static_cast<double>(max) + static_cast<double>(log_sum) : static_cast<double>(max); }
 };
 
+/// Single pass over the row: each block's max rescales the running sum when it grows, so
+/// a long row is read from memory once. NaN anywhere gives a NaN max; +inf gives +inf.
 template <class T>
 Shift<T> row_shift(const T* x, index_t n) {
-  const T m = ArrC<T>(x, n).template maxCoeff<Eigen::PropagateNaN>();
-  if (!std::isfinite(m)) return {m, T(0), false};
-  const double s = block_sum(n, [&](index_t i, index_t len) { return (ArrC<T>(x + i, len) - m).exp().sum(); });
+  T m = -Lim<T>::inf;
+  double s = 0.0;
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    const ArrC<T> X(x + i, len);
+    const T bm = X.template maxCoeff<Eigen::PropagateNaN>();
+    if (std::isnan(bm)) return {bm, T(0), false};
+    if (bm > m) {
+      if (std::isfinite(m)) s *= std::exp(static_cast<double>(m) - static_cast<double>(bm));
+      m = bm;
+    }
+    if (std::isfinite(m)) s += static_cast<double>((X - m).exp().sum());
+  }
+  if (!std::isfinite(m)) {
+    // +inf dominates, but a NaN later in the row must still win.
+    if (m == Lim<T>::inf && ArrC<T>(x, n).hasNaN()) return {Lim<T>::nan, T(0), false};
+    return {m, T(0), false};
+  }
   return {m, static_cast<T>(std::log(s)), true};
 }
 
@@ -121,12 +138,13 @@ struct RowDist {
     if (input == Input::logits) shift = row_shift(x, n_cols);
   }
 
-  /// Fill LP (clamped log-probabilities) and return a pointer to the probabilities.
-  const T* fill(index_t i0, index_t n, T* P, T* LP) const {
+  /// Fill LP (clamped log-probabilities; skipped for probabilities when `need_lp` is
+  /// false) and return a pointer to the probabilities.
+  const T* fill(index_t i0, index_t n, T* P, T* LP, bool need_lp = true) const {
     const T* xi = x + i0;
     switch (input) {
       case Input::probs:
-        log_into(xi, n, LP);
+        if (need_lp) log_into(xi, n, LP);
         return xi;
       case Input::log_probs:
         ArrM<T>(LP, n) = ArrC<T>(xi, n).max(Lim<T>::floor_log);
@@ -145,10 +163,12 @@ struct RowDist {
 };
 
 /// Drive a per-row accumulation over one or two distribution arguments.
-/// `block(P, LP, Q, LQ, n, inf_flag)` returns the block's contribution (in T).
+/// `block(P, LP, Q, LQ, n, inf_flag)` returns the block's contribution (in T). With
+/// `need_lp` / `need_lq` false, probability inputs arrive without LP / LQ filled (the
+/// block fills what it needs).
 template <class T, class Block>
 void two_dist_rows(Dist<T> p, const Dist<T>* q, index_t n_rows, index_t n_cols, double scale, T* out,
-                   int n_threads, Block&& block) {
+                   int n_threads, Block&& block, bool need_lp = true, bool need_lq = true) {
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     alignas(64) T P[kBlock], LP[kBlock], Q[kBlock], LQ[kBlock];
     for (index_t r = r0; r < r1; ++r) {
@@ -156,8 +176,8 @@ void two_dist_rows(Dist<T> p, const Dist<T>* q, index_t n_rows, index_t n_cols, 
       const RowDist<T> qr = q ? RowDist<T>(*q, r, n_cols) : pr;
       bool infinite = false;
       const double acc = block_sum(n_cols, [&](index_t i, index_t len) {
-        const T* pp = pr.fill(i, len, P, LP);
-        const T* qq = q ? qr.fill(i, len, Q, LQ) : nullptr;
+        const T* pp = pr.fill(i, len, P, LP, need_lp);
+        const T* qq = q ? qr.fill(i, len, Q, LQ, need_lq) : nullptr;
         return block(pp, LP, qq, LQ, len, infinite);
       });
       out[r] = infinite ? Lim<T>::inf : static_cast<T>(acc * scale);
@@ -269,17 +289,33 @@ void cross_entropy(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double 
                    [](const T* P, const T*, const T*, const T* LQ, index_t n, bool& inf) {
                      if (mass_where_q_is_zero(P, LQ, n)) inf = true;
                      return -(ArrC<T>(P, n) * ArrC<T>(LQ, n)).sum();
-                   });
+                   },
+                   /*need_lp=*/false);
 }
 
 template <class T>
 void kl_divergence(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
   require_shape(n_rows, n_cols, "kl_divergence");
+  const bool both_probs = p.input == Input::probs && q.input == Input::probs;
   two_dist_rows<T>(p, &q, n_rows, n_cols, scale, out, n_threads,
-                   [](const T* P, const T* LP, const T*, const T* LQ, index_t n, bool& inf) {
+                   [both_probs](const T* P, T* LP, const T* Q, T* LQ, index_t n, bool& inf) {
+                     const auto p_ = ArrC<T>(P, n);
+                     if (both_probs) {
+                       // One log per entry: p log(p / q). Valid when every p and q of the
+                       // block is a normal number or p is 0 (then the term is 0); blocks
+                       // with q = 0 or subnormals take the general path below.
+                       const auto q_ = ArrC<T>(Q, n);
+                       if (q_.minCoeff() >= Lim<T>::min_norm &&
+                           (p_.minCoeff() >= Lim<T>::min_norm || p_.minCoeff() == T(0))) {
+                         return (p_ * (p_.max(Lim<T>::min_norm) / q_).log()).sum();
+                       }
+                       log_into(P, n, LP);
+                       log_into(Q, n, LQ);
+                     }
                      if (mass_where_q_is_zero(P, LQ, n)) inf = true;
-                     return (ArrC<T>(P, n) * (ArrC<T>(LP, n) - ArrC<T>(LQ, n))).sum();
-                   });
+                     return (p_ * (ArrC<T>(LP, n) - ArrC<T>(LQ, n))).sum();
+                   },
+                   /*need_lp=*/!both_probs, /*need_lq=*/!both_probs);
 }
 
 template <class T>
@@ -479,36 +515,34 @@ Problem check_distribution(const T* x, Input input, index_t n_rows, index_t n_co
   require_shape(n_rows, n_cols, "check_distribution");
   return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
     const T* xr = x + r * n_cols;
-    const ArrC<T> X(xr, n_cols);
-    const T mx = X.template maxCoeff<Eigen::PropagateNaN>();
-    const T mn = X.template minCoeff<Eigen::PropagateNaN>();
-    switch (input) {
-      case Input::probs: {
+    if (input == Input::probs) {
+      // one pass: per L1-sized block, min / max (NaN-propagating) and the sum
+      double sum = 0.0;
+      for (index_t i = 0; i < n_cols; i += kBlock) {
+        const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
+        const T mn = X.template minCoeff<Eigen::PropagateNaN>();
+        const T mx = X.template maxCoeff<Eigen::PropagateNaN>();
         if (!(mn >= T(0) && mx < Lim<T>::inf)) {
           return locate(xr, n_cols, [](T v) {
             return std::isnan(v) ? Problem::nan : v < 0 ? Problem::negative : std::isinf(v) ? Problem::infinite : Problem::ok;
           });
         }
-        if (sum_tol >= 0) {
-          const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ArrC<T>(xr + i, n).sum(); });
-          if (std::abs(s - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, s};
-        }
-        return {};
+        sum += static_cast<double>(X.sum());
       }
-      case Input::log_probs:
-      case Input::logits: {
-        if (std::isnan(mx) || std::isnan(mn) || mx == Lim<T>::inf) {
-          return locate(xr, n_cols, [](T v) {
-            return std::isnan(v) ? Problem::nan : v == Lim<T>::inf ? Problem::infinite : Problem::ok;
-          });
-        }
-        if (mx == -Lim<T>::inf) return Problem{-1, -1, Problem::no_mass, 0.0};
-        if (input == Input::log_probs && sum_tol >= 0) {
-          const double s = std::exp(row_shift(xr, n_cols).lse());
-          if (std::abs(s - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, s};
-        }
-        return {};
-      }
+      if (sum_tol >= 0 && std::abs(sum - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, sum};
+      return {};
+    }
+    // log-probabilities and logits: the single-pass log-sum-exp also finds NaN and +inf
+    const Shift<T> sh = row_shift(xr, n_cols);
+    if (!sh.finite) {
+      if (sh.max == -Lim<T>::inf) return Problem{-1, -1, Problem::no_mass, 0.0};
+      return locate(xr, n_cols, [](T v) {
+        return std::isnan(v) ? Problem::nan : v == Lim<T>::inf ? Problem::infinite : Problem::ok;
+      });
+    }
+    if (input == Input::log_probs && sum_tol >= 0) {
+      const double total = std::exp(sh.lse());
+      if (std::abs(total - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, total};
     }
     return {};
   });
@@ -519,14 +553,18 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
   require_shape(n_rows, n_cols, "check_range");
   return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
     const T* xr = x + r * n_cols;
-    const ArrC<T> X(xr, n_cols);
-    const double mx = static_cast<double>(X.template maxCoeff<Eigen::PropagateNaN>());
-    const double mn = static_cast<double>(X.template minCoeff<Eigen::PropagateNaN>());
-    if (mn >= lo && mx <= hi) return {};
-    return locate(xr, n_cols, [&](T v) {
-      const double d = static_cast<double>(v);
-      return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
-    });
+    for (index_t i = 0; i < n_cols; i += kBlock) {
+      const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
+      const double mx = static_cast<double>(X.template maxCoeff<Eigen::PropagateNaN>());
+      const double mn = static_cast<double>(X.template minCoeff<Eigen::PropagateNaN>());
+      if (!(mn >= lo && mx <= hi)) {
+        return locate(xr, n_cols, [&](T v) {
+          const double d = static_cast<double>(v);
+          return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
+        });
+      }
+    }
+    return {};
   });
 }
 

@@ -34,6 +34,7 @@ from infogen.info import (
 )
 from infogen.markov import DiscreteMarkovNetwork
 from infogen.rbm import DBN, BernoulliRBM
+from infogen.vae import VAE
 
 __all__ = [
     "__version__",
@@ -57,4 +58,5 @@ __all__ = [
     "set_num_threads",
     "show_config",
     "softmax",
+    "VAE",
 ]

@@ -47,7 +47,7 @@ def suffix(dtype: np.dtype) -> str:
 
 
 def core_fn(name: str, dtype: np.dtype):
-    """The core's entry point `name` for `dtype`."""
+    """Return the core's entry point `name` for `dtype`."""
     return getattr(_core, name + suffix(dtype))
 
 

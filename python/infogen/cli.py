@@ -42,11 +42,17 @@ def _register_rbm(sub: argparse._SubParsersAction) -> None:
     register_cli(sub)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_rbm]
+def _register_vae(sub: argparse._SubParsersAction) -> None:
+    from infogen.vae_demo import register
+
+    register(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_rbm, _register_vae]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
+    """Build the argument parser with every registered subcommand."""
     import infogen
 
     parser = argparse.ArgumentParser(prog="infogen", description="Information measures and generative models.")

@@ -7,7 +7,7 @@ __all__ = ["load_digits"]
 
 
 def load_digits(*, binary: bool = False, threshold: float = 8.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The 1,797 real 8x8 handwritten digits shipped with scikit-learn, split for training.
+    """Load the 1,797 real 8x8 handwritten digits shipped with scikit-learn, split for training.
 
     Parameters
     ----------

@@ -13,6 +13,8 @@ from typing import TextIO
 import numpy as np
 
 import infogen
+from infogen.rbm import rbm_section
+from infogen.vae_demo import vae_section
 
 
 def _h(out: TextIO, title: str) -> None:
@@ -20,7 +22,7 @@ def _h(out: TextIO, title: str) -> None:
 
 
 def info_section(out: TextIO, quick: bool = False) -> None:
-    """The information-theory lecture's examples, computed by infogen's kernels."""
+    """Print the information-theory lecture's examples, computed by infogen's kernels."""
     _h(out, "Information measures (lecture examples)")
     ic = infogen.information_content([0.9, 0.1, 0.001], base=2)
     print("information content, bits: sunrise-ish 0.9 -> {:.3f}, clean-air day 0.1 -> {:.3f}, "
@@ -64,11 +66,10 @@ def info_section(out: TextIO, quick: bool = False) -> None:
           f"mean {h.mean():.4f} nats", file=out)
 
 
-from infogen.rbm import rbm_section  # noqa: E402
-
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
     "rbm": rbm_section,
+    "vae": vae_section,
 }
 
 

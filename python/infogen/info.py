@@ -514,7 +514,7 @@ def gaussian_kl(mu_q: Any, logvar_q: Any, mu_p: Any = 0.0, logvar_p: Any = 0.0, 
         raise ValueError(f"gaussian_kl: mu_q {arrays[0].shape} and logvar_q {arrays[1].shape} must have the "
                          "same shape")
     shape = arrays[0].shape
-    rows = []
+    rows: list[np.ndarray | None] = []
     lead: tuple[int, ...] = ()
     threads = resolve_threads(n_threads)
     for i, (a, n) in enumerate(zip(arrays, names)):
@@ -537,7 +537,7 @@ def gaussian_kl(mu_q: Any, logvar_q: Any, mu_p: Any = 0.0, logvar_p: Any = 0.0, 
     kl = _finish(kl, lead)
     if not return_grad:
         return kl
-    n = rows[0].shape[1]
+    n = shape[axis]
     return (kl, np.moveaxis(g_mu.reshape(*lead, n), -1, axis), np.moveaxis(g_lv.reshape(*lead, n), -1, axis))
 
 

@@ -1,0 +1,113 @@
+"""Property tests (hypothesis): adversarial inputs against the plain-Python reference."""
+import math
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+import infogen  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+from infogen.reference import info as ref  # noqa: E402
+
+settings.register_profile("infogen", max_examples=150, deadline=None)
+settings.load_profile("infogen")
+
+# Probability rows built from non-negative weights that include exact zeros, subnormals
+# and huge dynamic ranges, normalised in float64.
+weights = st.one_of(
+    st.just(0.0),
+    st.floats(min_value=1e-320, max_value=1e-300),
+    st.floats(min_value=1e-12, max_value=1.0),
+    st.floats(min_value=1.0, max_value=1e6),
+)
+
+
+@st.composite
+def prob_rows(draw, n_rows=None, n_cols=None):
+    n_rows = n_rows or draw(st.integers(1, 4))
+    n_cols = n_cols or draw(st.integers(1, 40))
+    w = np.array(draw(st.lists(weights, min_size=n_rows * n_cols, max_size=n_rows * n_cols)),
+                 dtype=np.float64).reshape(n_rows, n_cols)
+    w[:, draw(st.integers(0, n_cols - 1))] += 1.0  # every row has mass
+    return w / w.sum(axis=1, keepdims=True)
+
+
+@st.composite
+def prob_pairs(draw):
+    n_rows, n_cols = draw(st.integers(1, 4)), draw(st.integers(1, 40))
+    return draw(prob_rows(n_rows, n_cols)), draw(prob_rows(n_rows, n_cols))
+
+
+def _close(a, b, scale, rtol=1e-12, atol=1e-300):
+    """|a - b| <= rtol * scale + atol (infinities must match)."""
+    a, b = float(a), float(b)
+    if math.isinf(b):
+        return a == b
+    return abs(a - b) <= rtol * max(scale, 1e-300) + atol
+
+
+# Rounding the float64 inputs alone moves KL and cross-entropy by up to 2 eps * sum(p):
+# no algorithm can promise better than that absolute floor.
+INPUT_FLOOR = 4 * np.finfo(np.float64).eps
+
+
+def _kl_scale(p, q):
+    terms = [abs(a * (math.log(a) - math.log(b))) for a, b in zip(p, q) if a > 0 and b > 0]
+    return math.fsum(terms)
+
+
+@given(prob_rows())
+def test_entropy_property(p):
+    got = infogen.entropy(p)
+    for r in range(p.shape[0]):
+        expected = ref.entropy(p[r])
+        assert _close(got[r], expected, max(expected, 1e-300) + 1e-15)
+        assert got[r] >= -1e-15
+
+
+@given(prob_pairs())
+def test_kl_and_cross_entropy_properties(pq):
+    p, q = pq
+    kl, ce, js = infogen.kl_divergence(p, q), infogen.cross_entropy(p, q), infogen.js_divergence(p, q)
+    for r in range(p.shape[0]):
+        assert _close(kl[r], ref.kl_divergence(p[r], q[r]), _kl_scale(p[r], q[r]), atol=INPUT_FLOOR)
+        terms = math.fsum(abs(a * math.log(b)) for a, b in zip(p[r], q[r]) if a > 0 and b > 0)
+        assert _close(ce[r], ref.cross_entropy(p[r], q[r]), terms, atol=INPUT_FLOOR)
+        assert _close(js[r], ref.js_divergence(p[r], q[r]), 1.0, atol=INPUT_FLOOR)
+        assert kl[r] >= -1e-12 and 0 <= js[r] <= math.log(2) + 1e-12
+    assert np.all(infogen.kl_divergence(p, p) == 0)
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=30),
+                  elements=st.one_of(st.floats(-1e4, 1e4), st.just(-np.inf))))
+def test_logsumexp_and_log_softmax_property(x):
+    rows = x.reshape(-1, x.shape[-1])
+    got = np.atleast_1d(infogen.logsumexp(x)).ravel()
+    for r in range(rows.shape[0]):
+        expected = ref.logsumexp(rows[r])
+        finite = rows[r][np.isfinite(rows[r])]
+        scale = max(abs(expected) if math.isfinite(expected) else 0, float(np.abs(finite).max()) if finite.size else 0)
+        assert _close(got[r], expected, scale + 1.0)
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 30)),
+                  elements=st.floats(-1e4, 1e4)), hnp.arrays(np.float64, st.just(1), elements=st.floats(-1e4, 1e4)))
+def test_entropy_from_logits_is_shift_invariant(z, shift):
+    h1 = infogen.entropy(logits=z)
+    h2 = infogen.entropy(logits=z + shift[0])
+    lp = np.array([ref.log_softmax(r) for r in z])
+    for r in range(z.shape[0]):
+        expected = ref.entropy_from_log(lp[r])
+        scale = np.abs(z[r]).max() + 1
+        assert _close(h1[r], expected, scale, 1e-11) and _close(h2[r], expected, scale + abs(shift[0]), 1e-11)
+
+
+@given(hnp.arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 50)),
+                  elements=st.floats(-80, 80, width=32)))
+def test_float32_agrees_with_float64(z):
+    h32 = infogen.entropy(logits=z)
+    h64 = infogen.entropy(logits=z.astype(np.float64))
+    assert h32.dtype == np.float32
+    np.testing.assert_allclose(h32, h64, rtol=1e-5, atol=1e-5 * (np.abs(z).max() + 1))
