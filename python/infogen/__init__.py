@@ -32,10 +32,15 @@ from infogen.info import (
     perplexity,
     softmax,
 )
+from infogen.markov import DiscreteMarkovNetwork
+from infogen.rbm import DBN, BernoulliRBM
 from infogen.vae import VAE
 
 __all__ = [
     "__version__",
+    "BernoulliRBM",
+    "DBN",
+    "DiscreteMarkovNetwork",
     "binary_cross_entropy",
     "conditional_entropy",
     "cross_entropy",

@@ -36,13 +36,19 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_config)
 
 
+def _register_rbm(sub: argparse._SubParsersAction) -> None:
+    from infogen.rbm import register_cli
+
+    register_cli(sub)
+
+
 def _register_vae(sub: argparse._SubParsersAction) -> None:
     from infogen.vae_demo import register
 
     register(sub)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_vae]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_rbm, _register_vae]
 
 
 def build_parser() -> argparse.ArgumentParser:

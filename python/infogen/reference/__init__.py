@@ -2,6 +2,6 @@
 
 They favour clarity and accuracy over speed and share no code with the kernels.
 """
-from infogen.reference import info, vae
+from infogen.reference import info, rbm, vae
 
-__all__ = ["info", "vae"]
+__all__ = ["info", "rbm", "vae"]

@@ -1,0 +1,544 @@
+// Implementation of the RBM kernels (see rbm.hpp for the contract).
+//
+// Matrix products go through Eigen's GEMM on row-major maps (Eigen itself is single-
+// threaded: EIGEN_DONT_PARALLELIZE); parallelism is ours, over fixed-size chunks of rows
+// (or of hidden units for the weight gradient), so every output element is computed by
+// one thread in an order that does not depend on the thread count. Transcendentals are
+// evaluated into Eigen-owned (aligned) temporaries, never straight into caller memory,
+// so their bits do not depend on the caller's array addresses.
+#include "infogen/rbm.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "infogen/random.hpp"
+
+namespace infogen::rbm {
+namespace {
+
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MapC = Eigen::Map<const RowMat<T>>;
+template <class T>
+using MapM = Eigen::Map<RowMat<T>>;
+template <class T>
+using RowVec = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+template <class T>
+using RowVecC = Eigen::Map<const RowVec<T>>;
+template <class T>
+using RowVecM = Eigen::Map<RowVec<T>>;
+
+/// Rows per chunk of the batch kernels (conditionals, Gibbs, energies).
+constexpr index_t kRows = 64;
+/// Rows per chunk inside one training minibatch and per chunk of AIS runs.
+constexpr index_t kTrainRows = 16;
+/// Hidden units per chunk of the weight-gradient pass.
+constexpr index_t kGradUnits = 16;
+/// Waking a sleeping OpenMP team (OMP_WAIT_POLICY=PASSIVE) costs tens of microseconds,
+/// which is more than a whole small minibatch takes: the training phases only go parallel
+/// when a minibatch has at least kSerialWorkThreshold * kTrainWorkDivisor multiply-adds.
+constexpr index_t kTrainWorkDivisor = 32;
+/// States per block of the exact partition function.
+constexpr index_t kStateBlock = 1024;
+
+template <class T>
+void check_model(const Model<T>& m) {
+  if (m.n_visible <= 0 || m.n_hidden <= 0) {
+    throw std::invalid_argument("an RBM needs at least one visible and one hidden unit");
+  }
+  if (!m.W || !m.b || !m.c) throw std::invalid_argument("RBM parameters must not be null");
+}
+
+/// In place: A = sigmoid(A). exp overflow gives 1/(1+inf) = 0, never NaN.
+template <class Derived>
+void sigmoid_inplace(Eigen::MatrixBase<Derived>& A) {
+  using T = typename Derived::Scalar;
+  A.array() = T(1) / (T(1) + (-A.array()).exp());
+}
+
+/// softplus(x) = max(x, 0) + log(1 + exp(-|x|)), elementwise, into an owned array.
+/// log(1 + e) with e = exp(-|x|) in (0, 1] is evaluated with Eigen's SIMD log rather than
+/// log1p (scalar in Eigen): the rounding of 1 + e costs at most one ulp of 1 in absolute
+/// terms, far below the tolerance of any sum of softplus terms.
+template <class T>
+Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> softplus(
+    const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& x) {
+  return x.max(T(0)) + (T(1) + (-x.abs()).exp()).log();
+}
+
+inline double softplus_scalar(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+
+/// Bernoulli draws for one row: out[j] = 1 if u_j < p[j] else 0, with u_j = k_j / 2^32
+/// from 32 random bits k_j of `rng`. The bits are drawn first, then compared without a
+/// branch (a data-dependent branch mispredicts half the time): k < p * 2^32 is the same
+/// test, exact in double.
+template <class T>
+inline void bernoulli_row(Philox& rng, const T* p, index_t n, T* out) {
+  constexpr index_t kBuf = 256;
+  alignas(64) std::uint32_t bits[kBuf];
+  Philox local = rng;  // a local copy lets the compiler keep the stream in registers
+  for (index_t j0 = 0; j0 < n; j0 += kBuf) {
+    const index_t len = std::min(kBuf, n - j0);
+    for (index_t j = 0; j < len; ++j) bits[j] = local.next_u32();
+    for (index_t j = 0; j < len; ++j) {
+      out[j0 + j] = static_cast<T>(static_cast<double>(bits[j]) < static_cast<double>(p[j0 + j]) * 0x1.0p32);
+    }
+  }
+  rng = local;
+}
+
+template <class T>
+void bernoulli_rows(std::vector<Philox>& rngs, const RowMat<T>& P, RowMat<T>& out) {
+  out.resize(P.rows(), P.cols());
+  for (index_t r = 0; r < P.rows(); ++r) {
+    bernoulli_row(rngs[static_cast<size_t>(r)], P.row(r).data(), P.cols(), out.row(r).data());
+  }
+}
+
+template <class T>
+std::vector<Philox> make_streams(std::uint64_t seed, index_t first, index_t count) {
+  std::vector<Philox> rngs;
+  rngs.reserve(static_cast<size_t>(count));
+  for (index_t r = 0; r < count; ++r) rngs.emplace_back(seed, static_cast<std::uint64_t>(first + r));
+  return rngs;
+}
+
+/// P = sigmoid(V W^T + c) for a block of rows.
+template <class T, class VBlock>
+void hidden_block(const MapC<T>& W, const RowVecC<T>& c, const VBlock& V, RowMat<T>& P) {
+  P.resize(V.rows(), W.rows());
+  P.noalias() = V * W.transpose();
+  P.rowwise() += c;
+  sigmoid_inplace(P);
+}
+
+/// P = sigmoid(H W + b) for a block of rows.
+template <class T, class HBlock>
+void visible_block(const MapC<T>& W, const RowVecC<T>& b, const HBlock& H, RowMat<T>& P) {
+  P.resize(H.rows(), W.cols());
+  P.noalias() = H * W;
+  P.rowwise() += b;
+  sigmoid_inplace(P);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+template <class T>
+void hidden_probs(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads) {
+  check_model(m);
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> c(m.c, m.n_hidden);
+  const MapC<T> Vm(V, n_rows, m.n_visible);
+  MapM<T> O(out, n_rows, m.n_hidden);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden,
+                  [&](index_t, index_t r0, index_t r1) {
+                    RowMat<T> P;
+                    hidden_block<T>(W, c, Vm.middleRows(r0, r1 - r0), P);
+                    O.middleRows(r0, r1 - r0) = P;
+                  });
+}
+
+template <class T>
+void visible_probs(const Model<T>& m, const T* H, index_t n_rows, T* out, int n_threads) {
+  check_model(m);
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> b(m.b, m.n_visible);
+  const MapC<T> Hm(H, n_rows, m.n_hidden);
+  MapM<T> O(out, n_rows, m.n_visible);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden,
+                  [&](index_t, index_t r0, index_t r1) {
+                    RowMat<T> P;
+                    visible_block<T>(W, b, Hm.middleRows(r0, r1 - r0), P);
+                    O.middleRows(r0, r1 - r0) = P;
+                  });
+}
+
+template <class T>
+void sample_bernoulli(const T* p, index_t n_rows, index_t n_cols, std::uint64_t seed, T* out,
+                      int n_threads) {
+  if (n_cols <= 0) return;
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * n_cols * 8, [&](index_t, index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      Philox rng(seed, static_cast<std::uint64_t>(r));
+      bernoulli_row(rng, p + r * n_cols, n_cols, out + r * n_cols);
+    }
+  });
+}
+
+template <class T>
+void gibbs(const Model<T>& m, const T* V0, index_t n_rows, int k, std::uint64_t seed, T* out_v,
+           T* out_h, int n_threads) {
+  check_model(m);
+  if (k < 1) throw std::invalid_argument("gibbs: the number of steps k must be at least 1");
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> b(m.b, m.n_visible), c(m.c, m.n_hidden);
+  const MapC<T> V0m(V0, n_rows, m.n_visible);
+  MapM<T> OV(out_v, n_rows, m.n_visible);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden * k,
+                  [&](index_t, index_t r0, index_t r1) {
+                    auto rngs = make_streams<T>(seed, r0, r1 - r0);
+                    RowMat<T> V = V0m.middleRows(r0, r1 - r0), P, H;
+                    for (int step = 0; step < k; ++step) {
+                      hidden_block<T>(W, c, V, P);
+                      bernoulli_rows<T>(rngs, P, H);
+                      visible_block<T>(W, b, H, P);
+                      bernoulli_rows<T>(rngs, P, V);
+                    }
+                    OV.middleRows(r0, r1 - r0) = V;
+                    if (out_h) MapM<T>(out_h, n_rows, m.n_hidden).middleRows(r0, r1 - r0) = H;
+                  });
+}
+
+template <class T>
+void energy(const Model<T>& m, const T* V, const T* H, index_t n_rows, T* out, int n_threads) {
+  check_model(m);
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> b(m.b, m.n_visible), c(m.c, m.n_hidden);
+  const MapC<T> Vm(V, n_rows, m.n_visible), Hm(H, n_rows, m.n_hidden);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden,
+                  [&](index_t, index_t r0, index_t r1) {
+                    const index_t nr = r1 - r0;
+                    RowMat<T> X(nr, m.n_hidden);
+                    X.noalias() = Vm.middleRows(r0, nr) * W.transpose();
+                    for (index_t r = 0; r < nr; ++r) {
+                      double e = 0.0;
+                      for (index_t j = 0; j < m.n_hidden; ++j) {
+                        e -= static_cast<double>(Hm(r0 + r, j)) * (static_cast<double>(X(r, j)) + c[j]);
+                      }
+                      for (index_t i = 0; i < m.n_visible; ++i) {
+                        e -= static_cast<double>(Vm(r0 + r, i)) * static_cast<double>(b[i]);
+                      }
+                      out[r0 + r] = static_cast<T>(e);
+                    }
+                  });
+}
+
+template <class T>
+void free_energy(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads) {
+  check_model(m);
+  using Arr = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> b(m.b, m.n_visible), c(m.c, m.n_hidden);
+  const MapC<T> Vm(V, n_rows, m.n_visible);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden,
+                  [&](index_t, index_t r0, index_t r1) {
+                    const index_t nr = r1 - r0;
+                    RowMat<T> X(nr, m.n_hidden);
+                    X.noalias() = Vm.middleRows(r0, nr) * W.transpose();
+                    X.rowwise() += c;
+                    const Arr S = softplus<T>(X.array());
+                    for (index_t r = 0; r < nr; ++r) {
+                      double f = 0.0;
+                      for (index_t i = 0; i < m.n_visible; ++i) {
+                        f -= static_cast<double>(Vm(r0 + r, i)) * static_cast<double>(b[i]);
+                      }
+                      for (index_t j = 0; j < m.n_hidden; ++j) f -= static_cast<double>(S(r, j));
+                      out[r0 + r] = static_cast<T>(f);
+                    }
+                  });
+}
+
+template <class T>
+void pseudo_likelihood(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads) {
+  check_model(m);
+  using Arr = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> c(m.c, m.n_hidden);
+  const MapC<T> Vm(V, n_rows, m.n_visible);
+  const RowMat<T> WT = W.transpose();  // (m x n): row i holds the weights of visible unit i
+  const index_t nv = m.n_visible, nh = m.n_hidden;
+  parallel_chunks(n_rows, 4, n_threads, n_rows * nv * nh * 8, [&](index_t, index_t r0, index_t r1) {
+    RowMat<T> x(1, nh);
+    Arr Xf(nv, nh);
+    for (index_t r = r0; r < r1; ++r) {
+      x.noalias() = Vm.row(r) * W.transpose();
+      x += c;
+      const Arr s0 = softplus<T>(x.array());
+      double base = 0.0;
+      for (index_t j = 0; j < nh; ++j) base += static_cast<double>(s0(0, j));
+      // Xf(i, :) = x + s_i W[:, i], s_i = +1 if v_i = 0 (bit turns on), -1 otherwise.
+      for (index_t i = 0; i < nv; ++i) {
+        const T s = Vm(r, i) > T(0.5) ? T(-1) : T(1);
+        Xf.row(i) = x.array() + s * WT.row(i).array();
+      }
+      const Arr Sf = softplus<T>(Xf);
+      double pl = 0.0;
+      for (index_t i = 0; i < nv; ++i) {
+        const double s = Vm(r, i) > T(0.5) ? -1.0 : 1.0;
+        double flipped = 0.0;
+        for (index_t j = 0; j < nh; ++j) flipped += static_cast<double>(Sf(i, j));
+        // F(v') - F(v) = -s b_i - (flipped - base); log P(v_i | v_-i) = -softplus(-(F(v') - F(v)))
+        const double delta = -s * static_cast<double>(m.b[i]) - (flipped - base);
+        pl -= softplus_scalar(-delta);
+      }
+      out[r] = static_cast<T>(pl);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+template <class T>
+double log_partition(const Model<T>& m, int max_units, int n_threads) {
+  check_model(m);
+  const bool hidden_side = m.n_hidden <= m.n_visible;
+  const index_t s = hidden_side ? m.n_hidden : m.n_visible;
+  const index_t d = hidden_side ? m.n_visible : m.n_hidden;
+  const int hard_limit = 40;
+  if (s > max_units || s > hard_limit) {
+    std::ostringstream msg;
+    const double states = std::ldexp(1.0, static_cast<int>(std::min<index_t>(s, 1000)));
+    msg << "exact log partition function refused: the smaller layer has " << s
+        << " units, so it would enumerate 2^" << s << " = " << states << " states and cost about "
+        << states * static_cast<double>(s + 1) * static_cast<double>(d)
+        << " multiply-adds (limit: " << std::min(max_units, hard_limit)
+        << " units); use method='ais' for an estimate";
+    throw std::invalid_argument(msg.str());
+  }
+  // Enumerate s in {0,1}^s: log Z = logsumexp_s [a.s + sum_k softplus(d_k + (s M)_k)].
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  RowMat<double> M;
+  RowVec<double> a, dvec;
+  if (hidden_side) {
+    M = W.template cast<double>();
+    a = RowVecC<T>(m.c, m.n_hidden).template cast<double>();
+    dvec = RowVecC<T>(m.b, m.n_visible).template cast<double>();
+  } else {
+    M = W.transpose().template cast<double>();
+    a = RowVecC<T>(m.b, m.n_visible).template cast<double>();
+    dvec = RowVecC<T>(m.c, m.n_hidden).template cast<double>();
+  }
+  const index_t n_states = index_t(1) << s;
+  const index_t block = std::min(n_states, kStateBlock);
+  const index_t n_blocks = n_states / block;
+  std::vector<double> bmax(static_cast<size_t>(n_blocks)), bsum(static_cast<size_t>(n_blocks));
+  parallel_chunks(n_blocks, 1, n_threads, n_states * s * d, [&](index_t blk, index_t, index_t) {
+    RowMat<double> S(block, s);
+    for (index_t t = 0; t < block; ++t) {
+      const index_t state = blk * block + t;
+      for (index_t u = 0; u < s; ++u) S(t, u) = static_cast<double>((state >> u) & 1);
+    }
+    RowMat<double> X(block, d);
+    X.noalias() = S * M;
+    X.rowwise() += dvec;
+    const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> SP = softplus<double>(X.array());
+    Eigen::VectorXd val = S * a.transpose();
+    val += SP.rowwise().sum().matrix();
+    const double mx = val.maxCoeff();
+    bmax[static_cast<size_t>(blk)] = mx;
+    bsum[static_cast<size_t>(blk)] = (val.array() - mx).exp().sum();
+  });
+  const double gmax = *std::max_element(bmax.begin(), bmax.end());
+  double total = 0.0;
+  for (size_t i = 0; i < bmax.size(); ++i) total += bsum[i] * std::exp(bmax[i] - gmax);
+  return gmax + std::log(total);
+}
+
+template <class T>
+double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_betas, index_t n_runs,
+           std::uint64_t seed, double* log_w, int n_threads) {
+  check_model(m);
+  using Arr = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  if (n_betas < 2) throw std::invalid_argument("ais: the schedule needs at least 2 betas (0 and 1)");
+  if (n_runs < 1) throw std::invalid_argument("ais: n_runs must be at least 1");
+  if (betas[0] != 0.0 || betas[n_betas - 1] != 1.0) {
+    throw std::invalid_argument("ais: the schedule must start at beta = 0 and end at beta = 1");
+  }
+  for (index_t k = 1; k < n_betas; ++k) {
+    if (!(betas[k] >= betas[k - 1])) throw std::invalid_argument("ais: betas must be non-decreasing");
+  }
+  const index_t nv = m.n_visible, nh = m.n_hidden;
+  const MapC<T> W(m.W, nh, nv);
+  const RowVecC<T> b(m.b, nv), c(m.c, nh), bA(base_b, nv);
+  const RowVec<T> b_diff = b - bA;
+  RowMat<T> pA(1, nv);
+  pA = bA;
+  sigmoid_inplace(pA);
+  double log_z0 = static_cast<double>(nh) * std::log(2.0);
+  for (index_t i = 0; i < nv; ++i) log_z0 += softplus_scalar(static_cast<double>(base_b[i]));
+
+  parallel_chunks(n_runs, kTrainRows, n_threads, n_runs * nv * nh * n_betas,
+                  [&](index_t, index_t r0, index_t r1) {
+                    const index_t nr = r1 - r0;
+                    auto rngs = make_streams<T>(seed, r0, nr);
+                    RowMat<T> V(nr, nv), X(nr, nh), P, H;
+                    for (index_t r = 0; r < nr; ++r) {
+                      bernoulli_row(rngs[static_cast<size_t>(r)], pA.data(), nv, V.row(r).data());
+                    }
+                    std::vector<double> lw(static_cast<size_t>(nr), 0.0);
+                    for (index_t k = 1; k < n_betas; ++k) {
+                      const T bk = static_cast<T>(betas[k]), bp = static_cast<T>(betas[k - 1]);
+                      X.noalias() = V * W.transpose();
+                      X.rowwise() += c;
+                      const Arr Sk = softplus<T>(X.array() * bk);
+                      const Arr Sp = softplus<T>(X.array() * bp);
+                      const Eigen::Matrix<T, Eigen::Dynamic, 1> vb = V * b_diff.transpose();
+                      const double dbeta = betas[k] - betas[k - 1];
+                      for (index_t r = 0; r < nr; ++r) {
+                        double acc = dbeta * static_cast<double>(vb[r]);
+                        for (index_t j = 0; j < nh; ++j) {
+                          acc += static_cast<double>(Sk(r, j)) - static_cast<double>(Sp(r, j));
+                        }
+                        lw[static_cast<size_t>(r)] += acc;
+                      }
+                      if (k == n_betas - 1) break;
+                      // One Gibbs transition that leaves the beta_k model invariant.
+                      P = X * bk;
+                      sigmoid_inplace(P);
+                      bernoulli_rows<T>(rngs, P, H);
+                      P.resize(nr, nv);
+                      P.noalias() = H * W;
+                      P *= bk;
+                      P.rowwise() += bk * b + (T(1) - bk) * bA;
+                      sigmoid_inplace(P);
+                      bernoulli_rows<T>(rngs, P, V);
+                    }
+                    for (index_t r = 0; r < nr; ++r) log_w[r0 + r] = lw[static_cast<size_t>(r)];
+                  });
+  return log_z0;
+}
+
+// ---------------------------------------------------------------------------------------
+template <class T>
+index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_t* order,
+                 const TrainOptions& opt, std::uint64_t seed, int n_threads) {
+  const index_t nv = s.n_visible, nh = s.n_hidden, bs = opt.batch_size;
+  if (nv <= 0 || nh <= 0) throw std::invalid_argument("an RBM needs at least one visible and one hidden unit");
+  if (bs <= 0) throw std::invalid_argument("batch_size must be positive");
+  if (opt.k < 1) throw std::invalid_argument("k (Gibbs steps) must be at least 1");
+  if (opt.persistent && s.n_chain <= 0) throw std::invalid_argument("persistent CD needs a chain with rows");
+  if (order) {
+    for (index_t r = 0; r < n_rows; ++r) {
+      if (order[r] < 0 || order[r] >= n_rows) {
+        throw std::out_of_range("cd_train: order holds an index outside [0, n_rows)");
+      }
+    }
+  }
+  const MapC<T> Wc(s.W, nh, nv);
+  MapM<T> Wm(s.W, nh, nv), VelW(s.vel_W, nh, nv);
+  const RowVecC<T> cc(s.c, nh), bc(s.b, nv);
+  RowVecM<T> bm(s.b, nv), cm(s.c, nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
+  const MapC<T> Xm(X, n_rows, nv);
+  const T lr = static_cast<T>(opt.learning_rate), mom = static_cast<T>(opt.momentum),
+          wd = static_cast<T>(opt.weight_decay);
+  const bool sparse = opt.sparsity_target >= 0.0 && opt.sparsity_cost > 0.0;
+
+  RowMat<T> Vpos(bs, nv), Ppos(bs, nh);
+  const index_t n_chain = opt.persistent ? s.n_chain : bs;
+  RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv), Pneg(n_chain, nh);
+  RowMat<T> SP(bs + n_chain, nh), SV(bs + n_chain, nv);
+  if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
+
+  // Chunk sizes depend only on the problem's shape. A chunk of rows re-packs W for each of
+  // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
+  // enough (a quarter of the batch, an eighth of the hidden units) to keep that copying
+  // small next to the multiply-adds, and numerous enough to balance two threads.
+  // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
+  const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
+  const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
+  const index_t unit_chunk = small ? nh : std::max<index_t>(kGradUnits, (nh + 7) / 8);
+  const index_t n_batches = (n_rows + bs - 1) / bs;
+  for (index_t t = 0; t < n_batches; ++t) {
+    const index_t first = t * bs, B = std::min(bs, n_rows - first);
+    const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
+    const std::uint64_t seed_pos = splitmix64(seed_t ^ 0x1ULL), seed_neg = splitmix64(seed_t ^ 0x2ULL);
+    for (index_t r = 0; r < B; ++r) {
+      const index_t src = order ? order[first + r] : first + r;
+      Vpos.row(r) = Xm.row(src);
+    }
+    const index_t nc = opt.persistent ? n_chain : B;
+    // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
+    parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
+      RowMat<T> P;
+      hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
+      Ppos.middleRows(r0, r1 - r0) = P;
+      if (!opt.persistent) {
+        for (index_t r = r0; r < r1; ++r) {
+          Philox rng(seed_pos, static_cast<std::uint64_t>(r));
+          bernoulli_row(rng, P.row(r - r0).data(), nh, Hchain.row(r).data());
+        }
+      }
+    });
+    // Negative phase: k steps of block Gibbs sampling on the chain.
+    parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
+      const index_t nr = r1 - r0;
+      auto rngs = make_streams<T>(seed_neg, r0, nr);
+      RowMat<T> H = Hchain.middleRows(r0, nr), P, V;
+      for (int step = 0; step < opt.k; ++step) {
+        visible_block<T>(Wc, bc, H, P);
+        bernoulli_rows<T>(rngs, P, V);
+        hidden_block<T>(Wc, cc, V, P);
+        bernoulli_rows<T>(rngs, P, H);
+      }
+      Vneg.middleRows(r0, nr) = V;
+      Pneg.middleRows(r0, nr) = P;
+      Hchain.middleRows(r0, nr) = H;
+    });
+    const auto Vp = Vpos.topRows(B);
+    const auto Pp = Ppos.topRows(B);
+    const auto Vn = Vneg.topRows(nc);
+    const auto Pn = Pneg.topRows(nc);
+    const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
+    const RowVec<T> mean_vpos = Vp.colwise().sum() * inv_pos;
+    const RowVec<T> mean_vneg = Vn.colwise().sum() * inv_neg;
+    const RowVec<T> mean_ppos = Pp.colwise().sum() * inv_pos;
+    const RowVec<T> mean_pneg = Pn.colwise().sum() * inv_neg;
+    // Both gradient terms as one product: G = [Pp / B; -Pn / nc]^T [Vp; Vn].
+    SP.topRows(B) = Pp * inv_pos;
+    SP.middleRows(B, nc) = Pn * (-inv_neg);
+    SV.topRows(B) = Vp;
+    SV.middleRows(B, nc) = Vn;
+    // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
+    // computed by exactly one thread, summing over the batch in a fixed order.
+    parallel_chunks(nh, unit_chunk, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
+      const index_t nj = j1 - j0;
+      RowMat<T> G(nj, nv);
+      G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
+      for (index_t j = j0; j < j1; ++j) {
+        T gc = mean_ppos[j] - mean_pneg[j];
+        if (sparse) {
+          const T decay = static_cast<T>(opt.sparsity_decay);
+          q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
+          const T pen = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
+          gc += pen;
+          G.row(j - j0) += pen * mean_vpos;
+        }
+        vel_c[j] = mom * vel_c[j] + lr * gc;
+        cm[j] += vel_c[j];
+      }
+      G -= wd * Wm.middleRows(j0, nj);
+      VelW.middleRows(j0, nj) = mom * VelW.middleRows(j0, nj) + lr * G;
+      Wm.middleRows(j0, nj) += VelW.middleRows(j0, nj);
+    });
+    vel_b = mom * vel_b + lr * (mean_vpos - mean_vneg);
+    bm += vel_b;
+  }
+  if (opt.persistent) MapM<T>(s.chain, n_chain, nh) = Hchain;
+  return n_batches;
+}
+
+#define INFOGEN_RBM_INSTANTIATE(T)                                                                  \
+  template void hidden_probs<T>(const Model<T>&, const T*, index_t, T*, int);                     \
+  template void visible_probs<T>(const Model<T>&, const T*, index_t, T*, int);                    \
+  template void sample_bernoulli<T>(const T*, index_t, index_t, std::uint64_t, T*, int);          \
+  template void gibbs<T>(const Model<T>&, const T*, index_t, int, std::uint64_t, T*, T*, int);    \
+  template void energy<T>(const Model<T>&, const T*, const T*, index_t, T*, int);                 \
+  template void free_energy<T>(const Model<T>&, const T*, index_t, T*, int);                      \
+  template void pseudo_likelihood<T>(const Model<T>&, const T*, index_t, T*, int);                \
+  template double log_partition<T>(const Model<T>&, int, int);                                    \
+  template double ais<T>(const Model<T>&, const T*, const double*, index_t, index_t, std::uint64_t, \
+                         double*, int);                                                            \
+  template index_t cd_train<T>(TrainState<T>&, const T*, index_t, const std::int64_t*,            \
+                               const TrainOptions&, std::uint64_t, int);
+
+INFOGEN_RBM_INSTANTIATE(float)
+INFOGEN_RBM_INSTANTIATE(double)
+
+}  // namespace infogen::rbm

@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from infogen import BernoulliRBM  # noqa: E402
+from infogen.datasets import load_digits  # noqa: E402
+from infogen.plotting import plot_images, plot_rbm_filters, plot_training_curves  # noqa: E402
+
+
+def test_rbm_figures(tmp_path):
+    import matplotlib.pyplot as plt
+
+    X, X_test, _ = load_digits(binary=True)
+    rbm = BernoulliRBM(12, n_epochs=3, random_state=0).fit(X[:300], X_val=X_test[:50])
+    fig = plot_rbm_filters(rbm)
+    assert len(fig.axes) == 12
+    fig.savefig(tmp_path / "filters.png")
+    fig2 = plot_images(rbm.sample(6, 20, random_state=0), title="samples")
+    assert len(fig2.axes) == 6
+    fig3 = plot_training_curves(rbm.history_)
+    assert len(fig3.axes) == 4  # reconstruction error, PL, LL, validation LL
+    fig3.savefig(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="shape"):
+        plot_images(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="epochs"):
+        plot_training_curves({"epoch": []})
+    plt.close("all")
