@@ -32,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("default_threads", &infogen::default_threads,
         R"pbdoc(Number of threads OpenMP uses by default (1 without OpenMP).)pbdoc");
   infogen::bindings::bind_info(m);
+  infogen::bindings::bind_ngram(m);
 }

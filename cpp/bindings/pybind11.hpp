@@ -42,5 +42,6 @@ constexpr const char* dtype_suffix() {
 }
 
 void bind_info(py::module_& m);
+void bind_ngram(py::module_& m);
 
 }  // namespace infogen::bindings

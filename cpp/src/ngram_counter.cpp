@@ -1,0 +1,160 @@
+// Counting n-grams: see infogen/ngram/counter.hpp.
+#include "infogen/ngram/counter.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace infogen::ngram {
+namespace {
+
+int bit_width(word_t v) noexcept {
+  int b = 1;
+  while (b < 32 && (static_cast<std::uint64_t>(v) >> b) != 0) ++b;
+  return b;
+}
+
+template <class Key>
+void sort_packed(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, int bits) {
+  const std::size_t n = counts.size();
+  std::vector<std::pair<Key, count_t>> rows(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    Key key = 0;
+    for (int j = 0; j < k; ++j) key = static_cast<Key>((key << bits) | static_cast<Key>(ngrams[r * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)]));
+    rows[r] = {key, counts[r]};
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const Key mask = static_cast<Key>((Key(1) << bits) - 1);
+  for (std::size_t r = 0; r < n; ++r) {
+    Key key = rows[r].first;
+    for (int j = k - 1; j >= 0; --j) {
+      ngrams[r * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)] = static_cast<word_t>(key & mask);
+      key = static_cast<Key>(key >> bits);
+    }
+    counts[r] = rows[r].second;
+  }
+}
+
+void sort_generic(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k) {
+  const std::size_t n = counts.size();
+  const auto ku = static_cast<std::size_t>(k);
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), std::size_t(0));
+  std::sort(perm.begin(), perm.end(), [&](std::size_t a, std::size_t b) {
+    return std::lexicographical_compare(&ngrams[a * ku], &ngrams[a * ku] + ku, &ngrams[b * ku], &ngrams[b * ku] + ku);
+  });
+  std::vector<word_t> ng(ngrams.size());
+  std::vector<count_t> ct(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::copy(&ngrams[perm[r] * ku], &ngrams[perm[r] * ku] + ku, &ng[r * ku]);
+    ct[r] = counts[perm[r]];
+  }
+  ngrams.swap(ng);
+  counts.swap(ct);
+}
+
+}  // namespace
+
+void sort_ngrams(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, word_t vocab_size) {
+  const int bits = bit_width(vocab_size > 0 ? vocab_size - 1 : 0);
+  if (k * bits <= 64) {
+    sort_packed<std::uint64_t>(ngrams, counts, k, bits);
+  } else if (k * bits <= 128) {
+    sort_packed<unsigned __int128>(ngrams, counts, k, bits);
+  } else {
+    sort_generic(ngrams, counts, k);
+  }
+}
+
+std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* offsets, index_t n_sentences,
+                                      int order, word_t vocab_size, int n_threads, CountStats* stats) {
+  if (order < 1 || order > kMaxOrder)
+    throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
+  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
+  if (n_sentences < 0 || offsets[0] != 0) throw std::invalid_argument("offsets must start at 0");
+  for (index_t s = 0; s < n_sentences; ++s)
+    if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
+  const index_t n_tokens = offsets[n_sentences];
+  // Validate the ids (in parallel; chunk results combined in order).
+  {
+    const index_t chunk = 1 << 20;
+    const index_t n_chunks = (n_tokens + chunk - 1) / chunk;
+    std::vector<index_t> bad(static_cast<std::size_t>(std::max<index_t>(n_chunks, 1)), -1);
+    parallel_chunks(n_tokens, chunk, n_threads, n_tokens, [&](index_t c, index_t b, index_t e) {
+      for (index_t t = b; t < e; ++t) {
+        const word_t w = ids[t];
+        if (w >= vocab_size || w == kBos || w == kEos) {
+          bad[static_cast<std::size_t>(c)] = t;
+          return;
+        }
+      }
+    });
+    for (index_t t : bad) {
+      if (t >= 0) {
+        throw std::invalid_argument("token " + std::to_string(t) + " has id " + std::to_string(ids[t]) +
+                                    ", which is " + (ids[t] >= vocab_size ? "outside the vocabulary" : "a sentence boundary"));
+      }
+    }
+  }
+
+  const int n_shards = static_cast<int>(std::max<index_t>(1, std::min<index_t>(resolve_threads(n_threads), 64)));
+  // tables[shard][k-1]
+  std::vector<std::vector<CountTable>> tables(static_cast<std::size_t>(n_shards));
+  for (auto& t : tables)
+    for (int k = 1; k <= order; ++k) t.emplace_back(k, 1024);
+
+  const index_t work = n_tokens * order;
+  parallel_chunks(n_shards, 1, n_shards, work < kSerialWorkThreshold ? kSerialWorkThreshold : work,
+                  [&](index_t shard, index_t, index_t) {
+    auto& tab = tables[static_cast<std::size_t>(shard)];
+    const auto my = static_cast<std::uint64_t>(shard);
+    const auto ns = static_cast<std::uint64_t>(n_shards);
+    std::vector<word_t> buf;
+    for (index_t s = 0; s < n_sentences; ++s) {
+      const index_t len = offsets[s + 1] - offsets[s];
+      if (len == 0) continue;
+      buf.resize(static_cast<std::size_t>(len + 2));
+      buf[0] = kBos;
+      std::copy(ids + offsets[s], ids + offsets[s + 1], buf.begin() + 1);
+      buf[static_cast<std::size_t>(len + 1)] = kEos;
+      const word_t* b = buf.data();
+      for (index_t i = 1; i <= len + 1; ++i) {
+        std::uint64_t h = 0;
+        const int kmax = static_cast<int>(std::min<index_t>(order, i + 1));
+        for (int k = 1; k <= kmax; ++k) {
+          const word_t w = b[i - k + 1];
+          h = k == 1 ? hash_word(w) : hash_extend(h, w);
+          if (ns == 1 || ((h >> 40) % ns) == my) tab[static_cast<std::size_t>(k - 1)].add(b + i - k + 1, h);
+        }
+      }
+    }
+  });
+
+  std::vector<NGramArrays> out(static_cast<std::size_t>(order));
+  if (stats) stats->table_bytes.assign(static_cast<std::size_t>(order), 0);
+  parallel_chunks(order, 1, n_threads, n_tokens * order, [&](index_t km1, index_t, index_t) {
+    const int k = static_cast<int>(km1) + 1;
+    NGramArrays& a = out[static_cast<std::size_t>(km1)];
+    a.order = k;
+    std::size_t total = 0;
+    for (auto& t : tables) total += t[static_cast<std::size_t>(km1)].size();
+    a.ngrams.reserve(total * static_cast<std::size_t>(k));
+    a.counts.reserve(total);
+    std::size_t bytes = 0;
+    for (auto& t : tables) {
+      CountTable& table = t[static_cast<std::size_t>(km1)];
+      bytes += table.bytes();
+      table.for_each([&](const word_t* w, count_t c) {
+        a.ngrams.insert(a.ngrams.end(), w, w + k);
+        a.counts.push_back(c);
+      });
+      table = CountTable(k, 1);  // release memory early
+    }
+    if (stats) stats->table_bytes[static_cast<std::size_t>(km1)] = bytes;
+    sort_ngrams(a.ngrams, a.counts, k, vocab_size);
+  });
+  return out;
+}
+
+}  // namespace infogen::ngram
