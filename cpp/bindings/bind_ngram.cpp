@@ -30,25 +30,6 @@ std::vector<std::string> to_strings(const py::list& words) {
   return out;
 }
 
-py::tuple tokenize(const std::vector<std::string>& files, std::optional<py::bytes> buffer,
-                   std::optional<py::list> vocabulary, bool grow, int n_threads) {
-  ngram::Tokenizer tok(grow);
-  if (vocabulary) tok.set_vocabulary(to_strings(*vocabulary));
-  std::string_view data;
-  if (buffer) data = std::string_view(*buffer);
-  const std::size_t n_known = tok.words().size();
-  {
-    py::gil_scoped_release nogil;
-    if (!data.empty()) tok.feed(data.data(), data.size(), n_threads, "<text>");
-    for (const auto& f : files) tok.feed_file(f, n_threads);
-  }
-  py::list new_words;
-  for (std::size_t i = n_known; i < tok.words().size(); ++i) new_words.append(py::bytes(tok.words()[i]));
-  auto& r = tok.result();
-  const auto n_lines = r.n_lines, n_bytes = r.n_bytes;
-  return py::make_tuple(new_words, to_numpy(std::move(r.ids)), to_numpy(std::move(r.offsets)), n_lines, n_bytes);
-}
-
 py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, int order, word_t vocab_size,
                 int n_threads) {
   if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.size() < 1)
@@ -123,9 +104,39 @@ std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, co
 }  // namespace
 
 void bind_ngram(py::module_& m) {
-  m.def("ngram_tokenize", &tokenize, py::arg("files"), py::arg("buffer"), py::arg("vocabulary"), py::arg("grow"),
-        py::arg("n_threads"),
-        "Tokenise files and/or a buffer: (new words as bytes, ids uint32, offsets int64, n_lines, n_bytes).");
+  py::class_<ngram::Tokenizer>(m, "_Tokenizer")
+      .def(py::init<bool, bool>(), py::arg("grow"), py::arg("keep_empty") = false)
+      .def("set_vocabulary", [](ngram::Tokenizer& t, const py::list& words) { t.set_vocabulary(to_strings(words)); },
+           py::arg("words"), "Start from a vocabulary (list of bytes, beginning with <unk>, <s>, </s>).")
+      .def("feed_file",
+           [](ngram::Tokenizer& t, const std::string& path, int n_threads, std::size_t block_bytes) {
+             py::gil_scoped_release nogil;
+             t.feed_file(path, n_threads, block_bytes);
+           },
+           py::arg("path"), py::arg("n_threads"), py::arg("block_bytes") = std::size_t(64) << 20)
+      .def("feed_buffer",
+           [](ngram::Tokenizer& t, const py::bytes& data, int n_threads) {
+             const std::string_view sv(data);
+             py::gil_scoped_release nogil;
+             t.feed(sv.data(), sv.size(), n_threads, "<text>");
+           },
+           py::arg("data"), py::arg("n_threads"))
+      .def_property_readonly("n_words", [](const ngram::Tokenizer& t) { return t.words().size(); })
+      .def("words_from",
+           [](const ngram::Tokenizer& t, std::size_t start) {
+             py::list out;
+             for (std::size_t i = start; i < t.words().size(); ++i) out.append(py::bytes(t.words()[i]));
+             return out;
+           },
+           py::arg("start"), "Vocabulary entries from id `start` on, as bytes.")
+      .def("take",
+           [](ngram::Tokenizer& t) {
+             ngram::Tokenized r = std::move(t.result());
+             t.result() = ngram::Tokenized{};
+             const auto n_lines = r.n_lines, n_bytes = r.n_bytes;
+             return py::make_tuple(to_numpy(std::move(r.ids)), to_numpy(std::move(r.offsets)), n_lines, n_bytes);
+           },
+           "Move out the tokens read so far: (ids uint32, offsets int64, n_lines, n_bytes).");
   m.def("ngram_count", &count, py::arg("ids"), py::arg("offsets"), py::arg("order"), py::arg("vocab_size"),
         py::arg("n_threads"), "Count orders 1..order: ([(ngrams, counts)] sorted, table bytes per order).");
   m.def("ngram_estimate", &estimate, py::arg("tables"), py::arg("vocab_size"), py::arg("smoothing"), py::arg("param"),
@@ -161,6 +172,14 @@ void bind_ngram(py::module_& m) {
              return py::make_tuple(sent, tok);
            },
            py::arg("ids"), py::arg("offsets"), py::arg("bos"), py::arg("eos"), py::arg("per_token"), py::arg("n_threads"))
+      .def("logprob",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& seq) {
+             if (seq.size() < 1) throw py::value_error("logprob needs at least the predicted word");
+             for (py::ssize_t i = 0; i < seq.size(); ++i)
+               if (seq.data()[i] >= self.vocab_size()) throw py::value_error("word id outside the vocabulary");
+             return self.logprob(seq.data(), static_cast<int>(seq.size()) - 1);
+           },
+           py::arg("seq"), "log P(seq[-1] | seq[:-1]) (natural log).")
       .def("distribution",
            [](const ngram::BackoffModel& self, const CArray<word_t>& context) {
              for (py::ssize_t i = 0; i < context.size(); ++i)

@@ -37,7 +37,7 @@ struct Chunk {
 
 }  // namespace
 
-Tokenizer::Tokenizer(bool grow) : grow_(grow) {
+Tokenizer::Tokenizer(bool grow, bool keep_empty) : grow_(grow), keep_empty_(keep_empty) {
   set_vocabulary({"<unk>", "<s>", "</s>"});
 }
 
@@ -73,6 +73,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     b = e;
   }
   const bool grow = grow_;
+  const bool keep_empty = keep_empty_;
   const auto& index = index_;
   parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads, static_cast<index_t>(n),
                   [&](index_t ci, index_t, index_t) {
@@ -84,7 +85,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
       const char ch = data[i];
       if (ch == '\n') {
         const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
-        if (len > 0) c.lengths.push_back(len);
+        if (len > 0 || keep_empty) c.lengths.push_back(len);
         sentence_start = static_cast<std::int64_t>(c.ids.size());
         ++c.newlines;
         ++i;

@@ -32,8 +32,12 @@ from infogen.info import (
     perplexity,
     softmax,
 )
+from infogen.ngram import NGramClassifier, NGramCounts, NGramLM
 
 __all__ = [
+    "NGramClassifier",
+    "NGramCounts",
+    "NGramLM",
     "__version__",
     "binary_cross_entropy",
     "conditional_entropy",

@@ -34,8 +34,9 @@ struct Tokenized {
 class Tokenizer {
  public:
   /// `grow`: add unseen words to the vocabulary (ids in order of first occurrence);
-  /// otherwise unseen words become <unk>.
-  explicit Tokenizer(bool grow);
+  /// otherwise unseen words become <unk>. `keep_empty`: a line without tokens is an empty
+  /// sentence (for scoring sentence by sentence) instead of being skipped.
+  explicit Tokenizer(bool grow, bool keep_empty = false);
 
   /// Start from a known vocabulary: words[i] gets id i (words[0..3) must be the reserved
   /// <unk>, <s>, </s>).
@@ -56,6 +57,7 @@ class Tokenizer {
 
  private:
   bool grow_;
+  bool keep_empty_;
   std::deque<std::string> words_;  // stable addresses: the map's keys view into them
   std::unordered_map<std::string_view, word_t> index_;
   std::vector<count_t> freq_;
