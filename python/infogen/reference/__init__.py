@@ -2,6 +2,6 @@
 
 They favour clarity and accuracy over speed and share no code with the kernels.
 """
-from infogen.reference import info
+from infogen.reference import info, ngram
 
-__all__ = ["info"]
+__all__ = ["info", "ngram"]
