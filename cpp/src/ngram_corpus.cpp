@@ -29,7 +29,7 @@ struct Chunk {
   std::vector<word_t> ids;
   std::vector<std::int64_t> lengths;
   std::vector<std::string_view> new_words;
-  std::unordered_map<std::string_view, word_t> local;
+  StringMap local{1024};
   std::int64_t newlines = 0;
   std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
   std::string error_token;
@@ -46,13 +46,16 @@ void Tokenizer::set_vocabulary(const std::vector<std::string>& words) {
     throw std::invalid_argument("a vocabulary must start with <unk>, <s>, </s>");
   if (words.size() >= kLocalFlag) throw std::length_error("vocabulary too large");
   words_.clear();
-  index_.clear();
-  index_.reserve(words.size() * 2);
+  index_ = StringMap(words.size());
   for (const auto& w : words) {
+    if (w.size() >= 0xFFFFFFFFu) throw std::length_error("word too long");
     words_.push_back(w);
     const auto id = static_cast<word_t>(words_.size() - 1);
-    if (!index_.emplace(std::string_view(words_.back()), id).second)
-      throw std::invalid_argument("duplicate word in vocabulary: '" + w + "'");
+    const std::string& s = words_.back();
+    const auto n = static_cast<std::uint32_t>(s.size());
+    const std::uint64_t h = hash_bytes(s.data(), n);
+    if (index_.find(s.data(), n, h) >= 0) throw std::invalid_argument("duplicate word in vocabulary: '" + w + "'");
+    index_.insert(s.data(), n, h, id);
   }
 }
 
@@ -97,22 +100,31 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
       }
       std::size_t j = i + 1;
       while (j < c.end && !is_space(data[j])) ++j;
-      const std::string_view tok(data + i, j - i);
+      if (j - i >= 0xFFFFFFFFu) throw std::length_error("token longer than 4 GiB");
+      const char* tp = data + i;
+      const auto tn = static_cast<std::uint32_t>(j - i);
       i = j;
+      const std::uint64_t th = hash_bytes(tp, tn);
       word_t id;
-      auto it = index.find(tok);
-      if (it != index.end()) {
-        id = it->second;
+      const std::int64_t known = index.find(tp, tn, th);
+      if (known >= 0) {
+        id = static_cast<word_t>(known);
         if ((id == kBos || id == kEos) && c.error_line < 0) {
           c.error_line = c.newlines;
-          c.error_token = std::string(tok);
+          c.error_token = std::string(tp, tn);
         }
       } else if (!grow) {
         id = kUnk;
       } else {
-        auto [lit, inserted] = c.local.emplace(tok, static_cast<word_t>(c.new_words.size()));
-        if (inserted) c.new_words.push_back(tok);
-        id = lit->second | kLocalFlag;
+        const std::int64_t local = c.local.find(tp, tn, th);
+        if (local >= 0) {
+          id = static_cast<word_t>(local) | kLocalFlag;
+        } else {
+          const auto lid = static_cast<word_t>(c.new_words.size());
+          c.local.insert(tp, tn, th, lid);
+          c.new_words.emplace_back(tp, tn);
+          id = lid | kLocalFlag;
+        }
       }
       c.ids.push_back(id);
     }
@@ -137,15 +149,18 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     Chunk& c = chunks[ci];
     remap[ci].resize(c.new_words.size());
     for (std::size_t k = 0; k < c.new_words.size(); ++k) {
-      auto it = index_.find(c.new_words[k]);
-      if (it == index_.end()) {
+      const std::string_view w = c.new_words[k];
+      const auto n = static_cast<std::uint32_t>(w.size());
+      const std::uint64_t h = hash_bytes(w.data(), n);
+      const std::int64_t found = index_.find(w.data(), n, h);
+      if (found < 0) {
         if (words_.size() >= kLocalFlag - 1) throw std::length_error("vocabulary too large");
-        words_.emplace_back(c.new_words[k]);
+        words_.emplace_back(w);
         const auto id = static_cast<word_t>(words_.size() - 1);
-        index_.emplace(std::string_view(words_.back()), id);
+        index_.insert(words_.back().data(), n, h, id);
         remap[ci][k] = id;
       } else {
-        remap[ci][k] = it->second;
+        remap[ci][k] = static_cast<word_t>(found);
       }
     }
     c.local.clear();
@@ -180,6 +195,13 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
   std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
   block_bytes = std::max<std::size_t>(block_bytes, 1 << 12);
+  // A small file needs no full block (allocating and touching 64 MiB costs more than
+  // reading a few megabytes).
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
+    const long size = std::ftell(f.get());
+    if (size >= 0) block_bytes = std::min<std::size_t>(block_bytes, static_cast<std::size_t>(size) + 1);
+    std::rewind(f.get());
+  }
   std::vector<char> buf(block_bytes);
   std::size_t filled = 0;
   // n_lines counts per feed; a line split across blocks must be counted once, so feeds

@@ -101,8 +101,16 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
   const int n_shards = static_cast<int>(std::max<index_t>(1, std::min<index_t>(resolve_threads(n_threads), 64)));
   // tables[shard][k-1]
   std::vector<std::vector<CountTable>> tables(static_cast<std::size_t>(n_shards));
-  for (auto& t : tables)
-    for (int k = 1; k <= order; ++k) t.emplace_back(k, 1024);
+  // Initial sizes: at most one distinct n-gram per prediction, split over the shards,
+  // capped so that a large corpus grows its tables instead of reserving its worst case.
+  const index_t n_pred = n_tokens + n_sentences;
+  for (auto& t : tables) {
+    for (int k = 1; k <= order; ++k) {
+      index_t expect = std::min<index_t>(n_pred / 8, index_t(1) << 18) / n_shards;
+      if (k == 1) expect = std::min<index_t>(expect, static_cast<index_t>(vocab_size));
+      t.emplace_back(k, static_cast<std::size_t>(std::max<index_t>(expect, 16)));
+    }
+  }
 
   const index_t work = n_tokens * order;
   parallel_chunks(n_shards, 1, n_shards, work < kSerialWorkThreshold ? kSerialWorkThreshold : work,
@@ -119,14 +127,28 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
       std::copy(ids + offsets[s], ids + offsets[s + 1], buf.begin() + 1);
       buf[static_cast<std::size_t>(len + 1)] = kEos;
       const word_t* b = buf.data();
-      for (index_t i = 1; i <= len + 1; ++i) {
-        std::uint64_t h = 0;
-        const int kmax = static_cast<int>(std::min<index_t>(order, i + 1));
-        for (int k = 1; k <= kmax; ++k) {
-          const word_t w = b[i - k + 1];
-          h = k == 1 ? hash_word(w) : hash_extend(h, w);
-          if (ns == 1 || ((h >> 40) % ns) == my) tab[static_cast<std::size_t>(k - 1)].add(b + i - k + 1, h);
+      // Software pipeline: hash and prefetch position i's n-grams, then insert position
+      // i-1's, whose slots were prefetched one step earlier.
+      std::uint64_t hprev[kMaxOrder], hcur[kMaxOrder];
+      int kprev = 0;
+      for (index_t i = 1; i <= len + 2; ++i) {
+        int kcur = 0;
+        if (i <= len + 1) {
+          kcur = static_cast<int>(std::min<index_t>(order, i + 1));
+          std::uint64_t h = 0;
+          for (int k = 1; k <= kcur; ++k) {
+            const word_t w = b[i - k + 1];
+            h = k == 1 ? hash_word(w) : hash_extend(h, w);
+            hcur[k - 1] = h;
+            if (ns == 1 || ((h >> 40) % ns) == my) tab[static_cast<std::size_t>(k - 1)].prefetch(h);
+          }
         }
+        for (int k = 1; k <= kprev; ++k) {
+          const std::uint64_t h = hprev[k - 1];
+          if (ns == 1 || ((h >> 40) % ns) == my) tab[static_cast<std::size_t>(k - 1)].add(b + (i - 1) - k + 1, h);
+        }
+        std::copy(hcur, hcur + kcur, hprev);
+        kprev = kcur;
       }
     }
   });

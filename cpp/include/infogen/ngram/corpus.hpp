@@ -13,15 +13,87 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "infogen/ngram/hash.hpp"
 
 namespace infogen::ngram {
+
+/// Hash of a byte string (8 bytes at a time, multiply-xorshift mixing).
+inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  while (n >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    h = (h ^ v) * 0x94D049BB133111EBULL;
+  }
+  return splitmix64(h);
+}
+
+/// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids.
+class StringMap {
+ public:
+  explicit StringMap(std::size_t expected = 64) { rehash(next_pow2(expected * 2)); }
+
+  /// Id of the string, or -1.
+  std::int64_t find(const char* p, std::uint32_t n, std::uint64_t h) const noexcept {
+    std::size_t s = h & mask_;
+    while (slots_[s].ptr != nullptr) {
+      const Slot& e = slots_[s];
+      if (e.hash == h && e.len == n && std::memcmp(e.ptr, p, n) == 0) return e.id;
+      s = (s + 1) & mask_;
+    }
+    return -1;
+  }
+  /// Insert a string known to be absent.
+  void insert(const char* p, std::uint32_t n, std::uint64_t h, word_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    place(Slot{h, p, n, id});
+    ++size_;
+  }
+  std::size_t size() const noexcept { return size_; }
+  void clear() {
+    slots_.assign(16, Slot{});
+    mask_ = 15;
+    size_ = 0;
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    const char* ptr = nullptr;
+    std::uint32_t len = 0;
+    word_t id = 0;
+  };
+  void place(const Slot& e) {
+    std::size_t s = e.hash & mask_;
+    while (slots_[s].ptr != nullptr) s = (s + 1) & mask_;
+    slots_[s] = e;
+  }
+  void rehash(std::size_t cap) {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    for (const Slot& e : old)
+      if (e.ptr != nullptr) place(e);
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
 
 /// Tokenised corpus in CSR form plus the vocabulary it was read with.
 struct Tokenized {
@@ -59,7 +131,7 @@ class Tokenizer {
   bool grow_;
   bool keep_empty_;
   std::deque<std::string> words_;  // stable addresses: the map's keys view into them
-  std::unordered_map<std::string_view, word_t> index_;
+  StringMap index_;
   std::vector<count_t> freq_;
   Tokenized out_;
 };

@@ -6,8 +6,9 @@
 // last to the first, so the hashes of the n-grams ending at one position are computed
 // incrementally (order 1, 2, ..., N) while scanning a sentence.
 //
-// Memory per distinct n-gram of order k: CountTable stores 4k bytes of key + 8 bytes of
-// count per slot and keeps its load factor in (0.35, 0.7], i.e. (4k + 8) / load bytes;
+// Memory per distinct n-gram of order k: a CountTable slot is 8 bytes of count + the k
+// words padded to 8 bytes (16 bytes for k <= 2, 24 for k = 3..4, 32 for k = 5..6) and the
+// load factor stays in (0.35, 0.7], i.e. slot / load bytes (~23-46 bytes for trigrams);
 // NGramIndex stores 8 bytes per slot at load <= 0.5 on top of the sorted array it indexes.
 #pragma once
 
@@ -59,69 +60,88 @@ inline std::size_t next_pow2(std::size_t n) noexcept {
   return c;
 }
 
-/// n-gram -> count with linear probing; a count of 0 marks an empty slot.
+/// n-gram -> count with linear probing. A slot is one count (8 bytes, 0 = empty) followed
+/// by the k words, padded to 8 bytes, so a probe touches one place in memory.
 class CountTable {
  public:
-  explicit CountTable(int order, std::size_t expected = 1024) : k_(order) { allocate(next_pow2(expected * 2)); }
+  explicit CountTable(int order, std::size_t expected = 1024)
+      : k_(order), stride_(1 + (static_cast<std::size_t>(order) + 1) / 2), key_bytes_(sizeof(word_t) * static_cast<std::size_t>(order)) {
+    allocate(next_pow2(expected * 10 / 7 + 1));
+  }
 
   int order() const noexcept { return k_; }
   std::size_t size() const noexcept { return size_; }
-  std::size_t capacity() const noexcept { return counts_.size(); }
-  std::size_t bytes() const noexcept { return keys_.size() * sizeof(word_t) + counts_.size() * sizeof(count_t); }
+  std::size_t capacity() const noexcept { return mask_ + 1; }
+  std::size_t bytes() const noexcept { return data_.size() * sizeof(std::uint64_t); }
 
   /// Add `c` to the count of words[0..k) whose hash is `h`.
   void add(const word_t* words, std::uint64_t h, count_t c = 1) {
     if ((size_ + 1) * 10 > capacity() * 7) grow();
     std::size_t slot = h & mask_;
     while (true) {
-      if (counts_[slot] == 0) {
-        std::memcpy(&keys_[slot * k_], words, sizeof(word_t) * static_cast<std::size_t>(k_));
-        counts_[slot] = c;
+      std::uint64_t* s = &data_[slot * stride_];
+      if (s[0] == 0) {
+        std::memcpy(s + 1, words, key_bytes_);
+        s[0] = static_cast<std::uint64_t>(c);
         ++size_;
         return;
       }
-      if (same_words(&keys_[slot * k_], words, k_)) {
-        counts_[slot] += c;
+      if (std::memcmp(s + 1, words, key_bytes_) == 0) {
+        s[0] += static_cast<std::uint64_t>(c);
         return;
       }
       slot = (slot + 1) & mask_;
     }
   }
 
+  /// Hint that the slot of hash `h` will be needed soon.
+  void prefetch(std::uint64_t h) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&data_[(h & mask_) * stride_], 1, 1);
+#else
+    (void)h;
+#endif
+  }
+
   /// Call f(words, count) for every entry (in slot order).
   template <class F>
   void for_each(F&& f) const {
-    for (std::size_t s = 0; s < counts_.size(); ++s)
-      if (counts_[s] != 0) f(&keys_[s * k_], counts_[s]);
+    word_t w[kMaxOrder];
+    for (std::size_t slot = 0; slot <= mask_; ++slot) {
+      const std::uint64_t* s = &data_[slot * stride_];
+      if (s[0] == 0) continue;
+      std::memcpy(w, s + 1, key_bytes_);
+      f(static_cast<const word_t*>(w), static_cast<count_t>(s[0]));
+    }
   }
 
  private:
   void allocate(std::size_t cap) {
-    keys_.assign(cap * static_cast<std::size_t>(k_), 0);
-    counts_.assign(cap, 0);
+    data_.assign(cap * stride_, 0);
     mask_ = cap - 1;
     size_ = 0;
   }
   void grow() {
-    std::vector<word_t> old_keys;
-    std::vector<count_t> old_counts;
-    old_keys.swap(keys_);
-    old_counts.swap(counts_);
-    allocate(old_counts.size() * 2);
-    for (std::size_t s = 0; s < old_counts.size(); ++s) {
-      if (old_counts[s] == 0) continue;
-      const word_t* w = &old_keys[s * k_];
-      std::size_t slot = hash_ngram(w, k_) & mask_;
-      while (counts_[slot] != 0) slot = (slot + 1) & mask_;
-      std::memcpy(&keys_[slot * k_], w, sizeof(word_t) * static_cast<std::size_t>(k_));
-      counts_[slot] = old_counts[s];
+    std::vector<std::uint64_t> old;
+    old.swap(data_);
+    const std::size_t old_cap = mask_ + 1;
+    allocate(old_cap * 2);
+    word_t w[kMaxOrder];
+    for (std::size_t slot = 0; slot < old_cap; ++slot) {
+      const std::uint64_t* s = &old[slot * stride_];
+      if (s[0] == 0) continue;
+      std::memcpy(w, s + 1, key_bytes_);
+      std::size_t t = hash_ngram(w, k_) & mask_;
+      while (data_[t * stride_] != 0) t = (t + 1) & mask_;
+      std::memcpy(&data_[t * stride_], s, stride_ * sizeof(std::uint64_t));
       ++size_;
     }
   }
 
   int k_;
-  std::vector<word_t> keys_;
-  std::vector<count_t> counts_;
+  std::size_t stride_;     // 64-bit words per slot
+  std::size_t key_bytes_;  // 4k
+  std::vector<std::uint64_t> data_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };
