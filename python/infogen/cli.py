@@ -36,7 +36,13 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_config)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core]
+def _register_ngram(sub: argparse._SubParsersAction) -> None:
+    from infogen.ngram.cli import register
+
+    register(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_ngram]
 
 
 def build_parser() -> argparse.ArgumentParser:

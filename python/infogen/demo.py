@@ -66,6 +66,7 @@ def info_section(out: TextIO, quick: bool = False) -> None:
 
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
+    "ngram": lambda out, quick=False: __import__("infogen.ngram.demo", fromlist=["x"]).ngram_section(out, quick),
 }
 
 

@@ -166,6 +166,22 @@ class NGramCounts:
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
 
     @classmethod
+    def from_bytes(cls, data: bytes, order: int = 3, *, min_count: int = 1, max_vocab: int | None = None,
+                   n_threads: int | None = None) -> NGramCounts:
+        """Count the n-grams of text held in memory (same format as a corpus file)."""
+        order = check_order(order)
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        threads = resolve_threads(n_threads)
+        t0 = time.perf_counter()
+        tok = _core._Tokenizer(True)
+        tok.feed_buffer(data, threads)
+        ids, offsets, n_lines, n_bytes = tok.take()
+        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, "the text",
+                             {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
     def from_ids(cls, ids: np.ndarray, offsets: np.ndarray, vocab: Sequence[str], order: int = 3, *,
                  n_threads: int | None = None) -> NGramCounts:
         """Count already-encoded sentences: ``ids[offsets[s]:offsets[s+1]]`` is sentence s.

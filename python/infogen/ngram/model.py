@@ -23,6 +23,7 @@ from infogen.ngram._text import (
     RESERVED,
     UNK_ID,
     check_order,
+    check_paths,
     decode,
     encode,
     sentence_tokens,
@@ -213,6 +214,52 @@ class NGramLM:
         if offsets.size - 1 != n:  # cannot happen: one line per sentence
             raise RuntimeError(f"tokeniser returned {offsets.size - 1} sentences for {n}")
         return ids, offsets
+
+    def encode_files(self, paths: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Corpus files -> (ids, offsets), read by the C++ tokeniser; empty lines are empty sentences."""
+        self._check_fitted()
+        files = check_paths(paths)
+        tok = _core._Tokenizer(False, True)
+        tok.set_vocabulary(encode(self.vocab_))
+        for f in files:
+            tok.feed_file(f, resolve_threads(self.n_threads))
+        ids, offsets, _, _ = tok.take()
+        return ids, offsets
+
+    def evaluate(self, corpus: Any, *, bos: bool = True, eos: bool = True) -> dict[str, float]:
+        """Score a test corpus (file path(s) or sentences) and summarise, as KenLM's ``query`` does.
+
+        Returns
+        -------
+        dict
+            ``sentences``, ``tokens``, ``predictions`` (tokens plus sentence ends), ``oov``
+            (tokens that are ``<unk>``), ``logprob`` (natural log, total), ``log10prob``,
+            ``perplexity`` (all predictions), ``perplexity_excluding_oov`` and
+            ``bits_per_word`` (cross-entropy per prediction).
+        """
+        if isinstance(corpus, (str, os.PathLike)) or (
+                isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, os.PathLike) for p in corpus)):
+            ids, offsets = self.encode_files(corpus)
+        else:
+            ids, offsets = self.encode(corpus)
+        _, tok = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
+        n_sent = offsets.size - 1
+        # positions of the word predictions inside `tok` (skipping each sentence's </s>)
+        if eos:
+            word_pos = np.arange(ids.size) + np.repeat(np.arange(n_sent), np.diff(offsets))
+        else:
+            word_pos = np.arange(ids.size)
+        oov = ids == UNK_ID
+        total = float(tok.sum()) if tok.size else 0.0
+        kept = np.ones(tok.size, dtype=bool)
+        kept[word_pos[oov]] = False
+        return {
+            "sentences": int(n_sent), "tokens": int(ids.size), "predictions": int(tok.size), "oov": int(oov.sum()),
+            "logprob": total, "log10prob": total / math.log(10),
+            "perplexity": float(_perplexity(tok)) if tok.size else math.nan,
+            "perplexity_excluding_oov": float(_perplexity(tok[kept])) if kept.any() else math.nan,
+            "bits_per_word": -total / tok.size / math.log(2) if tok.size else math.nan,
+        }
 
     def _context_ids(self, context: Any, bos: bool) -> np.ndarray:
         tokens = sentence_tokens(context if context is not None else [], where="context")
