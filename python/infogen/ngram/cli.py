@@ -79,6 +79,13 @@ def _summary(counts: NGramCounts | None, t0: float, extra: str = "") -> None:
         print(f"infogen ngram: {p}", file=sys.stderr)
 
 
+def _read_lines(path: str) -> list[str]:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"text file not found: {path}")
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read().splitlines()
+
+
 def _load_model(path: str, threads: int | None) -> NGramLM:
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file not found: {path}")
@@ -118,8 +125,7 @@ def _score(args: argparse.Namespace) -> int:
         sentences = None
     scale = 1.0 if args.base is None else 1.0 / math.log(args.base)
     if args.sentences:
-        lines = sentences if sentences is not None else [
-            line for p in inputs for line in open(p, encoding="utf-8", errors="surrogateescape").read().splitlines()]
+        lines = sentences if sentences is not None else [line for p in inputs for line in _read_lines(p)]
         scores = lm.scores(lines, bos=not args.no_bos, eos=not args.no_eos)
         for s, line in zip(scores, lines):
             print(f"{s * scale:.6f}\t{line}")
