@@ -130,9 +130,15 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
     throw std::invalid_argument("a model of order N needs N-1 n-gram arrays and N log tables");
   if (logs_[0].logp.size() != vocab_size || logs_[0].logbo.size() != vocab_size)
     throw std::invalid_argument("unigram tables must be dense over the vocabulary");
-  index_.resize(static_cast<std::size_t>(std::max(0, order - 1)));
+  const auto n_high = static_cast<std::size_t>(std::max(0, order - 1));
+  index_.resize(n_high);
+  table_.resize(n_high);
+  mask_.assign(n_high, 0);
+  exact_.assign(n_high, false);
+  by_row_.resize(n_high);
   for (int k = 2; k <= order; ++k) {
-    const auto& ng = ngrams_[static_cast<std::size_t>(k - 2)];
+    const auto ki = static_cast<std::size_t>(k - 2);
+    const auto& ng = ngrams_[ki];
     const auto& lg = logs_[static_cast<std::size_t>(k - 1)];
     const auto ku = static_cast<std::size_t>(k);
     if (ng.size() % ku != 0) throw std::invalid_argument("order-" + std::to_string(k) + " n-gram array has a partial row");
@@ -145,21 +151,60 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
         if (g[j] >= vocab_size) throw std::invalid_argument("order-" + std::to_string(k) + " n-gram holds a word id outside the vocabulary");
       if (r > 0 && !row_less(g - ku, g, k)) throw std::invalid_argument("order-" + std::to_string(k) + " n-grams must be sorted and distinct");
     }
-    index_[static_cast<std::size_t>(k - 2)].build(ng.data(), m, k);
+    // load factor <= 0.7: 24-byte entries, ~34-69 bytes per listed n-gram
+    const std::size_t cap = next_pow2(static_cast<std::size_t>(m) * 10 / 7 + 2);
+    auto& tab = table_[ki];
+    tab.assign(cap, Entry{0, 0.0, 0.0});
+    mask_[ki] = cap - 1;
+    for (index_t r = 0; r < m && !exact_[ki]; ++r) {
+      std::uint64_t h = hash_ngram(ng.data() + static_cast<std::size_t>(r) * ku, k);
+      if (h == 0) h = 1;
+      std::size_t slot = h & mask_[ki];
+      while (tab[slot].hash != 0) {
+        if (tab[slot].hash == h) exact_[ki] = true;  // two listed n-grams share a 64-bit hash
+        slot = (slot + 1) & mask_[ki];
+      }
+      tab[slot] = Entry{h, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
+    }
+    if (exact_[ki]) {
+      std::vector<Entry>().swap(tab);
+      index_[ki].build(ng.data(), m, k);
+      by_row_[ki].resize(static_cast<std::size_t>(m));
+      for (index_t r = 0; r < m; ++r)
+        by_row_[ki][static_cast<std::size_t>(r)] = Entry{1, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
+    }
+  }
+}
+
+const BackoffModel::Entry* BackoffModel::lookup(int k, const word_t* words, std::uint64_t h) const noexcept {
+  const auto ki = static_cast<std::size_t>(k - 2);
+  if (exact_[ki]) {
+    const index_t r = index_[ki].find(words, h);
+    return r < 0 ? nullptr : &by_row_[ki][static_cast<std::size_t>(r)];
+  }
+  if (h == 0) h = 1;
+  const auto& tab = table_[ki];
+  std::size_t slot = h & mask_[ki];
+  while (true) {
+    const Entry& e = tab[slot];
+    if (e.hash == h) return &e;
+    if (e.hash == 0) return nullptr;
+    slot = (slot + 1) & mask_[ki];
   }
 }
 
 std::size_t BackoffModel::bytes() const noexcept {
   std::size_t b = logs_[0].logp.size() * 16;
   for (std::size_t i = 0; i < ngrams_.size(); ++i)
-    b += ngrams_[i].size() * sizeof(word_t) + logs_[i + 1].logp.size() * 16 + index_[i].bytes();
+    b += ngrams_[i].size() * sizeof(word_t) + logs_[i + 1].logp.size() * 16 + index_[i].bytes() +
+         table_[i].size() * sizeof(Entry) + by_row_[i].size() * sizeof(Entry);
   return b;
 }
 
 double BackoffModel::backoff(const word_t* ctx, int len) const {
   if (len == 1) return logs_[0].logbo[ctx[0]];
-  const index_t r = index_[static_cast<std::size_t>(len - 2)].find(ctx);
-  return r < 0 ? 0.0 : logs_[static_cast<std::size_t>(len - 1)].logbo[static_cast<std::size_t>(r)];
+  const Entry* e = lookup(len, ctx, hash_ngram(ctx, len));
+  return e ? e->logbo : 0.0;
 }
 
 double BackoffModel::logprob(const word_t* seq, int m) const {
@@ -174,9 +219,9 @@ double BackoffModel::logprob(const word_t* seq, int m) const {
   for (int k = 2; k <= m + 1; ++k) {
     const word_t* g = seq + m - k + 1;
     h = hash_extend(h, g[0]);
-    const index_t r = index_[static_cast<std::size_t>(k - 2)].find(g, h);
-    if (r < 0) break;
-    lp = logs_[static_cast<std::size_t>(k - 1)].logp[static_cast<std::size_t>(r)];
+    const Entry* e = lookup(k, g, h);
+    if (!e) break;
+    lp = e->logp;
     matched = k;
   }
   // Backoffs of the contexts longer than the matched one's: lengths matched..m.
@@ -187,9 +232,8 @@ double BackoffModel::logprob(const word_t* seq, int m) const {
     if (L < matched) continue;
     if (L == 1) {
       lp += logs_[0].logbo[c[0]];
-    } else {
-      const index_t r = index_[static_cast<std::size_t>(L - 2)].find(c, hc);
-      if (r >= 0) lp += logs_[static_cast<std::size_t>(L - 1)].logbo[static_cast<std::size_t>(r)];
+    } else if (const Entry* e = lookup(L, c, hc)) {
+      lp += e->logbo;
     }
   }
   return lp;
@@ -216,9 +260,39 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
       const int first = bos ? 1 : 0;
       double total = 0.0;
       double* tok = out_tokens ? out_tokens + offsets[s] + (eos ? s : 0) : nullptr;
+      // State as in KenLM: the entries found for the n-grams ending at the previous
+      // position are the contexts of this one, so their backoffs need no new lookup.
+      const Entry* prev[kMaxOrder + 1] = {nullptr};
+      int prev_found = 0;  // n-grams of lengths 1..prev_found ending at i-1 were found
+      const Entry* cur[kMaxOrder + 1] = {nullptr};
+      if (bos && buf.size() > 1) prev_found = 1;  // <s> as a context (its unigram backoff)
       for (std::size_t i = static_cast<std::size_t>(first); i < buf.size(); ++i) {
         const int m = static_cast<int>(std::min<std::size_t>(i, static_cast<std::size_t>(order_ - 1)));
-        const double lp = logprob(buf.data() + i - static_cast<std::size_t>(m), m);
+        const word_t* seq = buf.data() + i - static_cast<std::size_t>(m);
+        const word_t w = seq[m];
+        double lp = logs_[0].logp[w];
+        int matched = 1;
+        std::uint64_t h = hash_word(w);
+        for (int k = 2; k <= m + 1; ++k) {
+          const word_t* g = seq + m - k + 1;
+          h = hash_extend(h, g[0]);
+          const Entry* e = lookup(k, g, h);
+          if (!e) break;
+          cur[k] = e;
+          lp = e->logp;
+          matched = k;
+        }
+        // contexts of length L = matched..m end at i-1: length 1 is a unigram backoff,
+        // longer ones were looked up at the previous position (absent if not found).
+        for (int L = matched; L <= m; ++L) {
+          if (L == 1) {
+            lp += logs_[0].logbo[seq[m - 1]];
+          } else if (L <= prev_found) {
+            lp += prev[L]->logbo;
+          }
+        }
+        std::copy(cur + 2, cur + matched + 1, prev + 2);
+        prev_found = matched;
         total += lp;
         if (tok) *tok++ = lp;
       }

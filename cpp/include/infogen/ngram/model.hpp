@@ -86,6 +86,18 @@ class BackoffModel {
   std::size_t bytes() const noexcept;
 
  private:
+  /// Query table of one order: 64-bit n-gram hash -> (log p, log backoff), one cache line
+  /// per probe. Like KenLM's probing tables, a lookup compares hashes, not words; an
+  /// unlisted n-gram whose 64-bit hash equals a listed one's (probability ~ m / 2^64 per
+  /// query) would be mistaken for it. Two listed n-grams with equal hashes are detected
+  /// when the table is built, and that order then falls back to the exact NGramIndex.
+  struct Entry {
+    std::uint64_t hash;  // 0 = empty (a real hash of 0 is stored as 1)
+    double logp;
+    double logbo;
+  };
+  const Entry* lookup(int k, const word_t* words, std::uint64_t h) const noexcept;
+
   /// Rows [lo, hi) of order k whose first k-1 words equal ctx.
   std::pair<index_t, index_t> continuations(const word_t* ctx, int k) const;
   double backoff(const word_t* ctx, int len) const;
@@ -94,7 +106,11 @@ class BackoffModel {
   word_t vocab_;
   std::vector<std::vector<word_t>> ngrams_;  // [k-2], k = 2..N
   std::vector<OrderLogs> logs_;              // [k-1]
-  std::vector<NGramIndex> index_;            // [k-2]
+  std::vector<NGramIndex> index_;            // [k-2]: exact, used only where hashes collide
+  std::vector<std::vector<Entry>> table_;    // [k-2]
+  std::vector<std::size_t> mask_;            // [k-2]
+  std::vector<bool> exact_;                  // [k-2]: this order's hashes collide
+  std::vector<std::vector<Entry>> by_row_;   // [k-2]: entries by row, only where exact_
 };
 
 }  // namespace infogen::ngram
