@@ -51,7 +51,11 @@ py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, 
     const auto k = static_cast<py::ssize_t>(a.order);
     out.append(py::make_tuple(to_numpy(std::move(a.ngrams), {m, k}), to_numpy(std::move(a.counts))));
   }
-  return py::make_tuple(out, stats.table_bytes);
+  py::dict info;
+  info["table_bytes"] = stats.table_bytes;
+  info["scan_seconds"] = stats.scan_seconds;
+  info["export_seconds"] = stats.export_seconds;
+  return py::make_tuple(out, info);
 }
 
 py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
@@ -138,7 +142,7 @@ void bind_ngram(py::module_& m) {
            },
            "Move out the tokens read so far: (ids uint32, offsets int64, n_lines, n_bytes).");
   m.def("ngram_count", &count, py::arg("ids"), py::arg("offsets"), py::arg("order"), py::arg("vocab_size"),
-        py::arg("n_threads"), "Count orders 1..order: ([(ngrams, counts)] sorted, table bytes per order).");
+        py::arg("n_threads"), "Count orders 1..order: ([(ngrams, counts)] sorted, {table_bytes, scan_seconds, export_seconds}).");
   m.def("ngram_estimate", &estimate, py::arg("tables"), py::arg("vocab_size"), py::arg("smoothing"), py::arg("param"),
         "Backoff-form natural-log tables [(logp, logbo)] per order from sorted counts.");
 

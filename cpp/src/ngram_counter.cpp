@@ -2,6 +2,7 @@
 #include "infogen/ngram/counter.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,75 @@ void sort_generic(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int
   counts.swap(ct);
 }
 
+
+/// LSD radix sort of `keys` on their low `total_bits` bits, 11 bits per pass (stable).
+template <class Key>
+void radix_sort(std::vector<Key>& keys, int total_bits) {
+  constexpr int kDigit = 11;
+  constexpr std::size_t kBuckets = std::size_t(1) << kDigit;
+  std::vector<Key> tmp(keys.size());
+  std::vector<std::size_t> count(kBuckets);
+  for (int shift = 0; shift < total_bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const Key& k : keys) ++count[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)];
+    std::size_t sum = 0;
+    for (auto& c : count) {
+      const std::size_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (const Key& k : keys) tmp[count[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)]++] = k;
+    keys.swap(tmp);
+  }
+}
+
+/// Count the order-k n-grams by sorting packed keys (k * bits <= 8 * sizeof(Key)): the
+/// n-grams come out sorted, so no hash table and no export sort are needed.
+template <class Key>
+void count_sorted(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int k, int bits,
+                  NGramArrays& out) {
+  std::size_t n = 0;
+  for (index_t s = 0; s < n_sentences; ++s) {
+    const index_t len = offsets[s + 1] - offsets[s];
+    if (len > 0) n += static_cast<std::size_t>(std::max<index_t>(0, len + 2 - std::max(1, k - 1)));
+  }
+  std::vector<Key> keys;
+  keys.reserve(n);
+  const int total_bits = k * bits;
+  const Key mask = total_bits >= static_cast<int>(8 * sizeof(Key)) ? ~Key(0) : static_cast<Key>((Key(1) << total_bits) - 1);
+  for (index_t s = 0; s < n_sentences; ++s) {
+    const index_t len = offsets[s + 1] - offsets[s];
+    if (len == 0) continue;
+    const word_t* w = ids + offsets[s];
+    // padded sequence: position 0 = <s>, 1..len = words, len+1 = </s>
+    Key key = static_cast<Key>(kBos);
+    for (index_t i = 1; i <= len + 1; ++i) {
+      const word_t x = i <= len ? w[i - 1] : kEos;
+      key = static_cast<Key>(((key << bits) | static_cast<Key>(x)) & mask);
+      if (i - k + 1 >= 0) keys.push_back(key);
+    }
+  }
+  radix_sort(keys, total_bits);
+  out.order = k;
+  out.ngrams.clear();
+  out.counts.clear();
+  const auto ku = static_cast<std::size_t>(k);
+  const Key wmask = static_cast<Key>((Key(1) << bits) - 1);
+  for (std::size_t i = 0; i < keys.size();) {
+    std::size_t j = i + 1;
+    while (j < keys.size() && keys[j] == keys[i]) ++j;
+    const std::size_t base = out.ngrams.size();
+    out.ngrams.resize(base + ku);
+    Key key = keys[i];
+    for (int q = k - 1; q >= 0; --q) {
+      out.ngrams[base + static_cast<std::size_t>(q)] = static_cast<word_t>(key & wmask);
+      key = static_cast<Key>(key >> bits);
+    }
+    out.counts.push_back(static_cast<count_t>(j - i));
+    i = j;
+  }
+}
+
 }  // namespace
 
 void sort_ngrams(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, word_t vocab_size) {
@@ -98,6 +168,29 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
     }
   }
 
+  // Sort-based counting when every order's n-grams pack into 128 bits (the usual case).
+  const int bits = bit_width(vocab_size - 1);
+  if (order * bits <= 128) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<NGramArrays> out(static_cast<std::size_t>(order));
+    // Largest orders first: they take longest.
+    parallel_chunks(order, 1, n_threads, n_tokens * order, [&](index_t c, index_t, index_t) {
+      const int k = order - static_cast<int>(c);
+      NGramArrays& a = out[static_cast<std::size_t>(k - 1)];
+      if (k * bits <= 64) {
+        count_sorted<std::uint64_t>(ids, offsets, n_sentences, k, bits, a);
+      } else {
+        count_sorted<unsigned __int128>(ids, offsets, n_sentences, k, bits, a);
+      }
+    });
+    if (stats) {
+      stats->table_bytes.assign(static_cast<std::size_t>(order), 0);
+      stats->scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      stats->export_seconds = 0.0;
+    }
+    return out;
+  }
+
   const int n_shards = static_cast<int>(std::max<index_t>(1, std::min<index_t>(resolve_threads(n_threads), 64)));
   // tables[shard][k-1]
   std::vector<std::vector<CountTable>> tables(static_cast<std::size_t>(n_shards));
@@ -112,6 +205,7 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
     }
   }
 
+  const auto t_scan = std::chrono::steady_clock::now();
   const index_t work = n_tokens * order;
   parallel_chunks(n_shards, 1, n_shards, work < kSerialWorkThreshold ? kSerialWorkThreshold : work,
                   [&](index_t shard, index_t, index_t) {
@@ -153,6 +247,7 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
     }
   });
 
+  const auto t_export = std::chrono::steady_clock::now();
   std::vector<NGramArrays> out(static_cast<std::size_t>(order));
   if (stats) stats->table_bytes.assign(static_cast<std::size_t>(order), 0);
   parallel_chunks(order, 1, n_threads, n_tokens * order, [&](index_t km1, index_t, index_t) {
@@ -176,6 +271,11 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
     if (stats) stats->table_bytes[static_cast<std::size_t>(km1)] = bytes;
     sort_ngrams(a.ngrams, a.counts, k, vocab_size);
   });
+  if (stats) {
+    const auto t_end = std::chrono::steady_clock::now();
+    stats->scan_seconds = std::chrono::duration<double>(t_export - t_scan).count();
+    stats->export_seconds = std::chrono::duration<double>(t_end - t_export).count();
+  }
   return out;
 }
 

@@ -209,9 +209,10 @@ class NGramCounts:
         if min_count > 1 or max_vocab is not None:
             ids, vocab = _prune(ids, vocab, min_count, max_vocab)
         t0 = time.perf_counter()
-        tables, table_bytes = _core.ngram_count(ids, offsets, order, len(vocab), threads)
+        tables, info = _core.ngram_count(ids, offsets, order, len(vocab), threads)
         stats = dict(stats)
-        stats.update(count_seconds=time.perf_counter() - t0, table_bytes=list(table_bytes))
+        stats.update(count_seconds=time.perf_counter() - t0, table_bytes=list(info["table_bytes"]),
+                     scan_seconds=info["scan_seconds"], export_seconds=info["export_seconds"])
         return cls(order, vocab, [t[0] for t in tables], [t[1] for t in tables],
                    n_sentences=offsets.size - 1, n_tokens=ids.size, stats=stats)
 

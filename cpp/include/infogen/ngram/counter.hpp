@@ -29,6 +29,8 @@ struct NGramArrays {
 
 struct CountStats {
   std::vector<std::size_t> table_bytes;  ///< peak hash-table bytes per order (all shards)
+  double scan_seconds = 0.0;             ///< hashing and counting
+  double export_seconds = 0.0;           ///< gathering and sorting the tables
 };
 
 /// Count orders 1..`order` of sentences ids[offsets[s]..offsets[s+1]). Word ids must be
