@@ -41,6 +41,18 @@ def test_counts_equal_counter(order, seed):
     assert c.total(1) == c.n_tokens + c.n_sentences  # n words give n + 1 predictions
 
 
+def test_counts_wide_keys_use_hash_tables_and_match_counter():
+    # 16 words of 9 bits do not pack into 128 bits: the hash-table counter runs instead.
+    corpus = zipf_corpus(9, n_sentences=300, vocab=400, max_len=25)
+    expected = ref.count_ngrams(corpus, 16)
+    one = NGramCounts.from_sentences(corpus, 16, n_threads=1)
+    two = NGramCounts.from_sentences(corpus, 16, n_threads=2)
+    assert one == two
+    assert len(one.vocab) > 256
+    for k in (1, 2, 9, 16):
+        assert one.to_dict(k) == dict(expected[k])
+
+
 def test_counts_independent_of_threads_and_inputs(tmp_path):
     corpus = zipf_corpus(3, n_sentences=2000)
     path = tmp_path / "c.txt"
