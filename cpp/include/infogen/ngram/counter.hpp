@@ -6,10 +6,17 @@
 // only as the first word of an n-gram, never as a unigram, and n-grams never cross
 // sentences.
 //
-// Parallelism: the n-gram space is split into shards by hash; each thread owns the shards
-// it is given and scans the whole corpus, adding only its shards' n-grams to its tables.
-// Counts are integers, so the result does not depend on the order of additions; the output
-// is sorted lexicographically by word ids, hence identical with any number of threads.
+// Two counters, both giving n-grams sorted lexicographically by word ids (so the output is
+// identical with any number of threads):
+//  * sort-based (when k * bits(vocab) <= 128 for every order k, i.e. almost always): the
+//    n-gram ending at each position is packed into a 64- or 128-bit key, the keys are LSD
+//    radix-sorted (11 bits per pass) and equal runs counted. Orders run in parallel.
+//    Memory while counting order k: 2 keys (8 or 16 bytes each) per *occurrence*.
+//  * hash-based (wider keys): the n-gram space is split into shards by hash; each thread
+//    owns one shard, scans the whole corpus and adds its shard's n-grams to open-addressing
+//    tables (see CountTable for the bytes per *distinct* n-gram); the tables are then
+//    gathered and sorted. Counts are integers, so the order of additions does not matter.
+// Output: 4k + 8 bytes per distinct n-gram of order k.
 #pragma once
 
 #include <cstdint>
