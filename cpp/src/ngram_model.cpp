@@ -89,7 +89,7 @@ std::vector<OrderLogs> estimate(const std::vector<CountsView>& counts, word_t vo
         const word_t* g = cv.ngrams + static_cast<std::size_t>(r) * ku;
         if (g[k - 1] >= vocab_size || g[k - 1] == kBos) throw std::invalid_argument("counts hold an invalid word id");
         C += static_cast<double>(cv.counts[r]);
-        lower_seen += std::exp(lower_logp(g + 1));
+        if (smoothing != Smoothing::mle) lower_seen += std::exp(lower_logp(g + 1));
       }
       const double nh = static_cast<double>(r1 - r0);
       double bo = 0.0, logz = 0.0;
@@ -134,9 +134,13 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
   index_.resize(n_high);
   table_.resize(n_high);
   mask_.assign(n_high, 0);
-  exact_.assign(n_high, false);
+  exact_.assign(n_high, 0);
   by_row_.resize(n_high);
-  for (int k = 2; k <= order; ++k) {
+  // Orders are independent: build their tables in parallel (one order per chunk).
+  index_t total_rows = 0;
+  for (const auto& ng : ngrams_) total_rows += static_cast<index_t>(ng.size());
+  parallel_chunks(order - 1, 1, 0, total_rows, [&](index_t c, index_t, index_t) {
+    const int k = static_cast<int>(c) + 2;
     const auto ki = static_cast<std::size_t>(k - 2);
     const auto& ng = ngrams_[ki];
     const auto& lg = logs_[static_cast<std::size_t>(k - 1)];
@@ -161,7 +165,7 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
       if (h == 0) h = 1;
       std::size_t slot = h & mask_[ki];
       while (tab[slot].hash != 0) {
-        if (tab[slot].hash == h) exact_[ki] = true;  // two listed n-grams share a 64-bit hash
+        if (tab[slot].hash == h) exact_[ki] = 1;  // two listed n-grams share a 64-bit hash
         slot = (slot + 1) & mask_[ki];
       }
       tab[slot] = Entry{h, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
@@ -173,7 +177,7 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
       for (index_t r = 0; r < m; ++r)
         by_row_[ki][static_cast<std::size_t>(r)] = Entry{1, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
     }
-  }
+  });
 }
 
 const BackoffModel::Entry* BackoffModel::lookup(int k, const word_t* words, std::uint64_t h) const noexcept {

@@ -109,7 +109,7 @@ class BackoffModel {
   std::vector<NGramIndex> index_;            // [k-2]: exact, used only where hashes collide
   std::vector<std::vector<Entry>> table_;    // [k-2]
   std::vector<std::size_t> mask_;            // [k-2]
-  std::vector<bool> exact_;                  // [k-2]: this order's hashes collide
+  std::vector<char> exact_;                  // [k-2]: this order's hashes collide (char: written by parallel builders)
   std::vector<std::vector<Entry>> by_row_;   // [k-2]: entries by row, only where exact_
 };
 
