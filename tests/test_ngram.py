@@ -497,3 +497,14 @@ def test_pydoc_corpus():
     lm = NGramLM(3, smoothing="add_k", k=0.01).fit(sentences[:-200])
     ppl = lm.perplexity(sentences[-200:])
     assert 10 < ppl < 5000
+
+
+def test_empty_batches():
+    lm = NGramLM(2, smoothing="add_k").fit(["a b"])
+    assert lm.scores([]).shape == (0,)
+    assert lm.token_logprobs([]).shape == (0,)
+    assert lm.sample(0) == []
+    with pytest.raises(ValueError, match="empty"):
+        lm.perplexity([])
+    assert np.isfinite(lm.score(""))  # an empty sentence still predicts </s>
+    assert lm.score("", eos=False) == 0.0

@@ -86,4 +86,6 @@ def to_buffer(sentences: Iterable[Any]) -> tuple[bytes, int]:
             lines.append(s.decode(ENCODING, ERRORS).replace("\n", " "))
         else:
             lines.append(" ".join(sentence_tokens(s, where=f"sentence {i}")))
+    if not lines:
+        return b"", 0
     return ("\n".join(lines) + "\n").encode(ENCODING, ERRORS), len(lines)

@@ -6,7 +6,7 @@
 // Lines with no token are skipped (they are not sentences). The token "<unk>" maps to the
 // unknown word; "<s>" and "</s>" are reserved and rejected (as KenLM does).
 //
-// Files are read in large blocks (default 64 MiB); each block is cut into ~1 MiB chunks at
+// Files are read in large blocks (default 64 MiB); each block is cut into ~256 KiB chunks at
 // line boundaries that are tokenised in parallel, each with its own small word table, and
 // merged in chunk order. New word types therefore get ids in order of first occurrence in
 // the text, whatever the number of threads.
@@ -137,6 +137,6 @@ class Tokenizer {
 };
 
 /// Chunk size for parallel tokenisation (bytes, extended to the next line end).
-constexpr std::size_t kTokenChunk = std::size_t(1) << 20;
+constexpr std::size_t kTokenChunk = std::size_t(1) << 18;
 
 }  // namespace infogen::ngram
