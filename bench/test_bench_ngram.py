@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pytest
-
 from infogen import NGramCounts, NGramLM, datasets
 from infogen.reference import ngram as ref
 

@@ -5,8 +5,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
-from infogen import NGramClassifier, datasets, NGramCounts, NGramLM, _core
+from infogen import NGramClassifier, NGramCounts, NGramLM, _core, datasets
 from infogen.ngram import read_arpa
 from infogen.reference import ngram as ref
 

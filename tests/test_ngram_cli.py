@@ -3,7 +3,6 @@ import io
 
 import numpy as np
 import pytest
-
 from infogen import NGramCounts, NGramLM, cli, demo
 
 CORPUS = "waste of time and money\na waste of money\nwhat a waste of time\nbest movie ever\n"

@@ -1,15 +1,15 @@
-"""ARPA files: the text format of backoff n-gram models shared by SRILM, KenLM and others.
+r"""ARPA files: the text format of backoff n-gram models shared by SRILM, KenLM and others.
 
 Layout::
 
-    \\data\\
+    \data\
     ngram 1=<count>
     ngram 2=<count>
 
-    \\1-grams:
-    <log10 prob>\\t<word>[\\t<log10 backoff>]
+    \1-grams:
+    <log10 prob>\t<word>[\t<log10 backoff>]
     ...
-    \\end\\
+    \end\
 
 Probabilities and backoffs are base-10 logs. A probability of zero is written ``-99``
 (KenLM's convention for ``<s>``) and read back as zero: values <= -99 are read as -inf.
@@ -134,8 +134,6 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
             for lineno, line in lines:
                 s = line.strip()
                 if not s:
-                    if sizes:
-                        continue
                     continue
                 m = _HEADER.match(s)
                 if m:

@@ -13,9 +13,9 @@ __all__ = ["NGramClassifier"]
 
 
 class NGramClassifier:
-    """One n-gram language model per class; predicts the class whose model (times its prior)
-    gives a text the highest probability: argmax_c log P(c) + log P(text | c).
+    """One n-gram language model per class, predicting by log-likelihood plus log-prior.
 
+    The predicted class is argmax_c log P(c) + log P(text | c).
     The lecture's "is this review the critic's?": fit one model on the critic's reviews and
     one on everyone else's.
 

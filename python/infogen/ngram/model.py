@@ -20,7 +20,6 @@ from infogen.ngram._text import (
     BOS_ID,
     EOS,
     EOS_ID,
-    RESERVED,
     UNK_ID,
     check_order,
     check_paths,
@@ -274,7 +273,7 @@ class NGramLM:
 
     # --- probabilities ------------------------------------------------------------------------
     def logprob(self, word: str, context: Any = (), *, base: float | None = None) -> float:
-        """log P(word | context), natural log unless `base` (10 for KenLM's convention).
+        """Log P(word | context), natural log unless `base` (10 for KenLM's convention).
 
         `context` is a str or a token list; start it with ``"<s>"`` to condition on the start
         of a sentence. Unknown words are ``<unk>``.

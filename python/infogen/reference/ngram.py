@@ -14,7 +14,8 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 
 def count_ngrams(sentences: Iterable[Sequence[str]], order: int) -> dict[int, Counter]:
     """Counter of every n-gram of orders 1..order ending at a predicted position of
-    ``<s> w1 .. wn </s>`` (so ``<s>`` only starts n-grams). Empty sentences are skipped."""
+    ``<s> w1 .. wn </s>`` (so ``<s>`` only starts n-grams). Empty sentences are skipped.
+    """
     counts = {k: Counter() for k in range(1, order + 1)}
     for s in sentences:
         words = list(s)
@@ -78,7 +79,8 @@ def estimate(counts: dict[int, Counter], vocab: Sequence[str], smoothing: str, p
 def logprob(logp: dict[tuple, float], logbo: dict[tuple, float], order: int, context: Sequence[str],
             word: str) -> float:
     """KenLM's query: longest listed n-gram (searching up from the unigram, stopping at the
-    first miss) plus the backoffs of the longer listed contexts."""
+    first miss) plus the backoffs of the longer listed contexts.
+    """
     context = tuple(context)[max(0, len(context) - (order - 1)):]
     m = len(context)
     lp = logp[(word,)]
