@@ -53,9 +53,10 @@ def test_counts_wide_keys_use_hash_tables_and_match_counter():
 
 
 def test_counts_independent_of_threads_and_inputs(tmp_path):
-    corpus = zipf_corpus(3, n_sentences=2000)
+    corpus = zipf_corpus(3, n_sentences=30000, vocab=3000)
     path = tmp_path / "c.txt"
     path.write_text("\n".join(" ".join(s) for s in corpus) + "\n")
+    assert path.stat().st_size > 3 * 2**18  # several tokeniser chunks
     a = NGramCounts.from_file(path, 4, n_threads=1)
     b = NGramCounts.from_file(str(path), 4, n_threads=2)
     c = NGramCounts.from_sentences(corpus, 4, n_threads=2)

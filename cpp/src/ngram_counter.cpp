@@ -57,22 +57,29 @@ void sort_generic(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int
 
 
 /// LSD radix sort of `keys` on their low `total_bits` bits, 11 bits per pass (stable).
+/// The histograms of all passes are taken in one read of the keys.
 template <class Key>
 void radix_sort(std::vector<Key>& keys, int total_bits) {
   constexpr int kDigit = 11;
   constexpr std::size_t kBuckets = std::size_t(1) << kDigit;
+  const int passes = (total_bits + kDigit - 1) / kDigit;
+  if (passes == 0 || keys.size() < 2) return;
+  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * kBuckets, 0);
+  for (const Key& k : keys)
+    for (int p = 0; p < passes; ++p)
+      ++count[static_cast<std::size_t>(p) * kBuckets + (static_cast<std::size_t>(k >> (p * kDigit)) & (kBuckets - 1))];
   std::vector<Key> tmp(keys.size());
-  std::vector<std::size_t> count(kBuckets);
-  for (int shift = 0; shift < total_bits; shift += kDigit) {
-    std::fill(count.begin(), count.end(), 0);
-    for (const Key& k : keys) ++count[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)];
+  for (int p = 0; p < passes; ++p) {
+    std::size_t* c = &count[static_cast<std::size_t>(p) * kBuckets];
+    if (c[static_cast<std::size_t>(keys[0] >> (p * kDigit)) & (kBuckets - 1)] == keys.size()) continue;  // one bucket
     std::size_t sum = 0;
-    for (auto& c : count) {
-      const std::size_t n = c;
-      c = sum;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::size_t n = c[b];
+      c[b] = sum;
       sum += n;
     }
-    for (const Key& k : keys) tmp[count[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)]++] = k;
+    const int shift = p * kDigit;
+    for (const Key& k : keys) tmp[c[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)]++] = k;
     keys.swap(tmp);
   }
 }
@@ -105,22 +112,43 @@ void count_sorted(const word_t* ids, const std::int64_t* offsets, index_t n_sent
   }
   radix_sort(keys, total_bits);
   out.order = k;
-  out.ngrams.clear();
-  out.counts.clear();
+  std::size_t n_unique = keys.empty() ? 0 : 1;
+  for (std::size_t i = 1; i < keys.size(); ++i) n_unique += keys[i] != keys[i - 1];
   const auto ku = static_cast<std::size_t>(k);
+  out.ngrams.assign(n_unique * ku, 0);
+  out.counts.assign(n_unique, 0);
   const Key wmask = static_cast<Key>((Key(1) << bits) - 1);
+  std::size_t u = 0;
   for (std::size_t i = 0; i < keys.size();) {
     std::size_t j = i + 1;
     while (j < keys.size() && keys[j] == keys[i]) ++j;
-    const std::size_t base = out.ngrams.size();
-    out.ngrams.resize(base + ku);
+    word_t* row = &out.ngrams[u * ku];
     Key key = keys[i];
     for (int q = k - 1; q >= 0; --q) {
-      out.ngrams[base + static_cast<std::size_t>(q)] = static_cast<word_t>(key & wmask);
+      row[q] = static_cast<word_t>(key & wmask);
       key = static_cast<Key>(key >> bits);
     }
-    out.counts.push_back(static_cast<count_t>(j - i));
+    out.counts[u++] = static_cast<count_t>(j - i);
     i = j;
+  }
+}
+
+/// Unigrams: a dense counter over the vocabulary.
+void count_unigrams(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, word_t vocab_size,
+                    NGramArrays& out) {
+  std::vector<count_t> c(vocab_size, 0);
+  for (index_t s = 0; s < n_sentences; ++s) {
+    if (offsets[s + 1] == offsets[s]) continue;
+    for (index_t t = offsets[s]; t < offsets[s + 1]; ++t) ++c[ids[t]];
+    ++c[kEos];
+  }
+  out.order = 1;
+  out.ngrams.clear();
+  out.counts.clear();
+  for (word_t w = 0; w < vocab_size; ++w) {
+    if (c[w] == 0) continue;
+    out.ngrams.push_back(w);
+    out.counts.push_back(c[w]);
   }
 }
 
@@ -177,7 +205,9 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
     parallel_chunks(order, 1, n_threads, n_tokens * order, [&](index_t c, index_t, index_t) {
       const int k = order - static_cast<int>(c);
       NGramArrays& a = out[static_cast<std::size_t>(k - 1)];
-      if (k * bits <= 64) {
+      if (k == 1) {
+        count_unigrams(ids, offsets, n_sentences, vocab_size, a);
+      } else if (k * bits <= 64) {
         count_sorted<std::uint64_t>(ids, offsets, n_sentences, k, bits, a);
       } else {
         count_sorted<unsigned __int128>(ids, offsets, n_sentences, k, bits, a);
