@@ -1,3 +1,4 @@
+import itertools
 import math
 import os
 import random
@@ -18,8 +19,8 @@ KJV_TEST = os.path.join(SHARED, "kjv.test.txt")
 def zipf_corpus(seed, n_sentences=300, vocab=40, max_len=12, alphabet="abcdefghij"):
     rng = random.Random(seed)
     words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) + str(i) for i in range(vocab)]
-    weights = [1 / (i + 1) for i in range(vocab)]
-    return [rng.choices(words, weights, k=rng.randint(0, max_len)) for _ in range(n_sentences)]
+    cum = list(itertools.accumulate(1 / (i + 1) for i in range(vocab)))
+    return [rng.choices(words, cum_weights=cum, k=rng.randint(0, max_len)) for _ in range(n_sentences)]
 
 
 def counter_dict(counts, order):
