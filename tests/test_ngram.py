@@ -234,6 +234,27 @@ def test_sampling_matches_conditionals_chi_square():
     assert pvalue > 1e-4, (chi2, pvalue)
 
 
+@pytest.mark.parametrize("smoothing", ["add_k", "stupid_backoff"])
+@pytest.mark.parametrize("path", ["backoff-walk", "full-distribution"])
+def test_sampling_order3_chi_square(smoothing, path):
+    from scipy import stats
+
+    corpus = zipf_corpus(17, n_sentences=300, vocab=12)
+    lm = NGramLM(3, smoothing=smoothing, k=0.5).fit(corpus)
+    prefix = corpus[0][:2] if len(corpus[0]) >= 2 else ["<unk>", "<unk>"]
+    p = lm.distribution(["<s>"] + list(prefix))
+    n = 20000
+    # top_k = |V| keeps every word but takes the full-distribution code path
+    top_k = len(lm.vocab_) if path == "full-distribution" else None
+    draws = lm.sample(n, max_words=1, prefix=prefix, random_state=99, top_k=top_k)
+    counts = Counter(d.split()[2] if len(d.split()) > 2 else "</s>" for d in draws)
+    observed = np.array([counts.get(w, 0) for w in lm.vocab_], dtype=float)
+    keep = p > 0
+    assert observed[~keep].sum() == 0
+    _, pvalue = stats.chisquare(observed[keep], n * p[keep])
+    assert pvalue > 1e-4
+
+
 def test_sampling_seeded_and_thread_independent():
     lm = NGramLM(3, smoothing="add_k").fit(zipf_corpus(8))
     lm1 = NGramLM(3, smoothing="add_k", n_threads=1).fit(zipf_corpus(8))

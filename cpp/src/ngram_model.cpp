@@ -2,6 +2,7 @@
 #include "infogen/ngram/model.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -361,6 +362,20 @@ void BackoffModel::generate(const word_t* prefix, int prefix_len, index_t n, int
   for (int i = 0; i < prefix_len; ++i)
     if (prefix[i] >= vocab_) throw std::invalid_argument("prefix holds a word id outside the vocabulary");
   std::vector<std::vector<word_t>> results(static_cast<std::size_t>(std::max<index_t>(n, 0)));
+  // Plain sampling (temperature 1, no top-k) walks the backoff structure instead of
+  // building the whole distribution: O(continuations) per word instead of O(vocabulary).
+  const bool backoff_sampling = !greedy && temperature == 1.0 && top_k <= 0;
+  std::vector<double> uni_cum;
+  if (backoff_sampling) {
+    uni_cum.resize(vocab_);
+    double acc = 0.0;
+    for (word_t w = 0; w < vocab_; ++w) {
+      if (w != kBos) acc += std::exp(logs_[0].logp[w]);
+      uni_cum[w] = acc;
+    }
+  }
+  std::vector<char> is_banned(vocab_, 0);
+  for (word_t b : banned) is_banned[b] = 1;
   parallel_chunks(n, 1, n_threads, n * max_words * static_cast<index_t>(vocab_), [&](index_t, index_t i0, index_t i1) {
     std::vector<double> dist(vocab_);
     std::vector<double> weight(vocab_);
@@ -372,6 +387,16 @@ void BackoffModel::generate(const word_t* prefix, int prefix_len, index_t n, int
       auto& res = results[static_cast<std::size_t>(i)];
       for (int step = 0; step < max_words; ++step) {
         const int m = static_cast<int>(std::min<std::size_t>(seq.size(), static_cast<std::size_t>(order_ - 1)));
+        if (backoff_sampling) {
+          const word_t w = sample_backoff(seq.data() + seq.size() - static_cast<std::size_t>(m), m, uni_cum, is_banned, rng);
+          if (w != vocab_) {
+            if (w == kEos) break;
+            seq.push_back(w);
+            res.push_back(w);
+            continue;
+          }
+          // too many rejections (almost all mass banned or excluded): exact full distribution
+        }
         distribution(seq.data() + seq.size() - static_cast<std::size_t>(m), m, dist.data());
         dist[kBos] = kNegInf;
         for (word_t b : banned) dist[b] = kNegInf;
@@ -426,6 +451,55 @@ void BackoffModel::generate(const word_t* prefix, int prefix_len, index_t n, int
     out_ids.insert(out_ids.end(), r.begin(), r.end());
     out_offsets.push_back(static_cast<std::int64_t>(out_ids.size()));
   }
+}
+
+word_t BackoffModel::sample_backoff(const word_t* seq, int m, const std::vector<double>& uni_cum,
+                                   const std::vector<char>& banned, Philox& rng) const {
+  // P(w | c_L) = p(c_L w) for the listed continuations E_L of context c_L, else
+  // bo(c_L) P(w | c_{L-1}). Draw u: below the listed mass, pick a listed word; otherwise
+  // draw from the shorter context and reject words of E_L. In a normalised model this is
+  // exactly P; banned words are rejected at the top (conditioning on "not banned").
+  constexpr int kMaxTries = 1000;
+  std::function<word_t(int, int&)> draw = [&](int L, int& budget) -> word_t {
+    if (L == 0) {
+      const double total = uni_cum.back();
+      const double u = rng.uniform() * total;
+      auto it = std::upper_bound(uni_cum.begin(), uni_cum.end(), u);
+      if (it == uni_cum.end()) --it;
+      return static_cast<word_t>(it - uni_cum.begin());
+    }
+    const word_t* c = seq + m - L;
+    const auto [a, b] = continuations(c, L + 1);
+    const auto& ng = ngrams_[static_cast<std::size_t>(L - 1)];
+    const auto& lp = logs_[static_cast<std::size_t>(L)].logp;
+    const auto ku = static_cast<std::size_t>(L + 1);
+    const double u = rng.uniform();
+    double acc = 0.0;
+    for (index_t r = a; r < b; ++r) {
+      acc += std::exp(lp[static_cast<std::size_t>(r)]);
+      if (u < acc) return ng[static_cast<std::size_t>(r) * ku + static_cast<std::size_t>(L)];
+    }
+    while (budget-- > 0) {
+      const word_t w = draw(L - 1, budget);
+      if (w == vocab_) return vocab_;
+      // listed after c_L? (rows a..b share the prefix, so their last words are sorted)
+      index_t lo = a, hi = b;
+      while (lo < hi) {
+        const index_t mid = lo + (hi - lo) / 2;
+        if (ng[static_cast<std::size_t>(mid) * ku + static_cast<std::size_t>(L)] < w) lo = mid + 1; else hi = mid;
+      }
+      if (lo < b && ng[static_cast<std::size_t>(lo) * ku + static_cast<std::size_t>(L)] == w) continue;
+      return w;
+    }
+    return vocab_;
+  };
+  int budget = kMaxTries;
+  while (budget-- > 0) {
+    const word_t w = draw(m, budget);
+    if (w == vocab_) return vocab_;
+    if (w != kBos && !banned[w]) return w;
+  }
+  return vocab_;
 }
 
 void BackoffModel::fill(const word_t* seq, int len, int first, int blank, double* out, int n_threads) const {

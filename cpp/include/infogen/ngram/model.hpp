@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "infogen/ngram/hash.hpp"
+#include "infogen/random.hpp"
 
 namespace infogen::ngram {
 
@@ -101,6 +102,10 @@ class BackoffModel {
   /// Rows [lo, hi) of order k whose first k-1 words equal ctx.
   std::pair<index_t, index_t> continuations(const word_t* ctx, int k) const;
   double backoff(const word_t* ctx, int len) const;
+  /// One draw from P(. | seq[0..m)) by walking the backoff structure (rejection for the
+  /// words listed at a longer context, and for banned ones); vocab_ if it gives up.
+  word_t sample_backoff(const word_t* seq, int m, const std::vector<double>& uni_cum,
+                        const std::vector<char>& banned, Philox& rng) const;
 
   int order_;
   word_t vocab_;
