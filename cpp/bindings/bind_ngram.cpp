@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "infogen/ngram/arpa.hpp"
 #include "infogen/ngram/corpus.hpp"
 #include "infogen/ngram/counter.hpp"
 #include "infogen/ngram/model.hpp"
@@ -108,6 +109,27 @@ std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, co
 }  // namespace
 
 void bind_ngram(py::module_& m) {
+  m.def("ngram_arpa_lines",
+        [](int k, std::optional<CArray<word_t>> ngrams, const CArray<double>& logp, std::optional<CArray<double>> logbo,
+           const py::list& vocab) {
+          const auto words = to_strings(vocab);
+          const index_t rows = static_cast<index_t>(logp.size());
+          if (ngrams && (ngrams->ndim() != 2 || ngrams->shape(0) != rows || ngrams->shape(1) != k))
+            throw py::value_error("ngrams must have shape (len(logp), k)");
+          if (logbo && logbo->size() != logp.size()) throw py::value_error("logbo must match logp");
+          const word_t* gp = ngrams ? ngrams->data() : nullptr;
+          const double* pp = logp.data();
+          const double* bp = logbo ? logbo->data() : nullptr;
+          std::string text;
+          {
+            py::gil_scoped_release nogil;
+            text = ngram::format_arpa_lines(k, gp, rows, pp, bp, words);
+          }
+          return py::bytes(text);
+        },
+        py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"),
+        "ARPA lines of one order as bytes (log10, shortest round-trip numbers, -99 for zero).");
+
   py::class_<ngram::Tokenizer>(m, "_Tokenizer")
       .def(py::init<bool, bool>(), py::arg("grow"), py::arg("keep_empty") = false)
       .def("set_vocabulary", [](ngram::Tokenizer& t, const py::list& words) { t.set_vocabulary(to_strings(words)); },

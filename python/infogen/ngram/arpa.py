@@ -28,8 +28,9 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
+from infogen import _core
 from infogen._io import atomic_write
-from infogen.ngram._text import BOS, ENCODING, ERRORS, RESERVED, check_order
+from infogen.ngram._text import BOS, ENCODING, ERRORS, RESERVED, check_order, encode
 
 if TYPE_CHECKING:
     from infogen.ngram.model import NGramLM
@@ -49,52 +50,33 @@ def _open_text(path: str, mode: str) -> IO:
     return io.TextIOWrapper(opener(path, mode + "b"), encoding=ENCODING, errors=ERRORS, newline="\n")
 
 
-def _fmt(x: np.ndarray) -> list[str]:
-    """Natural logs -> shortest round-trip log10 strings; -inf -> -99."""
-    y = x / LN10
-    return [repr(v) if v > _NEG else "-99" for v in y.tolist()]
-
-
 def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
-    """Write a fitted :class:`~infogen.NGramLM` as an ARPA file, atomically."""
+    """Write a fitted :class:`~infogen.NGramLM` as an ARPA file, atomically.
+
+    The lines are formatted by the C++ core: base-10 logs in the shortest form that reads
+    back to the same double, ``-99`` for probability zero, no backoff field where the
+    backoff is 1 (log 0) or for the highest order.
+    """
     path = os.fspath(path)
-    vocab = lm.vocab_
+    vocab = encode(lm.vocab_)
     order = lm.order
     sizes = [len(vocab)] + [int(g.shape[0]) for g in lm.ngrams_]
-    compressed = os.path.splitext(path)[1] in (".gz", ".bz2", ".xz")
+    ext = os.path.splitext(path)[1]
     with atomic_write(path, "wb") as raw:
-        if compressed:
-            ext = os.path.splitext(path)[1]
-            if ext == ".gz":
-                stream = gzip.GzipFile(fileobj=raw, mode="wb")
-            else:
-                stream = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}[ext](raw, mode="wb")
+        if ext == ".gz":
+            stream = gzip.GzipFile(fileobj=raw, mode="wb")
+        elif ext in (".bz2", ".xz"):
+            stream = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}[ext](raw, mode="wb")
         else:
             stream = raw
-        f = io.TextIOWrapper(stream, encoding=ENCODING, errors=ERRORS, newline="\n")
-        f.write("\\data\\\n")
-        for k, n in enumerate(sizes, start=1):
-            f.write(f"ngram {k}={n}\n")
+        stream.write(b"\\data\\\n" + b"".join(f"ngram {k}={n}\n".encode() for k, n in enumerate(sizes, 1)))
         for k in range(1, order + 1):
-            f.write(f"\n\\{k}-grams:\n")
-            lp = _fmt(lm.logp_[k - 1])
-            bo = _fmt(lm.logbo_[k - 1]) if k < order else None
-            if k == 1:
-                names = vocab
-                lp[RESERVED.index(BOS)] = "-99"
-            else:
-                rows = lm.ngrams_[k - 2].tolist()
-                names = [" ".join([vocab[i] for i in r]) for r in rows]
-            if bo is None:
-                f.writelines(f"{p}\t{w}\n" for p, w in zip(lp, names))
-            else:
-                raw_bo = lm.logbo_[k - 1]
-                f.writelines(f"{p}\t{w}\t{b}\n" if raw_bo[i] != 0.0 else f"{p}\t{w}\n"
-                             for i, (p, w, b) in enumerate(zip(lp, names, bo)))
-        f.write("\n\\end\\\n")
-        f.flush()
-        f.detach()
-        if compressed:
+            stream.write(f"\n\\{k}-grams:\n".encode())
+            ngrams = None if k == 1 else lm.ngrams_[k - 2]
+            logbo = lm.logbo_[k - 1] if k < order else None
+            stream.write(_core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab))
+        stream.write(b"\n\\end\\\n")
+        if stream is not raw:
             stream.close()
 
 
