@@ -530,3 +530,14 @@ def test_empty_batches():
         lm.perplexity([])
     assert np.isfinite(lm.score(""))  # an empty sentence still predicts </s>
     assert lm.score("", eos=False) == 0.0
+
+
+def test_exact_lookup_mode_gives_the_same_scores(monkeypatch):
+    corpus = zipf_corpus(61, n_sentences=200)
+    test = zipf_corpus(62, n_sentences=50)
+    fast = NGramLM(3, smoothing="add_k").fit(corpus)
+    monkeypatch.setenv("INFOGEN_NGRAM_EXACT_LOOKUP", "1")
+    exact = NGramLM(3, smoothing="add_k").fit(corpus)
+    np.testing.assert_array_equal(exact.scores(test), fast.scores(test))
+    assert exact.sample(20, random_state=3) == fast.sample(20, random_state=3)
+    assert exact.distribution(["<s>"] + test[0][:1]).tolist() == fast.distribution(["<s>"] + test[0][:1]).tolist()

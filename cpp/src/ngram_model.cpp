@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -135,7 +136,10 @@ BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector
   index_.resize(n_high);
   table_.resize(n_high);
   mask_.assign(n_high, 0);
-  exact_.assign(n_high, 0);
+  // INFOGEN_NGRAM_EXACT_LOOKUP=1 makes every order compare words, not only hashes (the
+  // path taken automatically when two listed n-grams share a 64-bit hash).
+  const char* force = std::getenv("INFOGEN_NGRAM_EXACT_LOOKUP");
+  exact_.assign(n_high, force != nullptr && force[0] == '1' ? 1 : 0);
   by_row_.resize(n_high);
   // Orders are independent: build their tables in parallel (one order per chunk).
   index_t total_rows = 0;
