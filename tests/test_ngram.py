@@ -541,3 +541,18 @@ def test_exact_lookup_mode_gives_the_same_scores(monkeypatch):
     np.testing.assert_array_equal(exact.scores(test), fast.scores(test))
     assert exact.sample(20, random_state=3) == fast.sample(20, random_state=3)
     assert exact.distribution(["<s>"] + test[0][:1]).tolist() == fast.distribution(["<s>"] + test[0][:1]).tolist()
+
+
+def test_reads_kenlm_arpa_and_reproduces_its_perplexity():
+    """KenLM's own model of the KJV (lmplz -o 3): our query gives KenLM's test perplexity."""
+    arpa = os.path.join(SHARED, "kjv3.kenlm.arpa.xz")
+    if not os.path.exists(arpa):
+        pytest.skip(f"{arpa} is absent")
+    lm = NGramLM.from_arpa(arpa)
+    assert [len(lm.vocab_)] + [g.shape[0] for g in lm.ngrams_] == [12_032, 129_367, 359_847]
+    ev = lm.evaluate(KJV_TEST)
+    assert ev["tokens"] == 82_049 and ev["predictions"] == 85_160 and ev["oov"] == 1_421
+    assert round(ev["perplexity"], 3) == 130.685  # KenLM: including OOVs
+    assert round(ev["perplexity_excluding_oov"], 3) == 112.367
+    p = lm.distribution(["<s>", "and"])
+    assert abs(p.sum() - 1) < 1e-4  # KenLM's float32 probabilities

@@ -130,6 +130,31 @@ void bind_ngram(py::module_& m) {
         py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"),
         "ARPA lines of one order as bytes (log10, shortest round-trip numbers, -99 for zero).");
 
+  m.def("ngram_parse_arpa_section",
+        [](const py::bytes& body, int k, bool highest, std::int64_t first_line, std::optional<py::list> unigrams) {
+          const std::string_view sv(body);
+          std::vector<std::string> uni;
+          if (unigrams) uni = to_strings(*unigrams);
+          ngram::ArpaSection sec;
+          {
+            py::gil_scoped_release nogil;
+            sec = ngram::parse_arpa_section(sv.data(), sv.size(), k, highest, first_line, unigrams ? &uni : nullptr);
+          }
+          const auto m = static_cast<py::ssize_t>(sec.logp10.size());
+          py::object words = py::none();
+          py::object ids = py::none();
+          if (k == 1) {
+            py::list w;
+            for (const auto& s : sec.words) w.append(py::bytes(s));
+            words = w;
+          } else {
+            ids = to_numpy(std::move(sec.ids), {m, static_cast<py::ssize_t>(k)});
+          }
+          return py::make_tuple(words, ids, to_numpy(std::move(sec.logp10)), to_numpy(std::move(sec.logbo10)));
+        },
+        py::arg("body"), py::arg("k"), py::arg("highest"), py::arg("first_line"), py::arg("unigrams"),
+        "Parse one ARPA section body: (unigram words | None, ids (m, k) | None, log10 p, log10 backoff).");
+
   py::class_<ngram::Tokenizer>(m, "_Tokenizer")
       .def(py::init<bool, bool>(), py::arg("grow"), py::arg("keep_empty") = false)
       .def("set_vocabulary", [](ngram::Tokenizer& t, const py::list& words) { t.set_vocabulary(to_strings(words)); },

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import lzma
 import math
 import os
 import re
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,14 +39,6 @@ __all__ = ["read_arpa", "write_arpa"]
 LN10 = math.log(10.0)
 _NEG = -99.0
 _HEADER = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
-_SECTION = re.compile(r"\\(\d+)-grams:$")
-
-
-def _open_text(path: str, mode: str) -> IO:
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(os.path.splitext(path)[1])
-    if opener is None:
-        return open(path, mode + "t", encoding=ENCODING, errors=ERRORS, newline="\n")
-    return io.TextIOWrapper(opener(path, mode + "b"), encoding=ENCODING, errors=ERRORS, newline="\n")
 
 
 def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
@@ -80,8 +71,21 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
             stream.close()
 
 
+def _read_bytes(path: str) -> bytes:
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
+    with opener(path, "rb") as f:
+        return f.read()
+
+
+_DATA_RE = re.compile(rb"^[ \t]*\\data\\[ \t\r]*$", re.M)
+_SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
+_END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
+
+
 def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
     """Read an ARPA file into a queryable :class:`~infogen.NGramLM` (``smoothing="arpa"``).
+
+    The header is checked in Python; the n-gram lines are parsed by the C++ core.
 
     Raises
     ------
@@ -99,125 +103,90 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
     def bad(lineno: int, msg: str) -> ValueError:
         return ValueError(f"{path}:{lineno}: {msg}")
 
-    with _open_text(path, "r") as f:
-        try:
-            lines = iter(enumerate(f, start=1))
-            lineno = 0
-            # header
-            for lineno, line in lines:
-                s = line.strip()
-                if s == "\\data\\":
-                    break
-                # text before \data\ is allowed (SRILM comments)
-            else:
-                raise bad(lineno, "no \\data\\ header: not an ARPA file")
-            sizes: dict[int, int] = {}
-            section = None
-            for lineno, line in lines:
-                s = line.strip()
-                if not s:
-                    continue
-                m = _HEADER.match(s)
-                if m:
-                    k, n = int(m.group(1)), int(m.group(2))
-                    if k != len(sizes) + 1:
-                        raise bad(lineno, f"expected 'ngram {len(sizes) + 1}=...', got {s!r}")
-                    sizes[k] = n
-                    continue
-                section = _SECTION.match(s)
-                if not section:
-                    raise bad(lineno, f"expected 'ngram k=count' or '\\1-grams:', got {s!r}")
-                break
-            if not sizes:
-                raise bad(lineno, "the \\data\\ section lists no n-gram counts")
-            order = check_order(len(sizes))
-            words: list[list[str]] = []
-            logp: list[list[float]] = []
-            logbo: list[list[float]] = []
-            k = 0
-            while section is not None:
-                k = int(section.group(1))
-                if k != len(words) + 1 or k > order:
-                    raise bad(lineno, f"unexpected section \\{k}-grams: (expected \\{len(words) + 1}-grams:)")
-                ws: list[str] = []
-                ps: list[float] = []
-                bs: list[float] = []
-                section = None
-                end = False
-                for lineno, line in lines:
-                    s = line.strip()
-                    if not s:
-                        continue
-                    if s.startswith("\\"):
-                        if s == "\\end\\":
-                            end = True
-                            break
-                        section = _SECTION.match(s)
-                        if not section:
-                            raise bad(lineno, f"unexpected line {s!r}")
-                        break
-                    parts = s.split()
-                    if len(parts) not in (k + 1, k + 2):
-                        raise bad(lineno, f"a {k}-gram line needs a probability, {k} word(s) and an optional "
-                                          f"backoff, got {len(parts)} field(s)")
-                    try:
-                        p = float(parts[0])
-                        b = float(parts[k + 1]) if len(parts) == k + 2 else 0.0
-                    except ValueError:
-                        raise bad(lineno, f"not a number in {s!r}") from None
-                    if math.isnan(p) or math.isnan(b) or p > 0:
-                        raise bad(lineno, f"invalid log10 probability {parts[0]!r}")
-                    if k == order and len(parts) == k + 2:
-                        raise bad(lineno, f"highest-order ({k}-gram) entries have no backoff")
-                    ws.append(" ".join(parts[1:k + 1]))
-                    ps.append(p)
-                    bs.append(b)
-                if len(ws) != sizes[k]:
-                    raise bad(lineno, f"the header announces {sizes[k]} {k}-grams, the section holds {len(ws)}")
-                words.append(ws)
-                logp.append(ps)
-                logbo.append(bs)
-                if end:
-                    break
-            else:
-                raise bad(lineno, "missing \\end\\")
-            if len(words) != order:
-                raise bad(lineno, f"the header announces order {order}, the file has {len(words)} section(s)")
-        except UnicodeDecodeError as exc:  # pragma: no cover - surrogateescape never raises
-            raise ValueError(f"{path}: {exc}") from exc
+    data = _read_bytes(path)
 
-    def to_ln(v: list[float]) -> np.ndarray:
-        a = np.asarray(v, dtype=np.float64)
+    def line_of(pos: int) -> int:
+        return data.count(b"\n", 0, pos) + 1
+
+    m_data = _DATA_RE.search(data)
+    if m_data is None:
+        raise bad(max(1, data.count(b"\n")), "no \\data\\ header: not an ARPA file")
+    titles = list(_SECTION_RE.finditer(data, m_data.end()))
+    header_end = titles[0].start() if titles else len(data)
+    sizes: dict[int, int] = {}
+    lineno = line_of(m_data.start())
+    for raw in data[m_data.end():header_end].split(b"\n")[1:]:
+        lineno += 1
+        text = raw.decode(ENCODING, ERRORS).strip()
+        if not text:
+            continue
+        m = _HEADER.match(text)
+        if not m:
+            raise bad(lineno, f"expected 'ngram k=count' or '\\1-grams:', got {text!r}")
+        k, n = int(m.group(1)), int(m.group(2))
+        if k != len(sizes) + 1:
+            raise bad(lineno, f"expected 'ngram {len(sizes) + 1}=...', got {text!r}")
+        sizes[k] = n
+    if not sizes:
+        raise bad(lineno, "the \\data\\ section lists no n-gram counts")
+    order = check_order(len(sizes))
+    last = max(1, data.count(b"\n"))
+    if len(titles) != order:
+        where = line_of(titles[order].start()) if len(titles) > order else last
+        raise bad(where, f"the header announces order {order}, the file has {len(titles)} section(s)")
+    m_end = _END_RE.search(data, titles[-1].end())
+    if m_end is None:
+        raise bad(last, "missing \\end\\")
+    unigrams: list[bytes] | None = None
+    ids_by_order: list[np.ndarray] = []
+    logp10: list[np.ndarray] = []
+    logbo10: list[np.ndarray] = []
+    for i, title in enumerate(titles):
+        k = int(title.group(1))
+        if k != i + 1:
+            raise bad(line_of(title.start()), f"unexpected section \\{k}-grams: (expected \\{i + 1}-grams:)")
+        stop = titles[i + 1].start() if i + 1 < len(titles) else m_end.start()
+        body_start = title.end() + 1
+        body = data[body_start:stop]
+        try:
+            words, ids, lp, bo = _core.ngram_parse_arpa_section(body, k, k == order, line_of(body_start), unigrams)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{exc}") from None
+        if lp.size != sizes[k]:
+            raise bad(line_of(stop), f"the header announces {sizes[k]} {k}-grams, the section holds {lp.size}")
+        if k == 1:
+            unigrams = words
+        else:
+            ids_by_order.append(ids)
+        logp10.append(lp)
+        logbo10.append(bo)
+
+    def to_ln(a: np.ndarray) -> np.ndarray:
         return np.where(a <= _NEG, -np.inf, a * LN10)
 
     # Vocabulary: reserved words first, then the unigrams in file order.
-    uni = words[0]
+    uni = [w.decode(ENCODING, ERRORS) for w in unigrams]
     vocab = list(RESERVED) + [w for w in uni if w not in RESERVED]
     index = {w: i for i, w in enumerate(vocab)}
-    if len(index) != len(vocab) or len(set(uni)) != len(uni):
+    if len(set(uni)) != len(uni):
         raise ValueError(f"{path}: duplicate unigram")
     V = len(vocab)
+    remap = np.array([index[w] for w in uni], dtype=np.uint32)
     lp1 = np.full(V, -np.inf)
     bo1 = np.zeros(V)
-    ids1 = np.array([index[w] for w in uni], dtype=np.int64)
-    lp1[ids1] = to_ln(logp[0])
-    bo1[ids1] = to_ln(logbo[0])
+    lp1[remap] = to_ln(logp10[0])
+    bo1[remap] = to_ln(logbo10[0])
     lp1[RESERVED.index(BOS)] = -np.inf
     ngrams, lps, bos = [], [lp1], [bo1]
     for k in range(2, order + 1):
-        try:
-            rows = np.array([[index[w] for w in g.split(" ")] for g in words[k - 1]], dtype=np.uint32)
-        except KeyError as exc:
-            raise ValueError(f"{path}: a {k}-gram uses the word {exc.args[0]!r}, which is not among the unigrams") \
-                from None
-        rows = rows.reshape(-1, k)
+        rows = remap[ids_by_order[k - 2]].reshape(-1, k)
         perm = np.lexsort(rows.T[::-1]) if rows.shape[0] else np.zeros(0, dtype=np.int64)
         rows = np.ascontiguousarray(rows[perm])
         if rows.shape[0] > 1 and np.any(np.all(rows[1:] == rows[:-1], axis=1)):
             raise ValueError(f"{path}: duplicate {k}-gram")
         ngrams.append(rows)
-        lps.append(to_ln(logp[k - 1])[perm])
-        bos.append(to_ln(logbo[k - 1])[perm])
+        lps.append(to_ln(logp10[k - 1])[perm])
+        bos.append(to_ln(logbo10[k - 1])[perm])
     lm = NGramLM(order, smoothing="arpa", n_threads=n_threads)
     lm._set_tables(vocab, ngrams, lps, bos)
     lm.counts_ = None

@@ -2,6 +2,7 @@
 // header, the section titles and the file, atomically).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,5 +17,20 @@ namespace infogen::ngram {
 /// a backoff of exactly 0 omits the third field. <s> gets probability -99.
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
                               const std::vector<std::string>& vocab);
+
+/// One parsed "\\k-grams:" section: log10 values as written, word ids as positions in the
+/// unigram section (for k = 1, `words` holds the unigram strings instead).
+struct ArpaSection {
+  std::vector<word_t> ids;  ///< m x k, k >= 2
+  std::vector<std::string> words;  ///< k = 1
+  std::vector<double> logp10, logbo10;
+};
+
+/// Parse the body of an order-k section (the lines after its title up to the next title).
+/// `unigrams` maps words to positions (required for k >= 2). Blank lines are skipped.
+/// Errors throw std::invalid_argument("<line>: <message>") with line = first_line + the
+/// line's offset in the body.
+ArpaSection parse_arpa_section(const char* data, std::size_t n, int k, bool highest, std::int64_t first_line,
+                               const std::vector<std::string>* unigrams);
 
 }  // namespace infogen::ngram
