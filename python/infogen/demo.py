@@ -13,6 +13,7 @@ from typing import TextIO
 import numpy as np
 
 import infogen
+from infogen.ngram.demo import ngram_section
 
 
 def _h(out: TextIO, title: str) -> None:
@@ -66,7 +67,7 @@ def info_section(out: TextIO, quick: bool = False) -> None:
 
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
-    "ngram": lambda out, quick=False: __import__("infogen.ngram.demo", fromlist=["x"]).ngram_section(out, quick),
+    "ngram": ngram_section,
 }
 
 
