@@ -56,30 +56,33 @@ void sort_generic(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int
 }
 
 
-/// LSD radix sort of `keys` on their low `total_bits` bits, 11 bits per pass (stable).
-/// The histograms of all passes are taken in one read of the keys.
+/// LSD radix sort of `keys` on their low `total_bits` bits (stable), in as few passes of at
+/// most 14 bits as possible (16k buckets: the histogram stays in L2). The histograms of
+/// all passes are taken in one read of the keys.
 template <class Key>
 void radix_sort(std::vector<Key>& keys, int total_bits) {
-  constexpr int kDigit = 11;
-  constexpr std::size_t kBuckets = std::size_t(1) << kDigit;
-  const int passes = (total_bits + kDigit - 1) / kDigit;
+  constexpr int kMaxDigit = 14;
+  const int passes = (total_bits + kMaxDigit - 1) / kMaxDigit;
   if (passes == 0 || keys.size() < 2) return;
-  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * kBuckets, 0);
+  const int digit = (total_bits + passes - 1) / passes;
+  const std::size_t buckets = std::size_t(1) << digit;
+  const std::size_t mask = buckets - 1;
+  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * buckets, 0);
   for (const Key& k : keys)
     for (int p = 0; p < passes; ++p)
-      ++count[static_cast<std::size_t>(p) * kBuckets + (static_cast<std::size_t>(k >> (p * kDigit)) & (kBuckets - 1))];
+      ++count[static_cast<std::size_t>(p) * buckets + (static_cast<std::size_t>(k >> (p * digit)) & mask)];
   std::vector<Key> tmp(keys.size());
   for (int p = 0; p < passes; ++p) {
-    std::size_t* c = &count[static_cast<std::size_t>(p) * kBuckets];
-    if (c[static_cast<std::size_t>(keys[0] >> (p * kDigit)) & (kBuckets - 1)] == keys.size()) continue;  // one bucket
+    std::size_t* c = &count[static_cast<std::size_t>(p) * buckets];
+    const int shift = p * digit;
+    if (c[static_cast<std::size_t>(keys[0] >> shift) & mask] == keys.size()) continue;  // one bucket
     std::size_t sum = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
+    for (std::size_t b = 0; b < buckets; ++b) {
       const std::size_t n = c[b];
       c[b] = sum;
       sum += n;
     }
-    const int shift = p * kDigit;
-    for (const Key& k : keys) tmp[c[static_cast<std::size_t>(k >> shift) & (kBuckets - 1)]++] = k;
+    for (const Key& k : keys) tmp[c[static_cast<std::size_t>(k >> shift) & mask]++] = k;
     keys.swap(tmp);
   }
 }
