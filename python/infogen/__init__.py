@@ -35,8 +35,12 @@ from infogen.info import (
 from infogen.markov import DiscreteMarkovNetwork
 from infogen.rbm import DBN, BernoulliRBM
 from infogen.vae import VAE
+from infogen.ngram import NGramClassifier, NGramCounts, NGramLM
 
 __all__ = [
+    "NGramClassifier",
+    "NGramCounts",
+    "NGramLM",
     "__version__",
     "BernoulliRBM",
     "DBN",

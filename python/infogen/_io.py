@@ -1,4 +1,4 @@
-"""Atomic file writes: a temp file in the target's directory, fsync, then os.replace."""
+"""Atomic file writes: a temporary file in the target's directory, fsync, then rename."""
 from __future__ import annotations
 
 import contextlib
@@ -9,24 +9,24 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file next to `path`; on success it replaces `path` atomically.
+def atomic_write(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+    """Open a temporary file next to `path`; on success fsync it and rename it over `path`.
 
-    A crash or an exception inside the block leaves any existing `path` untouched and
-    removes the temporary file.
+    On any exception the temporary file is removed and `path` is left untouched, so a
+    reader never sees a half-written file.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+        raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise

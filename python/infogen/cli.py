@@ -36,6 +36,12 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_config)
 
 
+def _register_ngram(sub: argparse._SubParsersAction) -> None:
+    from infogen.ngram.cli import register
+
+    register(sub)
+
+
 def _register_rbm(sub: argparse._SubParsersAction) -> None:
     from infogen.rbm import register_cli
 
@@ -48,7 +54,9 @@ def _register_vae(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_core, _register_rbm, _register_vae]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_core, _register_ngram, _register_rbm, _register_vae,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from typing import TextIO
 import numpy as np
 
 import infogen
+from infogen.ngram.demo import ngram_section
 from infogen.rbm import rbm_section
 from infogen.vae_demo import vae_section
 
@@ -68,6 +69,7 @@ def info_section(out: TextIO, quick: bool = False) -> None:
 
 SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "info": info_section,
+    "ngram": ngram_section,
     "rbm": rbm_section,
     "vae": vae_section,
 }

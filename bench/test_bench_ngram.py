@@ -1,0 +1,215 @@
+"""N-gram engine vs collections.Counter, NLTK and the kenlm module, in one run.
+
+Corpus: the King James Bible training text (../shared/data/kjv/kjv.train.txt when present,
+else Debian's bible-kjv through infogen.datasets, else CPython's pydoc text), plus a
+seeded Zipfian corpus whose size is set by INFOGEN_BENCH_ZIPF_TOKENS (default 10^6; the
+issue's 10^8 is a manual run). Every benchmark asserts its result.
+"""
+import os
+
+import numpy as np
+import pytest
+from infogen import NGramCounts, NGramLM, datasets
+from infogen.reference import ngram as ref
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "..", "shared", "data", "kjv")
+ZIPF_TOKENS = int(os.environ.get("INFOGEN_BENCH_ZIPF_TOKENS", 1_000_000))
+NLTK_LINES = int(os.environ.get("INFOGEN_BENCH_NLTK_LINES", 2000))
+
+
+@pytest.fixture(scope="module")
+def kjv(tmp_path_factory):
+    """(train file, train lines, test lines) of the real corpus."""
+    train, test = os.path.join(SHARED, "kjv.train.txt"), os.path.join(SHARED, "kjv.test.txt")
+    if os.path.exists(train):
+        with open(train, encoding="utf-8") as f, open(test, encoding="utf-8") as g:
+            return train, f.read().splitlines(), g.read().splitlines()
+    try:
+        lines_train, lines_test = datasets.load_kjv(split="train"), datasets.load_kjv(split="test")
+    except FileNotFoundError:
+        sentences = datasets.load_pydoc_text()
+        lines_train, lines_test = sentences[:-300], sentences[-300:]
+    path = tmp_path_factory.mktemp("kjv") / "train.txt"
+    path.write_text("\n".join(lines_train) + "\n", encoding="utf-8")
+    return str(path), lines_train, lines_test
+
+
+@pytest.fixture(scope="module")
+def zipf_file(tmp_path_factory):
+    """A seeded Zipf(1.1) corpus over 2*10^5 word types, sentences of 1..40 words."""
+    rng = np.random.default_rng(2026)
+    ranks = np.minimum(rng.zipf(1.1, size=ZIPF_TOKENS), 200_000)
+    words = np.char.add("w", ranks.astype(str))
+    lengths = rng.integers(1, 41, size=ZIPF_TOKENS // 20 + 1)
+    ends = np.cumsum(lengths)
+    ends = ends[ends < ZIPF_TOKENS]
+    path = tmp_path_factory.mktemp("zipf") / "zipf.txt"
+    with open(path, "w") as f:
+        for sent in np.split(words, ends):
+            if sent.size:
+                f.write(" ".join(sent.tolist()) + "\n")
+    return str(path)
+
+
+def _counter_counts(lines, order):
+    return ref.count_ngrams((line.split() for line in lines), order)
+
+
+@pytest.fixture(scope="module")
+def kjv_reference(kjv):
+    """Counter's trigram counts of the training text (computed once)."""
+    return _counter_counts(kjv[1], 3)
+
+
+# --- counting ------------------------------------------------------------------------------
+@pytest.mark.benchmark(group="ngram-count-kjv")
+def test_count_infogen_kjv(benchmark, kjv, kjv_reference):
+    path, lines, _ = kjv
+    c = benchmark(NGramCounts.from_file, path, 3)
+    assert c.n_tokens == sum(len(line.split()) for line in lines)
+    assert c.to_dict(3) == dict(kjv_reference[3])
+    benchmark.extra_info["tokens"] = c.n_tokens
+
+
+@pytest.mark.benchmark(group="ngram-count-kjv")
+def test_count_infogen_kjv_one_thread(benchmark, kjv):
+    path, lines, _ = kjv
+    c = benchmark(NGramCounts.from_file, path, 3, n_threads=1)
+    assert c == NGramCounts.from_file(path, 3, n_threads=2)
+
+
+@pytest.mark.benchmark(group="ngram-count-kjv")
+def test_count_counter_kjv(benchmark, kjv, kjv_reference):
+    path, lines, _ = kjv
+
+    def run():
+        with open(path, encoding="utf-8") as f:
+            return _counter_counts(f.read().splitlines(), 3)
+
+    counts = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert counts[3] == kjv_reference[3]
+
+
+@pytest.mark.benchmark(group="ngram-count-kjv")
+def test_count_nltk_slice(benchmark, kjv):
+    """NLTK's MLE(3).fit on the first INFOGEN_BENCH_NLTK_LINES lines (it is too slow for all)."""
+    lm_mod = pytest.importorskip("nltk.lm", reason="nltk is not installed")
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    _, lines, _ = kjv
+    sl = [line.split() for line in lines[:NLTK_LINES]]
+
+    def run():
+        train, vocab = padded_everygram_pipeline(3, sl)
+        m = lm_mod.MLE(3)
+        m.fit(train, vocab)
+        return m
+
+    m = benchmark.pedantic(run, rounds=1, iterations=1)
+    ours = NGramCounts.from_sentences(sl, 3)
+    assert m.counts[["in", "the"]]["beginning"] == ours["in the beginning"]
+    benchmark.extra_info["tokens"] = sum(len(s) for s in sl)
+
+
+@pytest.mark.benchmark(group="ngram-count-zipf")
+def test_count_infogen_zipf(benchmark, zipf_file):
+    c = benchmark.pedantic(NGramCounts.from_file, (zipf_file, 3), rounds=3, iterations=1)
+    assert c.n_tokens == ZIPF_TOKENS
+    assert c.total(2) == c.n_tokens + c.n_sentences and c.total(3) == c.n_tokens  # no trigram ends at w1
+    benchmark.extra_info["tokens"] = c.n_tokens
+    benchmark.extra_info["ngrams"] = c.sizes
+
+
+@pytest.mark.benchmark(group="ngram-count-zipf")
+def test_count_counter_zipf(benchmark, zipf_file):
+    if ZIPF_TOKENS > 5_000_000:
+        pytest.skip("Counter on more than 5M tokens takes minutes; run it on the default size")
+
+    def run():
+        with open(zipf_file) as f:
+            return _counter_counts(f.read().splitlines(), 3)
+
+    counts = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert len(counts[3]) == NGramCounts.from_file(zipf_file, 3).size(3)
+
+
+# --- estimation ------------------------------------------------------------------------------
+@pytest.mark.benchmark(group="ngram-fit-kjv")
+def test_fit_infogen_kjv(benchmark, kjv):
+    path, _, test = kjv
+    lm = benchmark(lambda: NGramLM(3, smoothing="mle").fit(path))
+    assert lm.prob("beginning", ["in", "the"]) > 0
+
+
+# --- scoring ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def kjv_model(kjv, tmp_path_factory):
+    path, _, test = kjv
+    lm = NGramLM(3, smoothing="add_k", k=0.1).fit(path)
+    arpa = tmp_path_factory.mktemp("arpa") / "kjv3.arpa"
+    lm.to_arpa(arpa)
+    return lm, str(arpa), test
+
+
+@pytest.mark.benchmark(group="ngram-score-kjv")
+def test_score_infogen(benchmark, kjv_model):
+    lm, _, test = kjv_model
+    scores = benchmark(lm.scores, test, base=10)
+    assert np.all(np.isfinite(scores))
+    benchmark.extra_info["words"] = sum(len(s.split()) + 1 for s in test)
+
+
+@pytest.mark.benchmark(group="ngram-score-kjv")
+def test_score_kenlm(benchmark, kjv_model):
+    kenlm = pytest.importorskip("kenlm", reason="the kenlm module is not installed")
+    lm, arpa, test = kjv_model
+    model = kenlm.Model(arpa)
+    score = model.score
+    theirs = benchmark(lambda: [score(s, bos=True, eos=True) for s in test])
+    np.testing.assert_allclose(lm.scores(test, base=10), theirs, atol=1e-4)
+
+
+@pytest.mark.benchmark(group="ngram-score-kjv")
+def test_score_reference(benchmark, kjv_model, kjv):
+    """The plain-Python backoff query on 100 sentences (it is slow)."""
+    lm, _, test = kjv_model
+    path, _, _ = kjv
+    counts = lm.counts_
+    logp = {}
+    logbo = {}
+    vocab = lm.vocab_
+    for w, (p, b) in enumerate(zip(lm.logp_[0], lm.logbo_[0])):
+        logp[(vocab[w],)] = p
+        logbo[(vocab[w],)] = b
+    for k in range(2, 4):
+        for row, p, b in zip(lm.ngrams_[k - 2].tolist(), lm.logp_[k - 1], lm.logbo_[k - 1]):
+            key = tuple(vocab[i] for i in row)
+            logp[key] = p
+            logbo[key] = b
+    index = set(vocab)
+    few = [[w if w in index else "<unk>" for w in s.split()] for s in test[:100]]
+    out = benchmark(lambda: [ref.sentence_logprob(logp, logbo, 3, s) for s in few])
+    np.testing.assert_allclose(out, lm.scores(test[:100]), atol=1e-9)
+    assert counts is not None
+
+
+# --- sampling --------------------------------------------------------------------------------
+@pytest.mark.benchmark(group="ngram-sample-kjv")
+def test_sample_infogen(benchmark, kjv_model):
+    lm, _, _ = kjv_model
+    out = benchmark(lm.sample, 200, max_words=30, random_state=0)
+    assert len(out) == 200 and out == lm.sample(200, max_words=30, random_state=0)
+
+
+@pytest.mark.benchmark(group="ngram-sample-kjv")
+def test_sample_nltk(benchmark, kjv):
+    lm_mod = pytest.importorskip("nltk.lm", reason="nltk is not installed")
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    _, lines, _ = kjv
+    train, vocab = padded_everygram_pipeline(3, [line.split() for line in lines[:NLTK_LINES]])
+    m = lm_mod.MLE(3)
+    m.fit(train, vocab)
+    out = benchmark.pedantic(lambda: [m.generate(30, random_seed=i) for i in range(5)], rounds=1, iterations=1)
+    assert len(out) == 5 and all(all(w in m.vocab for w in s) for s in out)

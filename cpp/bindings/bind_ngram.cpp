@@ -1,0 +1,277 @@
+// Bindings of the n-gram engine: convert, release the GIL, call the core.
+#include "pybind11.hpp"
+
+#include <memory>
+#include <vector>
+
+#include "infogen/ngram/arpa.hpp"
+#include "infogen/ngram/corpus.hpp"
+#include "infogen/ngram/counter.hpp"
+#include "infogen/ngram/model.hpp"
+
+namespace infogen::bindings {
+namespace {
+
+using ngram::count_t;
+using ngram::word_t;
+
+/// Hand a vector to NumPy without copying (the array owns it through a capsule).
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(heap->size())};
+  return py::array_t<T>(shape, heap->data(), owner);
+}
+
+std::vector<std::string> to_strings(const py::list& words) {
+  std::vector<std::string> out;
+  out.reserve(words.size());
+  for (auto w : words) out.push_back(w.cast<std::string>());
+  return out;
+}
+
+py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, int order, word_t vocab_size,
+                int n_threads) {
+  if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.size() < 1)
+    throw py::value_error("ids and offsets must be 1-D, offsets non-empty");
+  const index_t n_sentences = static_cast<index_t>(offsets.size()) - 1;
+  if (offsets.at(n_sentences) != static_cast<std::int64_t>(ids.size()))
+    throw py::value_error("offsets[-1] must equal len(ids)");
+  std::vector<ngram::NGramArrays> res;
+  ngram::CountStats stats;
+  const word_t* ip = ids.data();
+  const std::int64_t* op = offsets.data();
+  {
+    py::gil_scoped_release nogil;
+    res = ngram::count_ngrams(ip, op, n_sentences, order, vocab_size, n_threads, &stats);
+  }
+  py::list out;
+  for (auto& a : res) {
+    const auto m = static_cast<py::ssize_t>(a.counts.size());
+    const auto k = static_cast<py::ssize_t>(a.order);
+    out.append(py::make_tuple(to_numpy(std::move(a.ngrams), {m, k}), to_numpy(std::move(a.counts))));
+  }
+  py::dict info;
+  info["table_bytes"] = stats.table_bytes;
+  info["scan_seconds"] = stats.scan_seconds;
+  info["export_seconds"] = stats.export_seconds;
+  return py::make_tuple(out, info);
+}
+
+py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
+  std::vector<ngram::CountsView> views;
+  std::vector<CArray<word_t>> keep_ng;
+  std::vector<CArray<count_t>> keep_ct;
+  int k = 0;
+  for (auto item : tables) {
+    ++k;
+    auto t = item.cast<py::tuple>();
+    auto ng = t[0].cast<CArray<word_t>>();
+    auto ct = t[1].cast<CArray<count_t>>();
+    if (ng.ndim() != 2 || ng.shape(1) != k || ct.ndim() != 1 || ct.shape(0) != ng.shape(0))
+      throw py::value_error("order-" + std::to_string(k) + " counts must be (m, " + std::to_string(k) + ") n-grams and (m,) counts");
+    views.push_back({ng.data(), ct.data(), static_cast<index_t>(ct.shape(0))});
+    keep_ng.push_back(ng);
+    keep_ct.push_back(ct);
+  }
+  std::vector<ngram::OrderLogs> logs;
+  {
+    py::gil_scoped_release nogil;
+    logs = ngram::estimate(views, vocab_size, static_cast<ngram::Smoothing>(smoothing), param);
+  }
+  py::list out;
+  for (auto& o : logs) out.append(py::make_tuple(to_numpy(std::move(o.logp)), to_numpy(std::move(o.logbo))));
+  return out;
+}
+
+std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, const py::list& ngrams,
+                                                const py::list& logp, const py::list& logbo) {
+  if (static_cast<int>(logp.size()) != order || static_cast<int>(logbo.size()) != order ||
+      static_cast<int>(ngrams.size()) != order - 1)
+    throw py::value_error("a model of order N needs N-1 n-gram arrays and N log tables");
+  std::vector<std::vector<word_t>> ng;
+  std::vector<ngram::OrderLogs> logs;
+  for (int k = 1; k <= order; ++k) {
+    auto p = logp[static_cast<std::size_t>(k - 1)].cast<CArray<double>>();
+    auto b = logbo[static_cast<std::size_t>(k - 1)].cast<CArray<double>>();
+    logs.push_back({std::vector<double>(p.data(), p.data() + p.size()), std::vector<double>(b.data(), b.data() + b.size())});
+    if (k >= 2) {
+      auto g = ngrams[static_cast<std::size_t>(k - 2)].cast<CArray<word_t>>();
+      if (g.ndim() != 2 || g.shape(1) != k) throw py::value_error("order-" + std::to_string(k) + " n-grams must have shape (m, " + std::to_string(k) + ")");
+      ng.emplace_back(g.data(), g.data() + g.size());
+    }
+  }
+  py::gil_scoped_release nogil;
+  return std::make_unique<ngram::BackoffModel>(order, vocab_size, std::move(ng), std::move(logs));
+}
+
+}  // namespace
+
+void bind_ngram(py::module_& m) {
+  m.def("ngram_arpa_lines",
+        [](int k, std::optional<CArray<word_t>> ngrams, const CArray<double>& logp, std::optional<CArray<double>> logbo,
+           const py::list& vocab) {
+          const auto words = to_strings(vocab);
+          const index_t rows = static_cast<index_t>(logp.size());
+          if (ngrams && (ngrams->ndim() != 2 || ngrams->shape(0) != rows || ngrams->shape(1) != k))
+            throw py::value_error("ngrams must have shape (len(logp), k)");
+          if (logbo && logbo->size() != logp.size()) throw py::value_error("logbo must match logp");
+          const word_t* gp = ngrams ? ngrams->data() : nullptr;
+          const double* pp = logp.data();
+          const double* bp = logbo ? logbo->data() : nullptr;
+          std::string text;
+          {
+            py::gil_scoped_release nogil;
+            text = ngram::format_arpa_lines(k, gp, rows, pp, bp, words);
+          }
+          return py::bytes(text);
+        },
+        py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"),
+        "ARPA lines of one order as bytes (log10, shortest round-trip numbers, -99 for zero).");
+
+  m.def("ngram_parse_arpa_section",
+        [](const py::bytes& body, int k, bool highest, std::int64_t first_line, std::optional<py::list> unigrams) {
+          const std::string_view sv(body);
+          std::vector<std::string> uni;
+          if (unigrams) uni = to_strings(*unigrams);
+          ngram::ArpaSection sec;
+          {
+            py::gil_scoped_release nogil;
+            sec = ngram::parse_arpa_section(sv.data(), sv.size(), k, highest, first_line, unigrams ? &uni : nullptr);
+          }
+          const auto m = static_cast<py::ssize_t>(sec.logp10.size());
+          py::object words = py::none();
+          py::object ids = py::none();
+          if (k == 1) {
+            py::list w;
+            for (const auto& s : sec.words) w.append(py::bytes(s));
+            words = w;
+          } else {
+            ids = to_numpy(std::move(sec.ids), {m, static_cast<py::ssize_t>(k)});
+          }
+          return py::make_tuple(words, ids, to_numpy(std::move(sec.logp10)), to_numpy(std::move(sec.logbo10)));
+        },
+        py::arg("body"), py::arg("k"), py::arg("highest"), py::arg("first_line"), py::arg("unigrams"),
+        "Parse one ARPA section body: (unigram words | None, ids (m, k) | None, log10 p, log10 backoff).");
+
+  py::class_<ngram::Tokenizer>(m, "_Tokenizer")
+      .def(py::init<bool, bool>(), py::arg("grow"), py::arg("keep_empty") = false)
+      .def("set_vocabulary", [](ngram::Tokenizer& t, const py::list& words) { t.set_vocabulary(to_strings(words)); },
+           py::arg("words"), "Start from a vocabulary (list of bytes, beginning with <unk>, <s>, </s>).")
+      .def("feed_file",
+           [](ngram::Tokenizer& t, const std::string& path, int n_threads, std::size_t block_bytes) {
+             py::gil_scoped_release nogil;
+             t.feed_file(path, n_threads, block_bytes);
+           },
+           py::arg("path"), py::arg("n_threads"), py::arg("block_bytes") = std::size_t(64) << 20)
+      .def("feed_buffer",
+           [](ngram::Tokenizer& t, const py::bytes& data, int n_threads) {
+             const std::string_view sv(data);
+             py::gil_scoped_release nogil;
+             t.feed(sv.data(), sv.size(), n_threads, "<text>");
+           },
+           py::arg("data"), py::arg("n_threads"))
+      .def_property_readonly("n_words", [](const ngram::Tokenizer& t) { return t.words().size(); })
+      .def("words_from",
+           [](const ngram::Tokenizer& t, std::size_t start) {
+             py::list out;
+             for (std::size_t i = start; i < t.words().size(); ++i) out.append(py::bytes(t.words()[i]));
+             return out;
+           },
+           py::arg("start"), "Vocabulary entries from id `start` on, as bytes.")
+      .def("take",
+           [](ngram::Tokenizer& t) {
+             ngram::Tokenized r = std::move(t.result());
+             t.result() = ngram::Tokenized{};
+             const auto n_lines = r.n_lines, n_bytes = r.n_bytes;
+             return py::make_tuple(to_numpy(std::move(r.ids)), to_numpy(std::move(r.offsets)), n_lines, n_bytes);
+           },
+           "Move out the tokens read so far: (ids uint32, offsets int64, n_lines, n_bytes).");
+  m.def("ngram_count", &count, py::arg("ids"), py::arg("offsets"), py::arg("order"), py::arg("vocab_size"),
+        py::arg("n_threads"), "Count orders 1..order: ([(ngrams, counts)] sorted, {table_bytes, scan_seconds, export_seconds}).");
+  m.def("ngram_estimate", &estimate, py::arg("tables"), py::arg("vocab_size"), py::arg("smoothing"), py::arg("param"),
+        "Backoff-form natural-log tables [(logp, logbo)] per order from sorted counts.");
+
+  py::class_<ngram::BackoffModel>(m, "_NGramModel")
+      .def(py::init(&make_model), py::arg("order"), py::arg("vocab_size"), py::arg("ngrams"), py::arg("logp"),
+           py::arg("logbo"))
+      .def_property_readonly("order", &ngram::BackoffModel::order)
+      .def_property_readonly("vocab_size", &ngram::BackoffModel::vocab_size)
+      .def_property_readonly("nbytes", &ngram::BackoffModel::bytes)
+      .def("score",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, bool bos,
+              bool eos, bool per_token, int n_threads) {
+             const index_t n = static_cast<index_t>(offsets.size()) - 1;
+             if (n < 0 || offsets.at(n) != static_cast<std::int64_t>(ids.size()))
+               throw py::value_error("offsets must be non-empty and end at len(ids)");
+             CArray<double> sent(n);
+             py::object tok = py::none();
+             double* tp = nullptr;
+             if (per_token) {
+               CArray<double> t(static_cast<py::ssize_t>(ids.size() + (eos ? n : 0)));
+               tp = t.mutable_data();
+               tok = t;
+             }
+             const word_t* ip = ids.data();
+             const std::int64_t* op = offsets.data();
+             double* sp = sent.mutable_data();
+             {
+               py::gil_scoped_release nogil;
+               self.score(ip, op, n, bos, eos, sp, tp, n_threads);
+             }
+             return py::make_tuple(sent, tok);
+           },
+           py::arg("ids"), py::arg("offsets"), py::arg("bos"), py::arg("eos"), py::arg("per_token"), py::arg("n_threads"))
+      .def("logprob",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& seq) {
+             if (seq.size() < 1) throw py::value_error("logprob needs at least the predicted word");
+             for (py::ssize_t i = 0; i < seq.size(); ++i)
+               if (seq.data()[i] >= self.vocab_size()) throw py::value_error("word id outside the vocabulary");
+             return self.logprob(seq.data(), static_cast<int>(seq.size()) - 1);
+           },
+           py::arg("seq"), "log P(seq[-1] | seq[:-1]) (natural log).")
+      .def("distribution",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& context) {
+             for (py::ssize_t i = 0; i < context.size(); ++i)
+               if (context.data()[i] >= self.vocab_size()) throw py::value_error("context word id outside the vocabulary");
+             CArray<double> out(static_cast<py::ssize_t>(self.vocab_size()));
+             self.distribution(context.data(), static_cast<int>(context.size()), out.mutable_data());
+             return out;
+           },
+           py::arg("context"))
+      .def("generate",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& prefix, index_t n, int max_words,
+              std::uint64_t seed, double temperature, int top_k, bool greedy, std::vector<word_t> banned,
+              int n_threads) {
+             std::vector<word_t> ids;
+             std::vector<std::int64_t> offsets;
+             for (word_t b : banned)
+               if (b >= self.vocab_size()) throw py::value_error("banned word id outside the vocabulary");
+             const word_t* pp = prefix.data();
+             const int plen = static_cast<int>(prefix.size());
+             {
+               py::gil_scoped_release nogil;
+               self.generate(pp, plen, n, max_words, seed, temperature, top_k, greedy, banned, ids, offsets,
+                             n_threads);
+             }
+             return py::make_tuple(to_numpy(std::move(ids)), to_numpy(std::move(offsets)));
+           },
+           py::arg("prefix"), py::arg("n"), py::arg("max_words"), py::arg("seed"), py::arg("temperature"),
+           py::arg("top_k"), py::arg("greedy"), py::arg("banned"), py::arg("n_threads"))
+      .def("fill",
+           [](const ngram::BackoffModel& self, const CArray<word_t>& seq, int first, int blank, int n_threads) {
+             CArray<double> out(static_cast<py::ssize_t>(self.vocab_size()));
+             const word_t* sp = seq.data();
+             const int len = static_cast<int>(seq.size());
+             double* op = out.mutable_data();
+             {
+               py::gil_scoped_release nogil;
+               self.fill(sp, len, first, blank, op, n_threads);
+             }
+             return out;
+           },
+           py::arg("seq"), py::arg("first"), py::arg("blank"), py::arg("n_threads"));
+}
+
+}  // namespace infogen::bindings

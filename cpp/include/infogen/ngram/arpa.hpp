@@ -1,0 +1,36 @@
+// ARPA text output: formatting the n-gram lines of one order (the Python layer writes the
+// header, the section titles and the file, atomically).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infogen/ngram/hash.hpp"
+
+namespace infogen::ngram {
+
+/// Lines "<log10 p>\t<w1 .. wk>[\t<log10 backoff>]\n" for m n-grams of order k.
+/// `ngrams` (m x k word ids) may be null for k = 1: then row r is word r. Natural logs are
+/// converted to base 10 and printed in the shortest form that reads back to the same
+/// double; -inf (and anything <= -99) is printed as -99. `logbo` null (highest order) or
+/// a backoff of exactly 0 omits the third field. <s> gets probability -99.
+std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
+                              const std::vector<std::string>& vocab);
+
+/// One parsed "\\k-grams:" section: log10 values as written, word ids as positions in the
+/// unigram section (for k = 1, `words` holds the unigram strings instead).
+struct ArpaSection {
+  std::vector<word_t> ids;  ///< m x k, k >= 2
+  std::vector<std::string> words;  ///< k = 1
+  std::vector<double> logp10, logbo10;
+};
+
+/// Parse the body of an order-k section (the lines after its title up to the next title).
+/// `unigrams` maps words to positions (required for k >= 2). Blank lines are skipped.
+/// Errors throw std::invalid_argument("<line>: <message>") with line = first_line + the
+/// line's offset in the body.
+ArpaSection parse_arpa_section(const char* data, std::size_t n, int k, bool highest, std::int64_t first_line,
+                               const std::vector<std::string>* unigrams);
+
+}  // namespace infogen::ngram

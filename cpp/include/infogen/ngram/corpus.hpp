@@ -1,0 +1,142 @@
+// Corpus reading: text (files or an in-memory buffer) -> word ids in CSR form.
+//
+// Format: one sentence per line ('\n'; a trailing '\r' is whitespace), tokens separated by
+// ASCII whitespace (space, tab, \r, \v, \f). Bytes are passed through untouched, so UTF-8
+// (or any other encoding, valid or not) arrives as the same bytes in the vocabulary.
+// Lines with no token are skipped (they are not sentences). The token "<unk>" maps to the
+// unknown word; "<s>" and "</s>" are reserved and rejected (as KenLM does).
+//
+// Files are read in large blocks (default 64 MiB); each block is cut into ~256 KiB chunks at
+// line boundaries that are tokenised in parallel, each with its own small word table, and
+// merged in chunk order. New word types therefore get ids in order of first occurrence in
+// the text, whatever the number of threads.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infogen/ngram/hash.hpp"
+
+namespace infogen::ngram {
+
+/// Hash of a byte string (8 bytes at a time, multiply-xorshift mixing).
+inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  while (n >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    h = (h ^ v) * 0x94D049BB133111EBULL;
+  }
+  return splitmix64(h);
+}
+
+/// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids.
+class StringMap {
+ public:
+  explicit StringMap(std::size_t expected = 64) { rehash(next_pow2(expected * 2)); }
+
+  /// Id of the string, or -1.
+  std::int64_t find(const char* p, std::uint32_t n, std::uint64_t h) const noexcept {
+    std::size_t s = h & mask_;
+    while (slots_[s].ptr != nullptr) {
+      const Slot& e = slots_[s];
+      if (e.hash == h && e.len == n && std::memcmp(e.ptr, p, n) == 0) return e.id;
+      s = (s + 1) & mask_;
+    }
+    return -1;
+  }
+  /// Insert a string known to be absent.
+  void insert(const char* p, std::uint32_t n, std::uint64_t h, word_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    place(Slot{h, p, n, id});
+    ++size_;
+  }
+  std::size_t size() const noexcept { return size_; }
+  void clear() {
+    slots_.assign(16, Slot{});
+    mask_ = 15;
+    size_ = 0;
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    const char* ptr = nullptr;
+    std::uint32_t len = 0;
+    word_t id = 0;
+  };
+  void place(const Slot& e) {
+    std::size_t s = e.hash & mask_;
+    while (slots_[s].ptr != nullptr) s = (s + 1) & mask_;
+    slots_[s] = e;
+  }
+  void rehash(std::size_t cap) {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    for (const Slot& e : old)
+      if (e.ptr != nullptr) place(e);
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+/// Tokenised corpus in CSR form plus the vocabulary it was read with.
+struct Tokenized {
+  std::vector<word_t> ids;              ///< all tokens, sentence after sentence
+  std::vector<std::int64_t> offsets{0};  ///< sentence s is ids[offsets[s]..offsets[s+1])
+  std::int64_t n_lines = 0;             ///< lines read, including empty ones
+  std::int64_t n_bytes = 0;             ///< bytes read
+};
+
+class Tokenizer {
+ public:
+  /// `grow`: add unseen words to the vocabulary (ids in order of first occurrence);
+  /// otherwise unseen words become <unk>. `keep_empty`: a line without tokens is an empty
+  /// sentence (for scoring sentence by sentence) instead of being skipped.
+  explicit Tokenizer(bool grow, bool keep_empty = false);
+
+  /// Start from a known vocabulary: words[i] gets id i (words[0..3) must be the reserved
+  /// <unk>, <s>, </s>).
+  void set_vocabulary(const std::vector<std::string>& words);
+
+  /// Tokenise a buffer of whole lines (the last one may lack its newline).
+  void feed(const char* data, std::size_t n, int n_threads, const std::string& source);
+
+  /// Tokenise a file, block by block. Throws std::runtime_error naming the path if it
+  /// cannot be read.
+  void feed_file(const std::string& path, int n_threads, std::size_t block_bytes = std::size_t(64) << 20);
+
+  /// The vocabulary so far (id -> bytes) and the number of times each id was read.
+  const std::deque<std::string>& words() const noexcept { return words_; }
+  const std::vector<count_t>& frequencies() const noexcept { return freq_; }
+
+  Tokenized& result() noexcept { return out_; }
+
+ private:
+  bool grow_;
+  bool keep_empty_;
+  std::deque<std::string> words_;  // stable addresses: the map's keys view into them
+  StringMap index_;
+  std::vector<count_t> freq_;
+  Tokenized out_;
+};
+
+/// Chunk size for parallel tokenisation (bytes, extended to the next line end).
+constexpr std::size_t kTokenChunk = std::size_t(1) << 18;
+
+}  // namespace infogen::ngram

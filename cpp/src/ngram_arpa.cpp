@@ -1,0 +1,132 @@
+// ARPA text output: see infogen/ngram/arpa.hpp.
+#include "infogen/ngram/arpa.hpp"
+
+#include "infogen/ngram/corpus.hpp"
+
+#include <charconv>
+#include <system_error>
+#include <cmath>
+#include <stdexcept>
+
+namespace infogen::ngram {
+namespace {
+
+void append_log10(std::string& out, double ln) {
+  constexpr double kLn10 = 2.302585092994045684017991454684364208;
+  const double v = ln / kLn10;
+  if (!(v > -99.0)) {
+    out += "-99";
+    return;
+  }
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
+}  // namespace
+
+std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
+                              const std::vector<std::string>& vocab) {
+  if (k < 1) throw std::invalid_argument("order must be >= 1");
+  if (k > 1 && ngrams == nullptr) throw std::invalid_argument("n-grams of order > 1 need their word ids");
+  std::string out;
+  out.reserve(static_cast<std::size_t>(m) * static_cast<std::size_t>(16 + 8 * k));
+  const auto V = static_cast<word_t>(vocab.size());
+  for (index_t r = 0; r < m; ++r) {
+    if (k == 1 && ngrams == nullptr && static_cast<word_t>(r) == kBos) {
+      out += "-99";
+    } else {
+      append_log10(out, logp[r]);
+    }
+    out += '\t';
+    for (int j = 0; j < k; ++j) {
+      const word_t w = ngrams ? ngrams[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)]
+                              : static_cast<word_t>(r);
+      if (w >= V) throw std::out_of_range("word id outside the vocabulary");
+      if (j) out += ' ';
+      out += vocab[w];
+    }
+    if (logbo != nullptr && logbo[r] != 0.0) {
+      out += '\t';
+      append_log10(out, logbo[r]);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+ArpaSection parse_arpa_section(const char* data, std::size_t n, int k, bool highest, std::int64_t first_line,
+                               const std::vector<std::string>* unigrams) {
+  ArpaSection out;
+  StringMap index(unigrams ? unigrams->size() : 16);
+  if (k >= 2) {
+    if (unigrams == nullptr) throw std::invalid_argument("0: sections above the unigrams need the unigram words");
+    for (std::size_t i = 0; i < unigrams->size(); ++i) {
+      const std::string& w = (*unigrams)[i];
+      const auto len = static_cast<std::uint32_t>(w.size());
+      const std::uint64_t h = hash_bytes(w.data(), len);
+      if (index.find(w.data(), len, h) < 0) index.insert(w.data(), len, h, static_cast<word_t>(i));
+    }
+  }
+  auto fail = [&](std::int64_t line, const std::string& msg) {
+    throw std::invalid_argument(std::to_string(line) + ": " + msg);
+  };
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+  std::int64_t line = first_line;
+  std::size_t i = 0;
+  const char* fields[kMaxOrder + 3];
+  std::size_t lens[kMaxOrder + 3];
+  while (i < n) {
+    std::size_t e = i;
+    while (e < n && data[e] != '\n') ++e;
+    // split [i, e) on whitespace, at most k + 3 fields counted
+    int nf = 0;
+    int total = 0;
+    for (std::size_t p = i; p < e;) {
+      while (p < e && is_ws(data[p])) ++p;
+      if (p >= e) break;
+      std::size_t q = p;
+      while (q < e && !is_ws(data[q])) ++q;
+      if (nf < k + 3) {
+        fields[nf] = data + p;
+        lens[nf] = q - p;
+        ++nf;
+      }
+      ++total;
+      p = q;
+    }
+    if (total > 0) {
+      if (total != k + 1 && total != k + 2)
+        fail(line, "a " + std::to_string(k) + "-gram line needs a probability, " + std::to_string(k) +
+                       " word(s) and an optional backoff, got " + std::to_string(total) + " field(s)");
+      double p = 0.0, b = 0.0;
+      auto r1 = std::from_chars(fields[0], fields[0] + lens[0], p);
+      if (r1.ec != std::errc() || r1.ptr != fields[0] + lens[0])
+        fail(line, "not a number: '" + std::string(fields[0], lens[0]) + "'");
+      if (total == k + 2) {
+        if (highest) fail(line, "highest-order (" + std::to_string(k) + "-gram) entries have no backoff");
+        auto r2 = std::from_chars(fields[k + 1], fields[k + 1] + lens[k + 1], b);
+        if (r2.ec != std::errc() || r2.ptr != fields[k + 1] + lens[k + 1])
+          fail(line, "not a number: '" + std::string(fields[k + 1], lens[k + 1]) + "'");
+      }
+      if (std::isnan(p) || std::isnan(b) || p > 0) fail(line, "invalid log10 probability '" + std::string(fields[0], lens[0]) + "'");
+      if (k == 1) {
+        out.words.emplace_back(fields[1], lens[1]);
+      } else {
+        for (int j = 1; j <= k; ++j) {
+          const auto len = static_cast<std::uint32_t>(lens[j]);
+          const std::int64_t id = index.find(fields[j], len, hash_bytes(fields[j], len));
+          if (id < 0) fail(line, "a " + std::to_string(k) + "-gram uses the word '" + std::string(fields[j], lens[j]) + "', which is not among the unigrams");
+          out.ids.push_back(static_cast<word_t>(id));
+        }
+      }
+      out.logp10.push_back(p);
+      out.logbo10.push_back(b);
+    }
+    i = e + 1;
+    ++line;
+  }
+  return out;
+}
+
+}  // namespace infogen::ngram

@@ -1,0 +1,230 @@
+// Corpus reading: see infogen/ngram/corpus.hpp.
+#include "infogen/ngram/corpus.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace infogen::ngram {
+namespace {
+
+constexpr word_t kLocalFlag = 0x80000000u;
+
+struct SpaceTable {
+  std::array<bool, 256> space{};
+  SpaceTable() {
+    for (unsigned char c : {' ', '\t', '\r', '\v', '\f', '\n'}) space[c] = true;
+  }
+};
+const SpaceTable kSpace;
+
+inline bool is_space(char c) noexcept { return kSpace.space[static_cast<unsigned char>(c)]; }
+
+/// One chunk's tokens: known words as global ids, new ones as flagged local ids.
+struct Chunk {
+  std::size_t begin = 0, end = 0;
+  std::vector<word_t> ids;
+  std::vector<std::int64_t> lengths;
+  std::vector<std::string_view> new_words;
+  StringMap local{1024};
+  std::int64_t newlines = 0;
+  std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
+  std::string error_token;
+};
+
+}  // namespace
+
+Tokenizer::Tokenizer(bool grow, bool keep_empty) : grow_(grow), keep_empty_(keep_empty) {
+  set_vocabulary({"<unk>", "<s>", "</s>"});
+}
+
+void Tokenizer::set_vocabulary(const std::vector<std::string>& words) {
+  if (words.size() < 3 || words[0] != "<unk>" || words[1] != "<s>" || words[2] != "</s>")
+    throw std::invalid_argument("a vocabulary must start with <unk>, <s>, </s>");
+  if (words.size() >= kLocalFlag) throw std::length_error("vocabulary too large");
+  words_.clear();
+  index_ = StringMap(words.size());
+  for (const auto& w : words) {
+    if (w.size() >= 0xFFFFFFFFu) throw std::length_error("word too long");
+    words_.push_back(w);
+    const auto id = static_cast<word_t>(words_.size() - 1);
+    const std::string& s = words_.back();
+    const auto n = static_cast<std::uint32_t>(s.size());
+    const std::uint64_t h = hash_bytes(s.data(), n);
+    if (index_.find(s.data(), n, h) >= 0) throw std::invalid_argument("duplicate word in vocabulary: '" + w + "'");
+    index_.insert(s.data(), n, h, id);
+  }
+}
+
+void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::string& source) {
+  if (n == 0) return;
+  // Chunk boundaries depend only on the data: every ~kTokenChunk bytes, moved to a line end.
+  std::vector<Chunk> chunks;
+  for (std::size_t b = 0; b < n;) {
+    std::size_t e = std::min(n, b + kTokenChunk);
+    if (e < n) {
+      const void* nl = std::memchr(data + e, '\n', n - e);
+      e = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1 : n;
+    }
+    Chunk c;
+    c.begin = b;
+    c.end = e;
+    chunks.push_back(std::move(c));
+    b = e;
+  }
+  const bool grow = grow_;
+  const bool keep_empty = keep_empty_;
+  const auto& index = index_;
+  parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads, static_cast<index_t>(n),
+                  [&](index_t ci, index_t, index_t) {
+    Chunk& c = chunks[static_cast<std::size_t>(ci)];
+    c.ids.reserve((c.end - c.begin) / 5 + 16);
+    std::int64_t sentence_start = 0;
+    std::size_t i = c.begin;
+    while (i < c.end) {
+      const char ch = data[i];
+      if (ch == '\n') {
+        const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
+        if (len > 0 || keep_empty) c.lengths.push_back(len);
+        sentence_start = static_cast<std::int64_t>(c.ids.size());
+        ++c.newlines;
+        ++i;
+        continue;
+      }
+      if (is_space(ch)) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      while (j < c.end && !is_space(data[j])) ++j;
+      if (j - i >= 0xFFFFFFFFu) throw std::length_error("token longer than 4 GiB");
+      const char* tp = data + i;
+      const auto tn = static_cast<std::uint32_t>(j - i);
+      i = j;
+      const std::uint64_t th = hash_bytes(tp, tn);
+      word_t id;
+      const std::int64_t known = index.find(tp, tn, th);
+      if (known >= 0) {
+        id = static_cast<word_t>(known);
+        if ((id == kBos || id == kEos) && c.error_line < 0) {
+          c.error_line = c.newlines;
+          c.error_token = std::string(tp, tn);
+        }
+      } else if (!grow) {
+        id = kUnk;
+      } else {
+        const std::int64_t local = c.local.find(tp, tn, th);
+        if (local >= 0) {
+          id = static_cast<word_t>(local) | kLocalFlag;
+        } else {
+          const auto lid = static_cast<word_t>(c.new_words.size());
+          c.local.insert(tp, tn, th, lid);
+          c.new_words.emplace_back(tp, tn);
+          id = lid | kLocalFlag;
+        }
+      }
+      c.ids.push_back(id);
+    }
+    const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
+    if (len > 0) c.lengths.push_back(len);
+  });
+
+  // Errors: the first reserved token in text order.
+  std::int64_t lines_before = out_.n_lines;
+  for (const Chunk& c : chunks) {
+    if (c.error_line >= 0) {
+      throw std::invalid_argument(source + ":" + std::to_string(lines_before + c.error_line + 1) +
+                                  ": the token '" + c.error_token +
+                                  "' is reserved for sentence boundaries and may not appear in a corpus");
+    }
+    lines_before += c.newlines;
+  }
+
+  // Merge new words in chunk order (first occurrence order), then place the ids.
+  std::vector<std::vector<word_t>> remap(chunks.size());
+  for (std::size_t ci = 0; ci < chunks.size(); ++ci) {
+    Chunk& c = chunks[ci];
+    remap[ci].resize(c.new_words.size());
+    for (std::size_t k = 0; k < c.new_words.size(); ++k) {
+      const std::string_view w = c.new_words[k];
+      const auto n = static_cast<std::uint32_t>(w.size());
+      const std::uint64_t h = hash_bytes(w.data(), n);
+      const std::int64_t found = index_.find(w.data(), n, h);
+      if (found < 0) {
+        if (words_.size() >= kLocalFlag - 1) throw std::length_error("vocabulary too large");
+        words_.emplace_back(w);
+        const auto id = static_cast<word_t>(words_.size() - 1);
+        index_.insert(words_.back().data(), n, h, id);
+        remap[ci][k] = id;
+      } else {
+        remap[ci][k] = static_cast<word_t>(found);
+      }
+    }
+    c.local.clear();
+  }
+  std::vector<std::size_t> pos(chunks.size() + 1, out_.ids.size());
+  for (std::size_t ci = 0; ci < chunks.size(); ++ci) pos[ci + 1] = pos[ci] + chunks[ci].ids.size();
+  out_.ids.resize(pos.back());
+  for (const Chunk& c : chunks) {
+    for (auto len : c.lengths) out_.offsets.push_back(out_.offsets.back() + len);
+  }
+  word_t* dst_all = out_.ids.data();
+  parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads,
+                  static_cast<index_t>(pos.back() - pos.front()), [&](index_t ci, index_t, index_t) {
+    const Chunk& c = chunks[static_cast<std::size_t>(ci)];
+    const auto& rm = remap[static_cast<std::size_t>(ci)];
+    word_t* dst = dst_all + pos[static_cast<std::size_t>(ci)];
+    for (std::size_t t = 0; t < c.ids.size(); ++t) {
+      const word_t id = c.ids[t];
+      dst[t] = (id & kLocalFlag) ? rm[id & ~kLocalFlag] : id;
+    }
+  });
+  std::int64_t newlines = 0;
+  for (const Chunk& c : chunks) newlines += c.newlines;
+  out_.n_lines += newlines + (data[n - 1] != '\n' ? 1 : 0);
+  out_.n_bytes += static_cast<std::int64_t>(n);
+}
+
+void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t block_bytes) {
+  struct Closer {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  block_bytes = std::max<std::size_t>(block_bytes, 1 << 12);
+  // A small file needs no full block (allocating and touching 64 MiB costs more than
+  // reading a few megabytes).
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
+    const long size = std::ftell(f.get());
+    if (size >= 0) block_bytes = std::min<std::size_t>(block_bytes, static_cast<std::size_t>(size) + 1);
+    std::rewind(f.get());
+  }
+  std::vector<char> buf(block_bytes);
+  std::size_t filled = 0;
+  // n_lines counts per feed; a line split across blocks must be counted once, so feeds
+  // always end on a newline except the file's last one.
+  while (true) {
+    const std::size_t got = std::fread(buf.data() + filled, 1, buf.size() - filled, f.get());
+    if (got == 0 && std::ferror(f.get())) throw std::runtime_error("error reading " + path);
+    filled += got;
+    const bool eof = got == 0 || std::feof(f.get());
+    if (eof) {
+      feed(buf.data(), filled, n_threads, path);
+      break;
+    }
+    std::size_t last = filled;
+    while (last > 0 && buf[last - 1] != '\n') --last;
+    if (last == 0) {  // no line end in the whole buffer: a very long line, read more
+      buf.resize(buf.size() * 2);
+      continue;
+    }
+    feed(buf.data(), last, n_threads, path);
+    std::memmove(buf.data(), buf.data() + last, filled - last);
+    filled -= last;
+  }
+}
+
+}  // namespace infogen::ngram

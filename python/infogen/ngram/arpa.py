@@ -1,0 +1,193 @@
+r"""ARPA files: the text format of backoff n-gram models shared by SRILM, KenLM and others.
+
+Layout::
+
+    \data\
+    ngram 1=<count>
+    ngram 2=<count>
+
+    \1-grams:
+    <log10 prob>\t<word>[\t<log10 backoff>]
+    ...
+    \end\
+
+Probabilities and backoffs are base-10 logs. A probability of zero is written ``-99``
+(KenLM's convention for ``<s>``) and read back as zero: values <= -99 are read as -inf.
+Files ending in ``.gz``, ``.bz2`` or ``.xz`` are (de)compressed transparently.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import math
+import os
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from infogen import _core
+from infogen._io import atomic_write
+from infogen.ngram._text import BOS, ENCODING, ERRORS, RESERVED, check_order, encode
+
+if TYPE_CHECKING:
+    from infogen.ngram.model import NGramLM
+
+__all__ = ["read_arpa", "write_arpa"]
+
+LN10 = math.log(10.0)
+_NEG = -99.0
+_HEADER = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
+
+
+def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
+    """Write a fitted :class:`~infogen.NGramLM` as an ARPA file, atomically.
+
+    The lines are formatted by the C++ core: base-10 logs in the shortest form that reads
+    back to the same double, ``-99`` for probability zero, no backoff field where the
+    backoff is 1 (log 0) or for the highest order.
+    """
+    path = os.fspath(path)
+    vocab = encode(lm.vocab_)
+    order = lm.order
+    sizes = [len(vocab)] + [int(g.shape[0]) for g in lm.ngrams_]
+    ext = os.path.splitext(path)[1]
+    with atomic_write(path, "wb") as raw:
+        if ext == ".gz":
+            stream = gzip.GzipFile(fileobj=raw, mode="wb")
+        elif ext in (".bz2", ".xz"):
+            stream = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}[ext](raw, mode="wb")
+        else:
+            stream = raw
+        stream.write(b"\\data\\\n" + b"".join(f"ngram {k}={n}\n".encode() for k, n in enumerate(sizes, 1)))
+        for k in range(1, order + 1):
+            stream.write(f"\n\\{k}-grams:\n".encode())
+            ngrams = None if k == 1 else lm.ngrams_[k - 2]
+            logbo = lm.logbo_[k - 1] if k < order else None
+            stream.write(_core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab))
+        stream.write(b"\n\\end\\\n")
+        if stream is not raw:
+            stream.close()
+
+
+def _read_bytes(path: str) -> bytes:
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
+    with opener(path, "rb") as f:
+        return f.read()
+
+
+_DATA_RE = re.compile(rb"^[ \t]*\\data\\[ \t\r]*$", re.M)
+_SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
+_END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
+
+
+def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
+    """Read an ARPA file into a queryable :class:`~infogen.NGramLM` (``smoothing="arpa"``).
+
+    The header is checked in Python; the n-gram lines are parsed by the C++ core.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the file is not well-formed ARPA; the message gives the line number.
+    """
+    from infogen.ngram.model import NGramLM
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"ARPA file not found: {path}")
+
+    def bad(lineno: int, msg: str) -> ValueError:
+        return ValueError(f"{path}:{lineno}: {msg}")
+
+    data = _read_bytes(path)
+
+    def line_of(pos: int) -> int:
+        return data.count(b"\n", 0, pos) + 1
+
+    m_data = _DATA_RE.search(data)
+    if m_data is None:
+        raise bad(max(1, data.count(b"\n")), "no \\data\\ header: not an ARPA file")
+    titles = list(_SECTION_RE.finditer(data, m_data.end()))
+    header_end = titles[0].start() if titles else len(data)
+    sizes: dict[int, int] = {}
+    lineno = line_of(m_data.start())
+    for raw in data[m_data.end():header_end].split(b"\n")[1:]:
+        lineno += 1
+        text = raw.decode(ENCODING, ERRORS).strip()
+        if not text:
+            continue
+        m = _HEADER.match(text)
+        if not m:
+            raise bad(lineno, f"expected 'ngram k=count' or '\\1-grams:', got {text!r}")
+        k, n = int(m.group(1)), int(m.group(2))
+        if k != len(sizes) + 1:
+            raise bad(lineno, f"expected 'ngram {len(sizes) + 1}=...', got {text!r}")
+        sizes[k] = n
+    if not sizes:
+        raise bad(lineno, "the \\data\\ section lists no n-gram counts")
+    order = check_order(len(sizes))
+    last = max(1, data.count(b"\n"))
+    if len(titles) != order:
+        where = line_of(titles[order].start()) if len(titles) > order else last
+        raise bad(where, f"the header announces order {order}, the file has {len(titles)} section(s)")
+    m_end = _END_RE.search(data, titles[-1].end())
+    if m_end is None:
+        raise bad(last, "missing \\end\\")
+    unigrams: list[bytes] | None = None
+    ids_by_order: list[np.ndarray] = []
+    logp10: list[np.ndarray] = []
+    logbo10: list[np.ndarray] = []
+    for i, title in enumerate(titles):
+        k = int(title.group(1))
+        if k != i + 1:
+            raise bad(line_of(title.start()), f"unexpected section \\{k}-grams: (expected \\{i + 1}-grams:)")
+        stop = titles[i + 1].start() if i + 1 < len(titles) else m_end.start()
+        body_start = title.end() + 1
+        body = data[body_start:stop]
+        try:
+            words, ids, lp, bo = _core.ngram_parse_arpa_section(body, k, k == order, line_of(body_start), unigrams)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{exc}") from None
+        if lp.size != sizes[k]:
+            raise bad(line_of(stop), f"the header announces {sizes[k]} {k}-grams, the section holds {lp.size}")
+        if k == 1:
+            unigrams = words
+        else:
+            ids_by_order.append(ids)
+        logp10.append(lp)
+        logbo10.append(bo)
+
+    def to_ln(a: np.ndarray) -> np.ndarray:
+        return np.where(a <= _NEG, -np.inf, a * LN10)
+
+    # Vocabulary: reserved words first, then the unigrams in file order.
+    uni = [w.decode(ENCODING, ERRORS) for w in unigrams]
+    vocab = list(RESERVED) + [w for w in uni if w not in RESERVED]
+    index = {w: i for i, w in enumerate(vocab)}
+    if len(set(uni)) != len(uni):
+        raise ValueError(f"{path}: duplicate unigram")
+    V = len(vocab)
+    remap = np.array([index[w] for w in uni], dtype=np.uint32)
+    lp1 = np.full(V, -np.inf)
+    bo1 = np.zeros(V)
+    lp1[remap] = to_ln(logp10[0])
+    bo1[remap] = to_ln(logbo10[0])
+    lp1[RESERVED.index(BOS)] = -np.inf
+    ngrams, lps, bos = [], [lp1], [bo1]
+    for k in range(2, order + 1):
+        rows = remap[ids_by_order[k - 2]].reshape(-1, k)
+        perm = np.lexsort(rows.T[::-1]) if rows.shape[0] else np.zeros(0, dtype=np.int64)
+        rows = np.ascontiguousarray(rows[perm])
+        if rows.shape[0] > 1 and np.any(np.all(rows[1:] == rows[:-1], axis=1)):
+            raise ValueError(f"{path}: duplicate {k}-gram")
+        ngrams.append(rows)
+        lps.append(to_ln(logp10[k - 1])[perm])
+        bos.append(to_ln(logbo10[k - 1])[perm])
+    lm = NGramLM(order, smoothing="arpa", n_threads=n_threads)
+    lm._set_tables(vocab, ngrams, lps, bos)
+    lm.counts_ = None
+    return lm

@@ -1,0 +1,219 @@
+"""``infogen ngram count|build|score|generate|complete``: n-gram models from the command line.
+
+Corpus arguments are files with one sentence per line (``-`` or none: standard input).
+Models are ARPA files (any other extension, ``.gz``/``.xz`` compressed) or infogen's
+binary ``.npz`` form. A summary (tokens, types, n-grams per order, time, peak memory) goes
+to standard error at the end of each command.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import pathlib
+import resource
+import sys
+import time
+from typing import Any
+
+from infogen.ngram.counts import NGramCounts
+from infogen.ngram.model import SMOOTHINGS, NGramLM
+
+
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return kb / 1024.0
+
+
+def _progress(total_bytes: int, desc: str, quiet: bool) -> Any:
+    """A tqdm bar over bytes (or a no-op if tqdm is unavailable or quiet)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        tqdm = None
+    if tqdm is None or quiet:
+        class _Null:
+            def update(self, n: int) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+        return _Null()
+    return tqdm(total=total_bytes, desc=desc, unit="B", unit_scale=True, file=sys.stderr, leave=False)
+
+
+def _read_counts(args: argparse.Namespace, order: int) -> NGramCounts:
+    inputs = args.inputs or ["-"]
+    threads = args.threads_local
+    if inputs == ["-"]:
+        data = sys.stdin.buffer.read()
+        return NGramCounts.from_bytes(data, order, min_count=args.min_count, max_vocab=args.max_vocab,
+                                      n_threads=threads)
+    if len(inputs) == 1 and inputs[0].endswith(".npz"):
+        counts = NGramCounts.load(inputs[0])
+        if counts.order < order:
+            raise ValueError(f"{inputs[0]} holds counts up to order {counts.order}, need {order}")
+        return counts
+    missing = [p for p in inputs if not os.path.exists(p)]
+    if missing:
+        raise FileNotFoundError(f"corpus file not found: {missing[0]}")
+    bar = _progress(sum(os.path.getsize(p) for p in inputs), "reading", args.quiet)
+    try:
+        return NGramCounts.from_file(inputs, order, min_count=args.min_count, max_vocab=args.max_vocab,
+                                     n_threads=threads, progress=lambda path, n: bar.update(n))
+    finally:
+        bar.close()
+
+
+def _summary(counts: NGramCounts | None, t0: float, extra: str = "") -> None:
+    parts = []
+    if counts is not None:
+        parts.append(f"tokens {counts.n_tokens:,}  sentences {counts.n_sentences:,}  types {len(counts.vocab) - 3:,}")
+        parts.append("n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(counts.sizes, 1)))
+    dt = time.perf_counter() - t0
+    rate = f" ({counts.n_tokens / dt / 1e6:.1f} M tokens/s)" if counts is not None and dt > 0 else ""
+    parts.append(f"time {dt:.2f} s{rate}  peak memory {_peak_rss_mb():,.0f} MB")
+    if extra:
+        parts.append(extra)
+    for p in parts:
+        print(f"infogen ngram: {p}", file=sys.stderr)
+
+
+def _read_lines(path: str) -> list[str]:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"text file not found: {path}")
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read().splitlines()
+
+
+def _load_model(path: str, threads: int | None) -> NGramLM:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file not found: {path}")
+    if path.endswith(".npz"):
+        return NGramLM.load(path, n_threads=threads)
+    return NGramLM.from_arpa(path, n_threads=threads)
+
+
+def _count(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    counts = _read_counts(args, args.order)
+    counts.save(args.output)
+    _summary(counts, t0, f"wrote {args.output}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    counts = _read_counts(args, args.order)
+    lm = NGramLM(args.order, smoothing=args.smoothing, k=args.k, alpha=args.alpha,
+                 n_threads=args.threads_local).fit(counts)
+    if args.output.endswith(".npz"):
+        lm.save(args.output)
+    else:
+        lm.to_arpa(args.output)
+    _summary(counts, t0, f"wrote {args.output} ({args.smoothing}, order {args.order})")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    lm = _load_model(args.model, args.threads_local)
+    inputs = args.inputs or ["-"]
+    if inputs == ["-"]:
+        sentences = sys.stdin.read().splitlines()
+    else:
+        sentences = None
+    scale = 1.0 if args.base is None else 1.0 / math.log(args.base)
+    if args.sentences:
+        lines = sentences if sentences is not None else [line for p in inputs for line in _read_lines(p)]
+        scores = lm.scores(lines, bos=not args.no_bos, eos=not args.no_eos)
+        for s, line in zip(scores, lines):
+            print(f"{s * scale:.6f}\t{line}")
+    corpus = sentences if sentences is not None else [pathlib.Path(p) for p in inputs]
+    stats = lm.evaluate(corpus, bos=not args.no_bos, eos=not args.no_eos)
+    unit = "ln" if args.base is None else f"log{args.base:g}"
+    print(f"sentences {stats['sentences']:,}  tokens {stats['tokens']:,}  OOV {stats['oov']:,}  "
+          f"total {unit} prob {stats['logprob'] * scale:.4f}")
+    print(f"perplexity {stats['perplexity']:.4f}  excluding OOV {stats['perplexity_excluding_oov']:.4f}  "
+          f"bits/word {stats['bits_per_word']:.4f}")
+    _summary(None, t0)
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    lm = _load_model(args.model, args.threads_local)
+    for s in lm.sample(args.n, max_words=args.max_words, strategy=args.strategy, temperature=args.temperature,
+                       top_k=args.top_k, prefix=args.prefix, random_state=args.seed, allow_unk=args.allow_unk):
+        print(s)
+    return 0
+
+
+def _complete(args: argparse.Namespace) -> int:
+    lm = _load_model(args.model, args.threads_local)
+    prefix = " ".join(args.prefix)
+    for word, p in lm.complete(prefix, k=args.k):
+        print(f"{p:.6f}\t{word}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``infogen ngram ...`` to the CLI."""
+    p = sub.add_parser("ngram", help="n-gram language models: count, build, score, generate, complete",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    nsub = p.add_subparsers(dest="ngram_command", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("-j", "--jobs", dest="threads_local", type=int, default=None,
+                       help="threads (default: infogen --threads, else all cores)")
+
+    def corpus(q: argparse.ArgumentParser) -> None:
+        q.add_argument("inputs", nargs="*", help="corpus files, one sentence per line (default or '-': stdin); "
+                                                 "for build also a counts .npz from `count`")
+        q.add_argument("--order", "-o", type=int, default=3, help="highest n-gram order (default 3)")
+        q.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk>")
+        q.add_argument("--max-vocab", type=int, default=None, help="keep only the most frequent words")
+        q.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+        common(q)
+
+    c = nsub.add_parser("count", help="count n-grams of orders 1..N into a .npz file")
+    corpus(c)
+    c.add_argument("--output", required=True, help="counts file to write (.npz)")
+    c.set_defaults(func=_count)
+
+    b = nsub.add_parser("build", help="estimate a model and write it as ARPA (or .npz)")
+    corpus(b)
+    b.add_argument("--smoothing", "-s", choices=sorted(SMOOTHINGS), default="add_k")
+    b.add_argument("--k", type=float, default=1.0, help="pseudo-count of add_k (default 1: Laplace)")
+    b.add_argument("--alpha", type=float, default=0.4, help="backoff factor of stupid_backoff")
+    b.add_argument("--output", required=True, help="model file: .arpa (.arpa.gz/.xz) or .npz")
+    b.set_defaults(func=_build)
+
+    s = nsub.add_parser("score", help="log-probabilities and perplexity of sentences under a model")
+    s.add_argument("model", help="ARPA or .npz model")
+    s.add_argument("inputs", nargs="*", help="text files (default: stdin)")
+    s.add_argument("--base", type=float, default=None, help="log base of printed scores (10 = KenLM's)")
+    s.add_argument("--sentences", action="store_true", help="print each sentence's score")
+    s.add_argument("--no-bos", action="store_true", help="do not condition on <s>")
+    s.add_argument("--no-eos", action="store_true", help="do not predict </s>")
+    common(s)
+    s.set_defaults(func=_score)
+
+    g = nsub.add_parser("generate", help="generate sentences (greedy or sampled)")
+    g.add_argument("model")
+    g.add_argument("-n", type=int, default=5, help="number of sentences")
+    g.add_argument("--strategy", choices=["greedy", "sample"], default="sample")
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--top-k", type=int, default=None)
+    g.add_argument("--max-words", type=int, default=30)
+    g.add_argument("--prefix", default=None, help="words every sentence starts with")
+    g.add_argument("--seed", type=int, default=None)
+    g.add_argument("--allow-unk", action="store_true", help="allow <unk> in the output")
+    common(g)
+    g.set_defaults(func=_generate)
+
+    k = nsub.add_parser("complete", help="most probable next words after a prefix")
+    k.add_argument("model")
+    k.add_argument("prefix", nargs="*", help="the words so far (the start of a sentence)")
+    k.add_argument("-k", type=int, default=5)
+    common(k)
+    k.set_defaults(func=_complete)

@@ -1,0 +1,396 @@
+"""N-gram counts of a corpus: counted in C++, held as sorted NumPy arrays, mergeable."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from infogen import _core
+from infogen._config import resolve_threads
+from infogen._io import atomic_write
+from infogen.ngram._text import (
+    BOS_ID,
+    EOS_ID,
+    RESERVED,
+    UNK_ID,
+    check_order,
+    check_paths,
+    decode,
+    encode,
+    to_buffer,
+)
+
+__all__ = ["NGramCounts"]
+
+_FORMAT = "infogen.ngram.counts"
+_VERSION = 1
+
+
+def _keys(rows: np.ndarray) -> np.ndarray:
+    """Rows of word ids -> 1-D byte strings whose byte order is the rows' lexicographic order."""
+    rows = np.ascontiguousarray(rows, dtype=">u4")
+    return rows.view(f"V{4 * rows.shape[1]}").ravel() if rows.shape[0] else np.empty(0, f"V{4 * rows.shape[1]}")
+
+
+def _aggregate(ngrams: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort rows lexicographically and sum the counts of equal rows."""
+    if ngrams.shape[0] == 0:
+        return ngrams.astype(np.uint32), counts.astype(np.int64)
+    order = np.lexsort(ngrams.T[::-1])
+    ngrams, counts = ngrams[order], counts[order]
+    new = np.ones(ngrams.shape[0], dtype=bool)
+    new[1:] = np.any(ngrams[1:] != ngrams[:-1], axis=1)
+    starts = np.flatnonzero(new)
+    return np.ascontiguousarray(ngrams[starts], dtype=np.uint32), np.add.reduceat(counts, starts).astype(np.int64)
+
+
+class NGramCounts:
+    """Counts of every n-gram of orders 1..N in a corpus.
+
+    Sentences are padded as in KenLM and the lecture: a sentence ``w1 .. wn`` is read as
+    ``<s> w1 .. wn </s>`` and makes n + 1 predictions (``w1 .. wn`` and ``</s>``). At every
+    predicted position the n-grams of orders 1..N ending there are counted (those that
+    would start before ``<s>`` do not exist), so ``<s>`` only ever starts an n-gram and its
+    unigram count is 0. Counts are additive: :meth:`merge` of the counts of two corpora is
+    the counts of their concatenation.
+
+    Build with :meth:`from_file` (counted by the C++ engine straight from the files, in
+    parallel) or :meth:`from_sentences`; do not call the constructor directly.
+
+    Attributes
+    ----------
+    order : int
+        Highest order N.
+    vocab : list of str
+        Word of each id; ids 0, 1, 2 are ``<unk>``, ``<s>``, ``</s>``, then words in order of
+        first occurrence in the corpus.
+    ngrams : list of ndarray
+        ``ngrams[k-1]`` is a uint32 array of shape (m_k, k) holding the distinct n-grams of
+        order k as word ids, sorted lexicographically.
+    counts : list of ndarray
+        ``counts[k-1]`` is the int64 count of each row of ``ngrams[k-1]``.
+    n_sentences, n_tokens : int
+        Sentences and tokens (words, without ``<s>``/``</s>``) counted.
+
+    Examples
+    --------
+    >>> from infogen import NGramCounts
+    >>> c = NGramCounts.from_sentences(["waste of time and money", "waste of money"], order=3)
+    >>> c["waste", "of"], c["waste", "of", "time"], c["<s>", "waste", "of"]
+    (2, 1, 2)
+    >>> c.total(1)  # 8 words + 2 end-of-sentence predictions
+    10
+    """
+
+    def __init__(self, order: int, vocab: list[str], ngrams: list[np.ndarray], counts: list[np.ndarray],
+                 n_sentences: int, n_tokens: int, stats: dict[str, Any] | None = None) -> None:
+        self.order = order
+        self.vocab = vocab
+        self.ngrams = ngrams
+        self.counts = counts
+        self.n_sentences = int(n_sentences)
+        self.n_tokens = int(n_tokens)
+        self.stats = dict(stats or {})
+        self._index: dict[str, int] | None = None
+        self._keys: dict[int, np.ndarray] = {}
+
+    # --- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, paths: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
+                  min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None,
+                  progress: Callable[[str, int], None] | None = None) -> NGramCounts:
+        """Count the n-grams of text files (one sentence per line, whitespace-separated tokens).
+
+        The files are read and tokenised by the C++ engine in large blocks, split across
+        threads at line boundaries; nothing is done per token in Python. Bytes are passed
+        through, so any encoding works (invalid UTF-8 shows up as surrogate escapes in
+        :attr:`vocab`). Lines without tokens are skipped. ``<unk>`` in the text is the unknown
+        word; ``<s>`` and ``</s>`` are reserved (ValueError with file and line).
+
+        Parameters
+        ----------
+        paths : path or list of paths
+            Corpus files, counted as one corpus in the given order.
+        order : int, default=3
+            Highest order N (1..16).
+        min_count : int, default=1
+            Words seen fewer times become ``<unk>``.
+        max_vocab : int, optional
+            Keep only the ``max_vocab`` most frequent words (ties: first seen first); the
+            rest become ``<unk>``.
+        n_threads : int, optional
+            Threads for reading and counting (default: all). Results do not depend on it.
+        progress : callable, optional
+            Called as ``progress(path, n_bytes)`` after each file is read.
+
+        Returns
+        -------
+        NGramCounts
+        """
+        order = check_order(order)
+        files = check_paths(paths)
+        threads = resolve_threads(n_threads)
+        t0 = time.perf_counter()
+        tok = _core._Tokenizer(True)
+        for f in files:
+            tok.feed_file(f, threads)
+            if progress is not None:
+                progress(f, os.path.getsize(f))
+        ids, offsets, n_lines, n_bytes = tok.take()
+        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
+        return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, where,
+                             {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
+    def from_sentences(cls, sentences: Iterable[str | Sequence[str]], order: int = 3, *, min_count: int = 1,
+                       max_vocab: int | None = None, n_threads: int | None = None) -> NGramCounts:
+        """Count the n-grams of sentences given as strings (split on whitespace) or token lists.
+
+        Same counting as :meth:`from_file`; the sentences are joined into one buffer that the
+        C++ engine tokenises (tokens may not contain whitespace). Empty sentences are skipped.
+        """
+        order = check_order(order)
+        threads = resolve_threads(n_threads)
+        t0 = time.perf_counter()
+        buf, _ = to_buffer(sentences)
+        tok = _core._Tokenizer(True)
+        tok.feed_buffer(buf, threads)
+        ids, offsets, n_lines, n_bytes = tok.take()
+        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, "the sentences",
+                             {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, order: int = 3, *, min_count: int = 1, max_vocab: int | None = None,
+                   n_threads: int | None = None) -> NGramCounts:
+        """Count the n-grams of text held in memory (same format as a corpus file)."""
+        order = check_order(order)
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        threads = resolve_threads(n_threads)
+        t0 = time.perf_counter()
+        tok = _core._Tokenizer(True)
+        tok.feed_buffer(data, threads)
+        ids, offsets, n_lines, n_bytes = tok.take()
+        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, "the text",
+                             {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, offsets: np.ndarray, vocab: Sequence[str], order: int = 3, *,
+                 n_threads: int | None = None) -> NGramCounts:
+        """Count already-encoded sentences: ``ids[offsets[s]:offsets[s+1]]`` is sentence s.
+
+        ``vocab[i]`` is the word of id i and must start with ``<unk>``, ``<s>``, ``</s>``.
+        """
+        vocab = list(vocab)
+        if tuple(vocab[:3]) != RESERVED:
+            raise ValueError(f"vocab must start with {list(RESERVED)}, got {vocab[:3]}")
+        ids = np.ascontiguousarray(ids, dtype=np.uint32)
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        return cls._from_ids(ids, offsets, vocab, check_order(order), 1, None, resolve_threads(n_threads),
+                             "the ids", {})
+
+    @classmethod
+    def _from_ids(cls, ids: np.ndarray, offsets: np.ndarray, vocab: list[str], order: int, min_count: int,
+                  max_vocab: int | None, threads: int, where: str, stats: dict[str, Any]) -> NGramCounts:
+        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+        if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
+                                      or max_vocab < 0):
+            raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")
+        if ids.size == 0:
+            raise ValueError(f"empty corpus: no tokens in {where}")
+        if min_count > 1 or max_vocab is not None:
+            ids, vocab = _prune(ids, vocab, min_count, max_vocab)
+        t0 = time.perf_counter()
+        tables, info = _core.ngram_count(ids, offsets, order, len(vocab), threads)
+        stats = dict(stats)
+        stats.update(count_seconds=time.perf_counter() - t0, table_bytes=list(info["table_bytes"]),
+                     scan_seconds=info["scan_seconds"], export_seconds=info["export_seconds"])
+        return cls(order, vocab, [t[0] for t in tables], [t[1] for t in tables],
+                   n_sentences=offsets.size - 1, n_tokens=ids.size, stats=stats)
+
+    # --- queries ----------------------------------------------------------------------------
+    @property
+    def word_index(self) -> dict[str, int]:
+        """Word -> id."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.vocab)}
+        return self._index
+
+    def ids_of(self, words: Sequence[str]) -> np.ndarray | None:
+        """Ids of words, or None if one is not in the vocabulary."""
+        index = self.word_index
+        try:
+            return np.array([index[w] for w in words], dtype=np.uint32)
+        except KeyError:
+            return None
+
+    def lookup(self, ngrams: np.ndarray) -> np.ndarray:
+        """Counts of a batch of n-grams given as an (m, k) array of word ids (0 if absent)."""
+        ngrams = np.asarray(ngrams)
+        if ngrams.ndim != 2 or not 1 <= ngrams.shape[1] <= self.order:
+            raise ValueError(f"ngrams must have shape (m, k) with 1 <= k <= {self.order}, got {ngrams.shape}")
+        k = ngrams.shape[1]
+        if k not in self._keys:
+            self._keys[k] = _keys(self.ngrams[k - 1])
+        table = self._keys[k]
+        q = _keys(ngrams.astype(np.uint32))
+        pos = np.searchsorted(table, q)
+        found = pos < table.size
+        found[found] = table[pos[found]] == q[found]
+        out = np.zeros(q.size, dtype=np.int64)
+        out[found] = self.counts[k - 1][pos[found]]
+        return out
+
+    def __getitem__(self, key: str | Sequence[str]) -> int:
+        """Count of one n-gram: ``counts["waste", "of", "time"]`` or ``counts["waste of time"]``."""
+        words = key.split() if isinstance(key, str) else list(key)
+        if not 1 <= len(words) <= self.order:
+            raise KeyError(f"an n-gram of 1..{self.order} words, got {len(words)}: {key!r}")
+        ids = self.ids_of(words)
+        if ids is None:
+            return 0
+        return int(self.lookup(ids.reshape(1, -1))[0])
+
+    def total(self, order: int = 1) -> int:
+        """Sum of the counts of order `order` (for order 1: tokens plus sentence ends)."""
+        return int(self.counts[self._check(order) - 1].sum())
+
+    def size(self, order: int) -> int:
+        """Number of distinct n-grams of order `order`."""
+        return int(self.counts[self._check(order) - 1].size)
+
+    @property
+    def sizes(self) -> list[int]:
+        """Distinct n-grams per order."""
+        return [int(c.size) for c in self.counts]
+
+    def count_of_counts(self, order: int, max_count: int | None = None) -> np.ndarray:
+        """``out[c]`` = number of distinct n-grams of order `order` seen exactly c times.
+
+        With `max_count`, the array has length max_count + 1 and its last entry counts the
+        n-grams seen max_count times or more.
+        """
+        c = self.counts[self._check(order) - 1]
+        if max_count is None:
+            return np.bincount(c, minlength=1)
+        return np.bincount(np.minimum(c, max_count), minlength=max_count + 1)
+
+    def items(self, order: int) -> Iterator[tuple[tuple[str, ...], int]]:
+        """(words, count) pairs of one order, in sorted id order."""
+        vocab = self.vocab
+        for row, c in zip(self.ngrams[self._check(order) - 1].tolist(), self.counts[order - 1].tolist()):
+            yield tuple(vocab[i] for i in row), c
+
+    def to_dict(self, order: int) -> dict[tuple[str, ...], int]:
+        """All n-grams of one order as a dict {(w1, ..., wk): count}."""
+        return dict(self.items(order))
+
+    def _check(self, order: int) -> int:
+        order = check_order(order)
+        if order > self.order:
+            raise ValueError(f"these counts go up to order {self.order}, asked for {order}")
+        return order
+
+    def __repr__(self) -> str:
+        return (f"NGramCounts(order={self.order}, words={len(self.vocab)}, tokens={self.n_tokens}, "
+                f"sentences={self.n_sentences}, ngrams={self.sizes})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NGramCounts):
+            return NotImplemented
+        return (self.order == other.order and self.vocab == other.vocab
+                and self.n_sentences == other.n_sentences and self.n_tokens == other.n_tokens
+                and all(np.array_equal(a, b) for a, b in zip(self.ngrams, other.ngrams))
+                and all(np.array_equal(a, b) for a, b in zip(self.counts, other.counts)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # --- combination and persistence ---------------------------------------------------------
+    def merge(self, other: NGramCounts) -> NGramCounts:
+        """Counts of both corpora: the vocabularies are united (other's new words appended).
+
+        Merging the counts of two files gives exactly the counts of their concatenation.
+        """
+        if not isinstance(other, NGramCounts):
+            raise TypeError(f"can only merge NGramCounts, got {type(other).__name__}")
+        if other.order != self.order:
+            raise ValueError(f"cannot merge counts of order {self.order} and {other.order}")
+        index = dict(self.word_index)
+        vocab = list(self.vocab)
+        remap = np.empty(len(other.vocab), dtype=np.uint32)
+        for i, w in enumerate(other.vocab):
+            j = index.get(w)
+            if j is None:
+                j = index[w] = len(vocab)
+                vocab.append(w)
+            remap[i] = j
+        ngrams, counts = [], []
+        for k in range(self.order):
+            g, c = _aggregate(np.concatenate([self.ngrams[k], remap[other.ngrams[k]]]),
+                              np.concatenate([self.counts[k], other.counts[k]]))
+            ngrams.append(g)
+            counts.append(c)
+        return NGramCounts(self.order, vocab, ngrams, counts, self.n_sentences + other.n_sentences,
+                           self.n_tokens + other.n_tokens)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the counts as a ``.npz`` file (no pickle), atomically."""
+        meta = {"format": _FORMAT, "version": _VERSION, "order": self.order, "n_sentences": self.n_sentences,
+                "n_tokens": self.n_tokens}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                  "vocab": np.frombuffer(b"\n".join(encode(self.vocab)), dtype=np.uint8)}
+        for k in range(self.order):
+            arrays[f"ngrams_{k + 1}"] = self.ngrams[k]
+            arrays[f"counts_{k + 1}"] = self.counts[k]
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> NGramCounts:
+        """Read counts written by :meth:`save`."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"counts file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes().decode())
+                if meta.get("format") != _FORMAT:
+                    raise ValueError(f"{path} is not an infogen n-gram counts file")
+                order = int(meta["order"])
+                vocab = decode(z["vocab"].tobytes().split(b"\n"))
+                ngrams = [np.ascontiguousarray(z[f"ngrams_{k}"], dtype=np.uint32) for k in range(1, order + 1)]
+                counts = [np.ascontiguousarray(z[f"counts_{k}"], dtype=np.int64) for k in range(1, order + 1)]
+        except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a valid infogen n-gram counts file ({exc})") from exc
+        for k, (g, c) in enumerate(zip(ngrams, counts), start=1):
+            if g.ndim != 2 or g.shape[1] != k or c.shape != (g.shape[0],):
+                raise ValueError(f"{path}: order-{k} arrays have inconsistent shapes")
+            if g.size and int(g.max()) >= len(vocab):
+                raise ValueError(f"{path}: order-{k} n-grams hold word ids outside the vocabulary")
+        return cls(order, vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
+
+
+def _prune(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None) -> tuple[np.ndarray, list[str]]:
+    """Map rare words to <unk>; keep the surviving words in first-occurrence order."""
+    freq = np.bincount(ids, minlength=len(vocab))
+    keep = freq >= min_count
+    keep[:3] = False
+    if max_vocab is not None and keep.sum() > max_vocab:
+        cand = np.flatnonzero(keep)
+        # most frequent first, ties by id (first occurrence): stable sort on -freq
+        best = cand[np.argsort(-freq[cand], kind="stable")[:max_vocab]]
+        keep[:] = False
+        keep[best] = True
+    remap = np.zeros(len(vocab), dtype=np.uint32)
+    kept = np.flatnonzero(keep)
+    remap[:3] = [UNK_ID, BOS_ID, EOS_ID]
+    remap[kept] = np.arange(3, 3 + kept.size, dtype=np.uint32)
+    return remap[ids], list(RESERVED) + [vocab[i] for i in kept]

@@ -1,0 +1,45 @@
+"""The n-gram section of ``infogen demo``: the lecture's uses of a trigram model, on real text."""
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+
+def ngram_section(out: TextIO, quick: bool = False) -> None:
+    """Trigram model of CPython's documentation: perplexity, greedy vs sampled text, completion."""
+    from infogen import NGramLM, datasets
+    from infogen.demo import _h
+
+    _h(out, "N-gram language model (CPython's pydoc topics)")
+    sentences = datasets.load_pydoc_text()
+    n_test = len(sentences) // 10
+    train, test = sentences[:-n_test], sentences[-n_test:]
+    n_tokens = sum(len(s.split()) for s in train)
+    t = time.perf_counter()
+    mle = NGramLM(3, smoothing="mle").fit(train)
+    dt = time.perf_counter() - t
+    c = mle.counts_
+    print(f"corpus: {len(train):,} sentences, {n_tokens:,} tokens, {len(c.vocab) - 3:,} word types; "
+          f"counted and estimated in {dt * 1e3:.1f} ms; n-grams per order {c.sizes}", file=out)
+    g, n = max(((g, n) for g, n in c.items(3) if all(x.isalpha() for x in g)), key=lambda x: x[1])
+    ctx = " ".join(g[:2])
+    print(f"most frequent trigram: P({g[2]} | {ctx}) = count({' '.join(g)}) / count({ctx} *) = "
+          f"{n} / {round(n / mle.prob(g[2], g[:2]))} = {mle.prob(g[2], g[:2]):.4f}", file=out)
+    for sm, lm in (("add_k (k=0.01)", NGramLM(3, smoothing="add_k", k=0.01).fit(c)),
+                   ("stupid_backoff", NGramLM(3, smoothing="stupid_backoff").fit(c))):
+        ev = lm.evaluate(test)
+        print(f"held-out perplexity, {sm}: {ev['perplexity']:.1f} ({ev['bits_per_word']:.2f} bits/word); "
+              f"excluding the {ev['oov']} OOV tokens of {ev['tokens']:,}: {ev['perplexity_excluding_oov']:.1f}",
+              file=out)
+    print(f"MLE gives unseen words and n-grams probability 0: held-out perplexity {mle.perplexity(test)}", file=out)
+    lm = NGramLM(3, smoothing="stupid_backoff").fit(c)
+    print("greedy (the same every run):", file=out)
+    for prefix in ("the", "if", "a", "this", "an"):
+        print(f"  {lm.generate(25, strategy='greedy', prefix=prefix, allow_unk=False)}", file=out)
+    print("sampled (the biased die, seed 0):", file=out)
+    for s in lm.sample(5, max_words=25, random_state=0, allow_unk=False):
+        print(f"  {s}", file=out)
+    top = ", ".join(f"{w} {p:.3f}" for w, p in lm.complete("the return value", k=5))
+    print(f"complete 'the return value ...': {top}", file=out)
+    print(f"fill 'the _ statement is used for conditional execution .': "
+          f"{lm.fill('the _ statement is used for conditional execution .')}", file=out)

@@ -1,0 +1,536 @@
+"""N-gram language models: estimate from counts, score, generate, complete, fill blanks."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from infogen import _core
+from infogen._config import resolve_threads
+from infogen._io import atomic_write
+from infogen.info import entropy as _entropy
+from infogen.info import perplexity as _perplexity
+from infogen.ngram._text import (
+    BOS,
+    BOS_ID,
+    EOS,
+    EOS_ID,
+    UNK_ID,
+    check_order,
+    check_paths,
+    decode,
+    encode,
+    sentence_tokens,
+    to_buffer,
+)
+from infogen.ngram.counts import NGramCounts
+
+__all__ = ["NGramLM", "SMOOTHINGS"]
+
+SMOOTHINGS = {"mle": 0, "add_k": 1, "stupid_backoff": 2}
+_FORMAT = "infogen.ngram.model"
+
+
+def random_seed(random_state: Any) -> int:
+    """One 63-bit seed from an int, None, ``np.random.Generator`` or ``RandomState``."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**63, dtype=np.int64))
+    if random_state is None or isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(np.random.default_rng(random_state).integers(0, 2**63))
+    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}")
+
+
+def _log_scale(base: float | None) -> float:
+    if base is None:
+        return 1.0
+    if not (isinstance(base, (int, float)) and base > 0 and base != 1):
+        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
+    return 1.0 / math.log(base)
+
+
+class NGramLM:
+    """An n-gram language model: P(w1..wn) = prod_i P(w_i | w_{i-N+1} .. w_{i-1}).
+
+    Sentences are padded with ``<s>`` and ``</s>`` as in KenLM: a sentence of n words makes
+    n + 1 predictions. Every model is held in backoff form (the form ARPA files store) and
+    queried like KenLM, in C++; each context's conditional distribution sums to 1 over
+    the vocabulary (every word but ``<s>``).
+
+    Parameters
+    ----------
+    order : int, default=3
+        N, the number of words of the longest n-gram (1..16).
+    smoothing : {"mle", "add_k", "stupid_backoff"}, default="mle"
+        How probabilities are estimated from counts c and context totals C(h):
+
+        - ``"mle"``: c(h w) / C(h), the lecture's count(waste of time) / count(waste of).
+          Unseen words in a seen context get probability 0; an unseen context backs off to
+          its longest seen suffix.
+        - ``"add_k"``: (c(h w) + k) / (C(h) + k|V|) for every seen n-gram (exactly Laplace
+          at order 1, and at k = 1); the remaining mass of a context goes to its unseen
+          words in proportion to the order below (Katz-style backoff weights), so the model
+          is normalised and exactly representable in ARPA.
+        - ``"stupid_backoff"``: Brants et al.'s c(h w) / C(h), else alpha times the score of
+          the shorter context, divided by its sum over the vocabulary so it is a
+          distribution.
+    k : float, default=1.0
+        Pseudo-count of ``"add_k"``.
+    alpha : float, default=0.4
+        Backoff factor of ``"stupid_backoff"``.
+    min_count, max_vocab : int, optional
+        Vocabulary limits when fitting from text (see :meth:`NGramCounts.from_file`).
+    n_threads : int, optional
+        Threads for counting and batched queries (default: all). Results do not depend on it.
+
+    Attributes
+    ----------
+    vocab_ : list of str
+        Word of each id (0, 1, 2 = ``<unk>``, ``<s>``, ``</s>``).
+    counts_ : NGramCounts or None
+        The counts the model was estimated from (None when read from ARPA).
+    logp_, logbo_ : list of ndarray
+        Natural-log probabilities and backoff weights per order; order 1 is dense over the
+        vocabulary, order k >= 2 aligned with ``ngrams_[k-2]``.
+    ngrams_ : list of ndarray
+        Sorted (m_k, k) uint32 arrays of the listed n-grams of orders 2..N.
+
+    Examples
+    --------
+    The lecture's estimate P(time | waste of) = count(waste of time) / count(waste of):
+
+    >>> from infogen import NGramLM
+    >>> reviews = ["waste of time and money", "a waste of money", "what a waste of time"]
+    >>> lm = NGramLM(3).fit(reviews)
+    >>> lm.prob("time", ["waste", "of"])
+    0.6666666666666666
+    >>> lm.generate(strategy="greedy")  # "of time" ends a review once and goes on once: a tie
+    'waste of time'
+    """
+
+    def __init__(self, order: int = 3, *, smoothing: str = "mle", k: float = 1.0, alpha: float = 0.4,
+                 min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None) -> None:
+        self.order = order
+        self.smoothing = smoothing
+        self.k = k
+        self.alpha = alpha
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.n_threads = n_threads
+
+    # --- fitting ------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        check_order(self.order)
+        if self.smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {sorted(SMOOTHINGS)}, got {self.smoothing!r}")
+        if self.smoothing == "add_k" and not (isinstance(self.k, (int, float)) and self.k > 0 and math.isfinite(self.k)):
+            raise ValueError(f"k must be a positive finite number, got {self.k!r}")
+        if self.smoothing == "stupid_backoff" and not (isinstance(self.alpha, (int, float)) and 0 < self.alpha <= 1):
+            raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
+
+    def fit(self, corpus: NGramCounts | str | os.PathLike | Iterable[Any]) -> NGramLM:
+        """Estimate the model.
+
+        Parameters
+        ----------
+        corpus : NGramCounts, path, list of paths, or iterable of sentences
+            Counts of at least this model's order, corpus file(s) (one sentence per line),
+            or sentences as strings or token lists.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        threads = resolve_threads(self.n_threads)
+        if isinstance(corpus, NGramCounts):
+            if corpus.order < self.order:
+                raise ValueError(f"counts of order {corpus.order} cannot fit a model of order {self.order}")
+            counts = corpus
+        elif isinstance(corpus, (str, os.PathLike)) or (
+                isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, os.PathLike) for p in corpus)):
+            counts = NGramCounts.from_file(corpus, self.order, min_count=self.min_count, max_vocab=self.max_vocab,
+                                           n_threads=threads)
+        else:
+            counts = NGramCounts.from_sentences(corpus, self.order, min_count=self.min_count,
+                                                max_vocab=self.max_vocab, n_threads=threads)
+        tables = list(zip(counts.ngrams[: self.order], counts.counts[: self.order]))
+        param = float(self.k) if self.smoothing == "add_k" else float(self.alpha)
+        logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self.smoothing], param)
+        self._set_tables(list(counts.vocab), [g for g, _ in tables[1:]], [lp for lp, _ in logs],
+                         [bo for _, bo in logs])
+        self.counts_ = counts
+        return self
+
+    def _set_tables(self, vocab: list[str], ngrams: list[np.ndarray], logp: list[np.ndarray],
+                    logbo: list[np.ndarray]) -> None:
+        self.vocab_ = vocab
+        self.ngrams_ = [np.ascontiguousarray(g, dtype=np.uint32) for g in ngrams]
+        self.logp_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logp]
+        self.logbo_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logbo]
+        self._cpp = _core._NGramModel(self.order, len(vocab), self.ngrams_, self.logp_, self.logbo_)
+        self._word_index = {w: i for i, w in enumerate(vocab)}
+        self._tokenizer = None
+        self._lock = threading.Lock()
+        if not hasattr(self, "counts_"):
+            self.counts_ = None
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_cpp"):
+            raise ValueError("this NGramLM is not fitted yet: call fit() or load one with from_arpa()/load()")
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of words including ``<unk>``, ``<s>``, ``</s>``."""
+        self._check_fitted()
+        return len(self.vocab_)
+
+    # --- encoding -----------------------------------------------------------------------------
+    def _ids(self, tokens: Sequence[str]) -> np.ndarray:
+        get = self._word_index.get
+        return np.array([get(t, UNK_ID) for t in tokens], dtype=np.uint32)
+
+    def encode(self, sentences: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Sentences -> (ids, offsets) in CSR form; unknown words become ``<unk>`` (id 0).
+
+        The C++ tokeniser splits on whitespace; one sentence per input, empty ones included.
+        """
+        self._check_fitted()
+        buf, n = to_buffer(sentences)
+        with self._lock:
+            if self._tokenizer is None:
+                tok = _core._Tokenizer(False, True)
+                tok.set_vocabulary(encode(self.vocab_))
+                self._tokenizer = tok
+            self._tokenizer.feed_buffer(buf, resolve_threads(self.n_threads))
+            ids, offsets, _, _ = self._tokenizer.take()
+        if offsets.size - 1 != n:  # cannot happen: one line per sentence
+            raise RuntimeError(f"tokeniser returned {offsets.size - 1} sentences for {n}")
+        return ids, offsets
+
+    def encode_files(self, paths: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Corpus files -> (ids, offsets), read by the C++ tokeniser; empty lines are empty sentences."""
+        self._check_fitted()
+        files = check_paths(paths)
+        tok = _core._Tokenizer(False, True)
+        tok.set_vocabulary(encode(self.vocab_))
+        for f in files:
+            tok.feed_file(f, resolve_threads(self.n_threads))
+        ids, offsets, _, _ = tok.take()
+        return ids, offsets
+
+    def evaluate(self, corpus: Any, *, bos: bool = True, eos: bool = True) -> dict[str, float]:
+        """Score a test corpus (file path(s) or sentences) and summarise, as KenLM's ``query`` does.
+
+        Returns
+        -------
+        dict
+            ``sentences``, ``tokens``, ``predictions`` (tokens plus sentence ends), ``oov``
+            (tokens that are ``<unk>``), ``logprob`` (natural log, total), ``log10prob``,
+            ``perplexity`` (all predictions), ``perplexity_excluding_oov`` and
+            ``bits_per_word`` (cross-entropy per prediction).
+        """
+        if isinstance(corpus, (str, os.PathLike)) or (
+                isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, os.PathLike) for p in corpus)):
+            ids, offsets = self.encode_files(corpus)
+        else:
+            ids, offsets = self.encode(corpus)
+        _, tok = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
+        n_sent = offsets.size - 1
+        # positions of the word predictions inside `tok` (skipping each sentence's </s>)
+        if eos:
+            word_pos = np.arange(ids.size) + np.repeat(np.arange(n_sent), np.diff(offsets))
+        else:
+            word_pos = np.arange(ids.size)
+        oov = ids == UNK_ID
+        total = float(tok.sum()) if tok.size else 0.0
+        kept = np.ones(tok.size, dtype=bool)
+        kept[word_pos[oov]] = False
+        return {
+            "sentences": int(n_sent), "tokens": int(ids.size), "predictions": int(tok.size), "oov": int(oov.sum()),
+            "logprob": total, "log10prob": total / math.log(10),
+            "perplexity": float(_perplexity(tok)) if tok.size else math.nan,
+            "perplexity_excluding_oov": float(_perplexity(tok[kept])) if kept.any() else math.nan,
+            "bits_per_word": -total / tok.size / math.log(2) if tok.size else math.nan,
+        }
+
+    def _context_ids(self, context: Any, bos: bool) -> np.ndarray:
+        tokens = sentence_tokens(context if context is not None else [], where="context")
+        if tokens and tokens[0] == BOS:
+            tokens = tokens[1:]
+            bos = True
+        for t in tokens:
+            if t in (BOS, EOS):
+                raise ValueError(f"{t} may only appear at the start of a context, got {tokens}")
+        ids = self._ids(tokens)
+        return np.concatenate([[BOS_ID], ids]).astype(np.uint32) if bos else ids
+
+    # --- probabilities ------------------------------------------------------------------------
+    def logprob(self, word: str, context: Any = (), *, base: float | None = None) -> float:
+        """Log P(word | context), natural log unless `base` (10 for KenLM's convention).
+
+        `context` is a str or a token list; start it with ``"<s>"`` to condition on the start
+        of a sentence. Unknown words are ``<unk>``.
+        """
+        self._check_fitted()
+        if word == BOS:
+            return -math.inf
+        seq = np.concatenate([self._context_ids(context, False), self._ids([word])]).astype(np.uint32)
+        return self._cpp.logprob(seq) * _log_scale(base)
+
+    def prob(self, word: str, context: Any = ()) -> float:
+        """P(word | context); see :meth:`logprob`."""
+        return math.exp(self.logprob(word, context))
+
+    def distribution(self, context: Any = (), *, bos: bool = False) -> np.ndarray:
+        """P(w | context) for every word id w (a float64 vector over :attr:`vocab_`, summing to 1).
+
+        With ``bos=True`` (or a context starting with ``"<s>"``) the context is the start of a
+        sentence.
+        """
+        self._check_fitted()
+        lp = self._cpp.distribution(self._context_ids(context, bos))
+        return np.exp(lp)
+
+    def entropy(self, context: Any = (), *, bos: bool = False, base: float | None = 2) -> float:
+        """Entropy of the next word given `context`, in bits by default (infogen.entropy)."""
+        return float(_entropy(self.distribution(context, bos=bos), base=base))
+
+    def scores(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True,
+               base: float | None = None) -> np.ndarray:
+        """Log-probability of each sentence (batched in C++); see :meth:`score`."""
+        ids, offsets = self.encode(sentences)
+        out, _ = self._cpp.score(ids, offsets, bool(bos), bool(eos), False, resolve_threads(self.n_threads))
+        return out * _log_scale(base)
+
+    def score(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
+              base: float | None = None) -> float:
+        """Log-probability of one sentence, natural log unless `base`.
+
+        Parameters
+        ----------
+        sentence : str or list of str
+            Words separated by whitespace, or a token list.
+        bos : bool, default=True
+            Condition the first word on ``<s>`` (the sentence starts here). With False the
+            first word is scored by its unigram probability - right for a fragment, wrong for
+            a whole sentence.
+        eos : bool, default=True
+            Also predict ``</s>`` after the last word (the sentence ends here). With False a
+            prefix like "waste of" is scored without claiming the review ends there.
+        base : float, optional
+            Log base: ``base=10`` gives KenLM's ``Model.score`` convention.
+
+        Examples
+        --------
+        >>> from infogen import NGramLM
+        >>> lm = NGramLM(2).fit(["a b", "a c"])
+        >>> round(lm.score("a b"), 6) == round(math.log(1.0 * 0.5 * 1.0), 6)
+        True
+        """
+        if isinstance(sentence, (list, tuple)) and sentence and not isinstance(sentence[0], str):
+            raise TypeError("score takes one sentence; use scores() for a batch")
+        return float(self.scores([sentence], bos=bos, eos=eos, base=base)[0])
+
+    def token_logprobs(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True) -> np.ndarray:
+        """Natural-log probability of every prediction of every sentence, concatenated."""
+        ids, offsets = self.encode(sentences)
+        _, tok = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
+        return tok
+
+    def perplexity(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True) -> float:
+        """exp(-mean log P) over every prediction (``</s>`` included when `eos`), as KenLM reports it."""
+        tok = self.token_logprobs(sentences, bos=bos, eos=eos)
+        if tok.size == 0:
+            raise ValueError("perplexity of an empty set of sentences is undefined")
+        return float(_perplexity(tok))
+
+    def cross_entropy(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True) -> float:
+        """Cross-entropy of the sentences under the model, in bits per prediction (log2 perplexity)."""
+        return math.log2(self.perplexity(sentences, bos=bos, eos=eos))
+
+    # --- generation ---------------------------------------------------------------------------
+    def _generate_ids(self, n: int, max_words: int, strategy: str, temperature: float, top_k: int | None,
+                      prefix: Any, random_state: Any, allow_unk: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
+        self._check_fitted()
+        if strategy not in ("greedy", "sample"):
+            raise ValueError(f"strategy must be 'greedy' or 'sample', got {strategy!r}")
+        if isinstance(max_words, bool) or not isinstance(max_words, (int, np.integer)) or max_words < 0:
+            raise ValueError(f"max_words must be a non-negative int, got {max_words!r}")
+        if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
+            raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+            raise ValueError(f"top_k must be a positive int or None, got {top_k!r}")
+        prefix_tokens = sentence_tokens(prefix if prefix is not None else [], where="prefix")
+        if prefix_tokens and prefix_tokens[0] == BOS:
+            prefix_tokens = prefix_tokens[1:]
+        ctx = self._context_ids(prefix_tokens, True)
+        seed = random_seed(random_state) if strategy == "sample" else 0
+        banned = [] if allow_unk else [UNK_ID]
+        ids, offsets = self._cpp.generate(ctx, int(n), int(max_words), seed, float(temperature), int(top_k or 0),
+                                          strategy == "greedy", banned, resolve_threads(self.n_threads))
+        return prefix_tokens, ids, offsets
+
+    def generate(self, max_words: int = 20, *, strategy: str = "greedy", temperature: float = 1.0,
+                 top_k: int | None = None, prefix: Any = None, random_state: Any = None,
+                 allow_unk: bool = True) -> str:
+        """Generate one sentence, word by word from the model's conditionals.
+
+        Parameters
+        ----------
+        max_words : int, default=20
+            Stop after this many new words if ``</s>`` has not been drawn.
+        strategy : {"greedy", "sample"}, default="greedy"
+            ``"greedy"`` takes the most probable word each time (the same sentence on every
+            call, the lecture's point); ``"sample"`` rolls the model's biased die.
+        temperature : float, default=1.0
+            Sampling from P ** (1 / temperature), renormalised.
+        top_k : int, optional
+            Sample only among the k most probable words.
+        prefix : str or list of str, optional
+            Words the sentence starts with (kept in the output).
+        random_state : int, numpy Generator or None
+            Seeds the sentence's random stream (a fresh seed each call if None).
+        allow_unk : bool, default=True
+            With False, ``<unk>`` is never produced (the rest renormalised).
+
+        Returns
+        -------
+        str
+        """
+        return self.sample(1, max_words=max_words, strategy=strategy, temperature=temperature, top_k=top_k,
+                           prefix=prefix, random_state=random_state, allow_unk=allow_unk)[0]
+
+    def sample(self, n_sentences: int, *, max_words: int = 20, strategy: str = "sample", temperature: float = 1.0,
+               top_k: int | None = None, prefix: Any = None, random_state: Any = None,
+               allow_unk: bool = True) -> list[str]:
+        """Generate `n_sentences` sentences at once in C++ (see :meth:`generate`).
+
+        Sentence i draws from its own counter-based random stream (seed, i), so the output
+        is identical for any number of threads.
+        """
+        if isinstance(n_sentences, bool) or not isinstance(n_sentences, (int, np.integer)) or n_sentences < 0:
+            raise ValueError(f"n_sentences must be a non-negative int, got {n_sentences!r}")
+        prefix_tokens, ids, offsets = self._generate_ids(n_sentences, max_words, strategy, temperature, top_k,
+                                                         prefix, random_state, allow_unk)
+        vocab = self.vocab_
+        words = [vocab[i] for i in ids.tolist()]
+        head = prefix_tokens
+        return [" ".join(head + words[offsets[i]:offsets[i + 1]]) for i in range(n_sentences)]
+
+    def complete(self, prefix: Any = None, k: int = 5, *, bos: bool = True) -> list[tuple[str, float]]:
+        """The k most probable next words after `prefix`, with their probabilities.
+
+        ``</s>`` among them means "the sentence ends here". Ties are broken by word id.
+        """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        p = self.distribution(prefix if prefix is not None else [], bos=bos)
+        top = np.argsort(-p, kind="stable")[:k]
+        return [(self.vocab_[i], float(p[i])) for i in top if p[i] > 0]
+
+    def fill_candidates(self, sentence: Any, *, blank: str = "_", k: int = 5, bos: bool = True,
+                        eos: bool = True) -> list[tuple[str, float]]:
+        """The k best words for the blank, by the probability of the whole sentence.
+
+        Every word w of the vocabulary is put in the blank and the full joint
+        P(sentence with w) is compared (both sides of the blank matter, not only the words
+        before it); the returned probabilities are the posterior P(w | rest of the sentence).
+        """
+        self._check_fitted()
+        tokens = sentence_tokens(sentence, where="sentence")
+        where = [i for i, t in enumerate(tokens) if t == blank]
+        if len(where) != 1:
+            raise ValueError(f"the sentence must contain exactly one blank {blank!r}, found {len(where)}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        ids = self._ids(tokens)
+        seq = np.concatenate([[BOS_ID] if bos else [], ids, [EOS_ID] if eos else []]).astype(np.uint32)
+        first = 1 if bos else 0
+        scores = self._cpp.fill(seq, first, where[0] + first, resolve_threads(self.n_threads))
+        finite = np.isfinite(scores)
+        if not finite.any():
+            return []
+        mx = scores[finite].max()
+        post = np.where(finite, np.exp(scores - mx), 0.0)
+        post /= post.sum()
+        top = np.argsort(-post, kind="stable")[:k]
+        return [(self.vocab_[i], float(post[i])) for i in top if post[i] > 0]
+
+    def fill(self, sentence: Any, *, blank: str = "_", bos: bool = True, eos: bool = True) -> str:
+        """The sentence with its blank replaced by the most probable word (see :meth:`fill_candidates`).
+
+        Examples
+        --------
+        >>> from infogen import NGramLM
+        >>> lm = NGramLM(3).fit(["waste of time and money", "a waste of money"])
+        >>> lm.fill("waste _ time and money")
+        'waste of time and money'
+        """
+        best = self.fill_candidates(sentence, blank=blank, k=1, bos=bos, eos=eos)
+        if not best:
+            raise ValueError("no word gives the sentence a non-zero probability")
+        tokens = sentence_tokens(sentence)
+        return " ".join(best[0][0] if t == blank else t for t in tokens)
+
+    # --- persistence --------------------------------------------------------------------------
+    def to_arpa(self, path: str | os.PathLike) -> None:
+        """Write the model as an ARPA file (log10 probabilities and backoffs), atomically."""
+        from infogen.ngram.arpa import write_arpa
+
+        self._check_fitted()
+        write_arpa(self, path)
+
+    @classmethod
+    def from_arpa(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
+        """Read an ARPA file (ours or another tool's, e.g. KenLM's ``lmplz``) into a model."""
+        from infogen.ngram.arpa import read_arpa
+
+        return read_arpa(path, n_threads=n_threads)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model in infogen's compact binary form (``.npz``, no pickle), atomically."""
+        self._check_fitted()
+        meta = {"format": _FORMAT, "version": 1, "order": self.order, "smoothing": self.smoothing,
+                "k": self.k, "alpha": self.alpha}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                  "vocab": np.frombuffer(b"\n".join(encode(self.vocab_)), dtype=np.uint8)}
+        for i in range(self.order):
+            arrays[f"logp_{i + 1}"] = self.logp_[i]
+            arrays[f"logbo_{i + 1}"] = self.logbo_[i]
+            if i >= 1:
+                arrays[f"ngrams_{i + 1}"] = self.ngrams_[i - 1]
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
+        """Read a model written by :meth:`save`."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"model file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes().decode())
+                if meta.get("format") != _FORMAT:
+                    raise ValueError(f"{path} is not an infogen n-gram model file")
+                order = int(meta["order"])
+                vocab = decode(z["vocab"].tobytes().split(b"\n"))
+                logp = [z[f"logp_{k}"] for k in range(1, order + 1)]
+                logbo = [z[f"logbo_{k}"] for k in range(1, order + 1)]
+                ngrams = [z[f"ngrams_{k}"] for k in range(2, order + 1)]
+        except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a valid infogen n-gram model file ({exc})") from exc
+        lm = cls(order, smoothing=meta["smoothing"], k=meta["k"], alpha=meta["alpha"], n_threads=n_threads)
+        lm._set_tables(vocab, ngrams, logp, logbo)
+        return lm
+
+    def __repr__(self) -> str:
+        fitted = f", vocab={len(self.vocab_)}" if hasattr(self, "vocab_") else ""
+        return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{fitted})"
