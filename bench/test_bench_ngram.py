@@ -194,6 +194,26 @@ def test_score_reference(benchmark, kjv_model, kjv):
     assert counts is not None
 
 
+
+@pytest.mark.benchmark(group="ngram-score-kjv")
+def test_score_nltk_slice(benchmark, kjv):
+    """NLTK's Laplace(3) (fit on the NLTK slice) scoring the first 50 test verses word by word."""
+    lm_mod = pytest.importorskip("nltk.lm", reason="nltk is not installed")
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+
+    _, lines, test = kjv
+    train, vocab = padded_everygram_pipeline(3, [line.split() for line in lines[:NLTK_LINES]])
+    m = lm_mod.Laplace(3)
+    m.fit(train, vocab)
+    sents = [list(pad_both_ends(s.split(), n=3)) for s in test[:50]]
+
+    def score_all():
+        return [sum(m.logscore(s[i], s[i - 2:i]) for i in range(2, len(s) - 1)) for s in sents]
+
+    out = benchmark.pedantic(score_all, rounds=3, iterations=1)
+    assert len(out) == 50 and all(np.isfinite(out))
+    benchmark.extra_info["words"] = sum(len(s) - 3 for s in sents)
+
 # --- sampling --------------------------------------------------------------------------------
 @pytest.mark.benchmark(group="ngram-sample-kjv")
 def test_sample_infogen(benchmark, kjv_model):

@@ -33,9 +33,9 @@ from infogen.info import (
     softmax,
 )
 from infogen.markov import DiscreteMarkovNetwork
+from infogen.ngram import NGramClassifier, NGramCounts, NGramLM
 from infogen.rbm import DBN, BernoulliRBM
 from infogen.vae import VAE
-from infogen.ngram import NGramClassifier, NGramCounts, NGramLM
 
 __all__ = [
     "NGramClassifier",
