@@ -198,14 +198,10 @@ def test_score_reference(benchmark, kjv_model, kjv):
 @pytest.mark.benchmark(group="ngram-score-kjv")
 def test_score_nltk_slice(benchmark, kjv):
     """NLTK's Laplace(3) (fit on the NLTK slice) scoring the first 50 test verses word by word."""
-    lm_mod = pytest.importorskip("nltk.lm", reason="nltk is not installed")
-    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+    from nltk.lm.preprocessing import pad_both_ends
 
-    _, lines, test = kjv
-    train, vocab = padded_everygram_pipeline(3, [line.split() for line in lines[:NLTK_LINES]])
-    m = lm_mod.Laplace(3)
-    m.fit(train, vocab)
-    sents = [list(pad_both_ends(s.split(), n=3)) for s in test[:50]]
+    m = _nltk_fit(kjv, "Laplace")
+    sents = [list(pad_both_ends(s.split(), n=3)) for s in kjv[2][:50]]
 
     def score_all():
         return [sum(m.logscore(s[i], s[i - 2:i]) for i in range(2, len(s) - 1)) for s in sents]
@@ -222,14 +218,19 @@ def test_sample_infogen(benchmark, kjv_model):
     assert len(out) == 200 and out == lm.sample(200, max_words=30, random_state=0)
 
 
-@pytest.mark.benchmark(group="ngram-sample-kjv")
-def test_sample_nltk(benchmark, kjv):
+def _nltk_fit(kjv, model="MLE"):
+    """An NLTK trigram model of the first NLTK_LINES training lines."""
     lm_mod = pytest.importorskip("nltk.lm", reason="nltk is not installed")
     from nltk.lm.preprocessing import padded_everygram_pipeline
 
-    _, lines, _ = kjv
-    train, vocab = padded_everygram_pipeline(3, [line.split() for line in lines[:NLTK_LINES]])
-    m = lm_mod.MLE(3)
+    train, vocab = padded_everygram_pipeline(3, [line.split() for line in kjv[1][:NLTK_LINES]])
+    m = getattr(lm_mod, model)(3)
     m.fit(train, vocab)
+    return m
+
+
+@pytest.mark.benchmark(group="ngram-sample-kjv")
+def test_sample_nltk(benchmark, kjv):
+    m = _nltk_fit(kjv)
     out = benchmark.pedantic(lambda: [m.generate(30, random_seed=i) for i in range(5)], rounds=1, iterations=1)
     assert len(out) == 5 and all(all(w in m.vocab for w in s) for s in out)
