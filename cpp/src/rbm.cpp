@@ -86,7 +86,7 @@ inline void bernoulli_row(Philox& rng, const T* p, index_t n, T* out) {
   Philox local = rng;  // a local copy lets the compiler keep the stream in registers
   for (index_t j0 = 0; j0 < n; j0 += kBuf) {
     const index_t len = std::min(kBuf, n - j0);
-    for (index_t j = 0; j < len; ++j) bits[j] = local.next_u32();
+    local.fill_u32(bits, static_cast<std::size_t>(len));
     for (index_t j = 0; j < len; ++j) {
       out[j0 + j] = static_cast<T>(static_cast<double>(bits[j]) < static_cast<double>(p[j0 + j]) * 0x1.0p32);
     }

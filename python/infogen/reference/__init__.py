@@ -2,6 +2,6 @@
 
 They favour clarity and accuracy over speed and share no code with the kernels.
 """
-from infogen.reference import info, ngram, rbm, vae
+from infogen.reference import info, ngram, random, rbm, vae
 
-__all__ = ["info", "ngram", "rbm", "vae"]
+__all__ = ["info", "ngram", "random", "rbm", "vae"]
