@@ -1,6 +1,7 @@
 // Bindings of the information measures: convert, release the GIL, call the core.
 #include "pybind11.hpp"
 
+#include "infogen/fastlog.hpp"
 #include "infogen/info.hpp"
 
 namespace infogen::bindings {
@@ -216,6 +217,18 @@ void bind_dtype(py::module_& m) {
 void bind_info(py::module_& m) {
   bind_dtype<float>(m);
   bind_dtype<double>(m);
+  m.def(
+      "vlog_f64",
+      [](const CArray<double>& x) {
+        CArray<double> out(x.size());
+        const double* xp = x.data();
+        double* op = out.mutable_data();
+        const auto n = static_cast<index_t>(x.size());
+        py::gil_scoped_release nogil;
+        vlog(xp, n, op);
+        return out;
+      },
+      py::arg("x").noconvert(), "Elementwise natural log of a float64 array with the kernels' fast log (for tests).");
 }
 
 }  // namespace infogen::bindings

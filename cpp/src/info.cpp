@@ -7,6 +7,8 @@
 // then fixes those few entries with std::exp/std::log.
 #include "infogen/info.hpp"
 
+#include "infogen/fastlog.hpp"
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -71,7 +73,11 @@ template <class T>
 void log_into(const T* x, index_t n, T* out) {
   alignas(64) T tmp[kBlock];
   ArrC<T> X(x, n);
-  ArrM<T>(tmp, n) = X.max(Lim<T>::min_norm).log();
+  if constexpr (std::is_same_v<T, double>) {
+    vlog(x, n, tmp);  // exact for subnormals too: the fix-up below only maps 0 and NaN
+  } else {
+    ArrM<T>(tmp, n) = X.max(Lim<T>::min_norm).log();
+  }
   if (!(X.minCoeff() >= Lim<T>::min_norm)) {
     for (index_t i = 0; i < n; ++i) {
       const T v = x[i];
@@ -307,7 +313,13 @@ void kl_divergence(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double 
                        const auto q_ = ArrC<T>(Q, n);
                        if (q_.minCoeff() >= Lim<T>::min_norm &&
                            (p_.minCoeff() >= Lim<T>::min_norm || p_.minCoeff() == T(0))) {
-                         return (p_ * (p_.max(Lim<T>::min_norm) / q_).log()).sum();
+                         if constexpr (std::is_same_v<T, double>) {
+                           ArrM<T>(LP, n) = p_.max(Lim<T>::min_norm) / q_;
+                           vlog(LP, n, LP);
+                           return (p_ * ArrC<T>(LP, n)).sum();
+                         } else {
+                           return (p_ * (p_.max(Lim<T>::min_norm) / q_).log()).sum();
+                         }
                        }
                        log_into(P, n, LP);
                        log_into(Q, n, LQ);
