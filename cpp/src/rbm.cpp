@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "infogen/binary_matmul.hpp"
 #include "infogen/random.hpp"
 
 namespace infogen::rbm {
@@ -41,10 +42,19 @@ constexpr index_t kRows = 64;
 constexpr index_t kTrainRows = 16;
 /// Hidden units per chunk of the weight-gradient pass.
 constexpr index_t kGradUnits = 16;
+/// Side of the square tiles of the weight update (which writes W and its transpose).
+constexpr index_t kGradTile = 16;
 /// Waking a sleeping OpenMP team (OMP_WAIT_POLICY=PASSIVE) costs tens of microseconds,
 /// which is more than a whole small minibatch takes: the training phases only go parallel
 /// when a minibatch has at least kSerialWorkThreshold * kTrainWorkDivisor multiply-adds.
 constexpr index_t kTrainWorkDivisor = 32;
+/// Products with a 0/1 matrix of at most this density go through its support (sums of
+/// selected rows, see binary_matmul.hpp) rather than a dense GEMM: below it the sums take
+/// fewer cycles than Eigen's GEMM at RBM sizes (measured with bench/test_bench_rbm.py).
+#ifndef INFOGEN_MAX_BINARY_DENSITY
+#define INFOGEN_MAX_BINARY_DENSITY 0.6  // overridable at build time for tuning
+#endif
+constexpr double kMaxBinaryDensity = INFOGEN_MAX_BINARY_DENSITY;
 /// States per block of the exact partition function.
 constexpr index_t kStateBlock = 1024;
 
@@ -126,6 +136,21 @@ void visible_block(const MapC<T>& W, const RowVecC<T>& b, const HBlock& H, RowMa
   P.noalias() = H * W;
   P.rowwise() += b;
   sigmoid_inplace(P);
+}
+
+/// P = sigmoid(S A + bias) for the rows of the 0/1 matrix given by its support S, where A
+/// is row-major with `cols` columns (W for visible probabilities, W^T for hidden ones).
+template <class T>
+void binary_block(const BinarySupport& S, const T* A, index_t cols, const T* bias, RowMat<T>& P) {
+  P.resize(S.rows, cols);
+  binary_matmul_rows<T>(S, 0, S.rows, A, cols, cols, bias, P.data(), cols);
+  sigmoid_inplace(P);
+}
+
+/// Support of a block of sampled states, or false when a dense product is cheaper.
+template <class T>
+bool sparse_states(const RowMat<T>& M, BinarySupport& S) {
+  return binary_support(M.data(), M.rows(), M.cols(), M.cols(), S) && S.density() <= kMaxBinaryDensity;
 }
 
 }  // namespace
@@ -435,6 +460,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv), Pneg(n_chain, nh);
   RowMat<T> SP(bs + n_chain, nh), SV(bs + n_chain, nv);
   if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
+  // W^T, for products of visible states with the weights through their support; kept in
+  // step with W by the update below.
+  RowMat<T> WT = Wc.transpose();
 
   // Chunk sizes depend only on the problem's shape. A chunk of rows re-packs W for each of
   // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
@@ -455,9 +483,18 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     const index_t nc = opt.persistent ? n_chain : B;
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
+    // Binary data (and the chain's states, always binary) multiply W through their support.
+    BinarySupport s_pos;
+    const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
+    const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
     parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
-      RowMat<T> P;
-      hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
+      RowMat<T> P(r1 - r0, nh);
+      if (pos_sparse) {
+        binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, nh, s.c, P.data(), nh);
+        sigmoid_inplace(P);
+      } else {
+        hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
+      }
       Ppos.middleRows(r0, r1 - r0) = P;
       if (!opt.persistent) {
         for (index_t r = r0; r < r1; ++r) {
@@ -471,10 +508,19 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       const index_t nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
       RowMat<T> H = Hchain.middleRows(r0, nr), P, V;
+      BinarySupport S;
       for (int step = 0; step < opt.k; ++step) {
-        visible_block<T>(Wc, bc, H, P);
+        if (sparse_states(H, S)) {
+          binary_block<T>(S, s.W, nv, s.b, P);
+        } else {
+          visible_block<T>(Wc, bc, H, P);
+        }
         bernoulli_rows<T>(rngs, P, V);
-        hidden_block<T>(Wc, cc, V, P);
+        if (sparse_states(V, S)) {
+          binary_block<T>(S, WT.data(), nh, s.c, P);
+        } else {
+          hidden_block<T>(Wc, cc, V, P);
+        }
         bernoulli_rows<T>(rngs, P, H);
       }
       Vneg.middleRows(r0, nr) = V;
@@ -495,27 +541,64 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     SP.middleRows(B, nc) = Pn * (-inv_neg);
     SV.topRows(B) = Vp;
     SV.middleRows(B, nc) = Vn;
+    // With binary [Vp; Vn], G^T = [Vp; Vn]^T SP is a product with a 0/1 matrix: row i of
+    // G^T sums the rows of SP whose visible unit i is on (parallel over visible units).
+    BinarySupport s_sv, s_svt;
+    const bool grad_sparse = pos_binary && binary_support(SV.data(), B + nc, nv, nv, s_sv) &&
+                             s_sv.density() <= kMaxBinaryDensity;
+    RowMat<T> GT;
+    if (grad_sparse) {
+      transpose_support(s_sv, s_svt);
+      GT.resize(nv, nh);
+      parallel_chunks(nv, std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
+                      s_sv.nnz() * nh / kTrainWorkDivisor * 4, [&](index_t, index_t i0, index_t i1) {
+                        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, nh, nullptr, GT.data() + i0 * nh, nh);
+                      });
+    }
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
     // computed by exactly one thread, summing over the batch in a fixed order.
     parallel_chunks(nh, unit_chunk, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
       const index_t nj = j1 - j0;
-      RowMat<T> G(nj, nv);
-      G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
-      for (index_t j = j0; j < j1; ++j) {
-        T gc = mean_ppos[j] - mean_pneg[j];
-        if (sparse) {
-          const T decay = static_cast<T>(opt.sparsity_decay);
-          q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
-          const T pen = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
-          gc += pen;
-          G.row(j - j0) += pen * mean_vpos;
-        }
-        vel_c[j] = mom * vel_c[j] + lr * gc;
-        cm[j] += vel_c[j];
+      RowMat<T> G;
+      if (!grad_sparse) {
+        G.resize(nj, nv);
+        G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
       }
-      G -= wd * Wm.middleRows(j0, nj);
-      VelW.middleRows(j0, nj) = mom * VelW.middleRows(j0, nj) + lr * G;
-      Wm.middleRows(j0, nj) += VelW.middleRows(j0, nj);
+      const T decay = static_cast<T>(opt.sparsity_decay);
+      T pen[kGradTile];
+      for (index_t jt = j0; jt < j1; jt += kGradTile) {
+        const index_t jn = std::min(kGradTile, j1 - jt);
+        for (index_t j = jt; j < jt + jn; ++j) {
+          T gc = mean_ppos[j] - mean_pneg[j];
+          pen[j - jt] = T(0);
+          if (sparse) {
+            q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
+            pen[j - jt] = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
+            gc += pen[j - jt];
+          }
+          vel_c[j] = mom * vel_c[j] + lr * gc;
+          cm[j] += vel_c[j];
+        }
+        // One pass per weight: gradient (from G or G^T), decay, momentum, step, and the
+        // copy into W^T, in square tiles so the transposed accesses stay in a few cache
+        // lines (whole columns at a power-of-two stride would thrash a cache set).
+        for (index_t it = 0; it < nv; it += kGradTile) {
+          const index_t in = std::min(kGradTile, nv - it);
+          for (index_t j = jt; j < jt + jn; ++j) {
+            T* w = s.W + j * nv;
+            T* vel = s.vel_W + j * nv;
+            const T p = pen[j - jt];
+            for (index_t i = it; i < it + in; ++i) {
+              T g = grad_sparse ? GT(i, j) : G(j - j0, i);
+              if (sparse) g += p * mean_vpos[i];
+              g -= wd * w[i];
+              vel[i] = mom * vel[i] + lr * g;
+              w[i] += vel[i];
+              WT(i, j) = w[i];
+            }
+          }
+        }
+      }
     });
     vel_b = mom * vel_b + lr * (mean_vpos - mean_vneg);
     bm += vel_b;
