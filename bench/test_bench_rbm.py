@@ -12,6 +12,10 @@ the CI smoke run) and 60,000 x 784 with ``INFOGEN_BENCH_FULL=1``.
 
 Threads under load: ``python bench/test_bench_rbm.py load`` times one epoch with 1 and 2
 threads while another process keeps one core busy (see bench/README.md).
+
+CPU time at one thread: ``python bench/test_bench_rbm.py cpu`` measures the CPU seconds per
+epoch (``time.process_time``) of infogen and scikit-learn, both limited to one thread, for
+every configuration -- the work each does, which a shared machine's load barely changes.
 """
 import os
 import subprocess
@@ -126,24 +130,25 @@ def test_quality_digits(benchmark, impl):
 
 
 # ------------------------------------------------------------------ threads under load
-def _epoch_seconds(impl, X, n_hidden, batch_size, threads, repeats):
+def _epoch_seconds(impl, X, n_hidden, batch_size, threads, repeats, clock=time.perf_counter, epochs=1):
     times = []
     env_threads = None
     for r in range(repeats):
         if impl == "infogen":
-            model = BernoulliRBM(n_hidden, n_epochs=1, batch_size=batch_size, monitor=False, random_state=r,
-                                 n_threads=threads)
-            t = time.perf_counter()
+            model = BernoulliRBM(n_hidden, n_epochs=epochs, batch_size=batch_size, monitor=False, random_state=r,
+                                 n_threads=threads, learning_rate=0.1)
+            t = clock()
             model.fit(X)
         else:
             from threadpoolctl import threadpool_limits
 
             env_threads = threadpool_limits(limits=threads)
-            model = SkRBM(n_components=n_hidden, n_iter=1, batch_size=batch_size, random_state=r)
-            t = time.perf_counter()
+            model = SkRBM(n_components=n_hidden, n_iter=epochs, batch_size=batch_size, random_state=r,
+                          learning_rate=0.1)
+            t = clock()
             model.fit(X)
             env_threads.restore_original_limits()
-        times.append(time.perf_counter() - t)
+        times.append((clock() - t) / epochs)
     return float(np.median(times))
 
 
@@ -170,3 +175,26 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "load":
     for impl in ("infogen", "sklearn"):
         one, two = res[(impl, 1)], res[(impl, 2)]
         print(f"  {impl:8s} 1 thread {one:.3f} s, 2 threads {two:.3f} s, ratio 2/1 = {two / one:.2f}")
+
+
+def cpu_seconds_per_epoch(repeats=5, standin_rows=10_000):
+    """CPU ms per epoch at one thread, infogen and scikit-learn, for every configuration."""
+    rows = []
+    for name, dtype in DTYPES.items():
+        X = digits(dtype)
+        for n_hidden in (64, 256):
+            for batch_size in (10, 100):
+                cells = [_epoch_seconds(impl, X, n_hidden, batch_size, 1, repeats, time.process_time, DIGITS_EPOCHS)
+                         for impl in ("infogen", "sklearn")]
+                rows.append((f"digits, {n_hidden} hidden, batch {batch_size}, {name}", *cells))
+        X = standin(dtype, standin_rows)
+        cells = [_epoch_seconds(impl, X, 500, 100, 1, 3, time.process_time) for impl in ("infogen", "sklearn")]
+        rows.append((f"{standin_rows} x 784 stand-in, 500 hidden, batch 100, {name}", *cells))
+    return rows
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "cpu":
+    print("| configuration | infogen CPU ms/epoch | scikit-learn CPU ms/epoch | ratio |")
+    print("|---|---|---|---|")
+    for label, ours, theirs in cpu_seconds_per_epoch():
+        print(f"| {label} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {theirs / ours:.1f}x |", flush=True)

@@ -151,26 +151,36 @@ void binary_matmul_rows(const BinarySupport& s, index_t r0, index_t r1, const T*
   // Eight 512-bit accumulators: enough independent sums to hide the latency of the adds.
   constexpr index_t K = 512 / static_cast<index_t>(sizeof(T));
   constexpr index_t K8 = 64 / static_cast<index_t>(sizeof(T));
-  for (index_t r = r0; r < r1; ++r) {
-    const index_t b = s.start[static_cast<std::size_t>(r)], n = s.start[static_cast<std::size_t>(r) + 1] - b;
-    const std::int32_t* idx = s.index.data() + b;
-    T* o = out + (r - r0) * ldo;
-    const auto bias_at = [&](index_t j) { return bias ? bias + j : nullptr; };
-    index_t j0 = 0;
-    for (; j0 + K <= ncols; j0 += K) detail::binary_row_block<T, K>(idx, n, A + j0, lda, bias_at(j0), o + j0);
-    if (j0 + K / 2 <= ncols) {
-      detail::binary_row_block<T, K / 2>(idx, n, A + j0, lda, bias_at(j0), o + j0);
-      j0 += K / 2;
+  // Column blocks outside, rows inside: one block of columns of A (its rows' segments)
+  // stays in cache while every output row sums its selected segments.
+  const auto rows = [&](auto width, index_t j0) {
+    constexpr index_t W = decltype(width)::value;
+    for (index_t r = r0; r < r1; ++r) {
+      const index_t b = s.start[static_cast<std::size_t>(r)], n = s.start[static_cast<std::size_t>(r) + 1] - b;
+      detail::binary_row_block<T, W>(s.index.data() + b, n, A + j0, lda, bias ? bias + j0 : nullptr,
+                                     out + (r - r0) * ldo + j0);
     }
-    if (j0 + K / 4 <= ncols) {
-      detail::binary_row_block<T, K / 4>(idx, n, A + j0, lda, bias_at(j0), o + j0);
-      j0 += K / 4;
+  };
+  index_t j0 = 0;
+  for (; j0 + K <= ncols; j0 += K) rows(std::integral_constant<index_t, K>{}, j0);
+  if (j0 + K / 2 <= ncols) {
+    rows(std::integral_constant<index_t, K / 2>{}, j0);
+    j0 += K / 2;
+  }
+  if (j0 + K / 4 <= ncols) {
+    rows(std::integral_constant<index_t, K / 4>{}, j0);
+    j0 += K / 4;
+  }
+  if (j0 + K8 <= ncols) {
+    rows(std::integral_constant<index_t, K8>{}, j0);
+    j0 += K8;
+  }
+  if (j0 < ncols) {
+    for (index_t r = r0; r < r1; ++r) {
+      const index_t b = s.start[static_cast<std::size_t>(r)], n = s.start[static_cast<std::size_t>(r) + 1] - b;
+      detail::binary_row_tail<T>(s.index.data() + b, n, A + j0, lda, bias ? bias + j0 : nullptr,
+                                 out + (r - r0) * ldo + j0, ncols - j0);
     }
-    if (j0 + K8 <= ncols) {
-      detail::binary_row_block<T, K8>(idx, n, A + j0, lda, bias_at(j0), o + j0);
-      j0 += K8;
-    }
-    if (j0 < ncols) detail::binary_row_tail<T>(idx, n, A + j0, lda, bias_at(j0), o + j0, ncols - j0);
   }
 }
 
