@@ -466,6 +466,29 @@ def test_dbn_stacks_and_samples(digits):
         DBN((4,), rbm_params={"n_hidden": 3}).fit(X)
 
 
+def test_dbn_save_load_round_trip(tmp_path, digits):
+    X = digits[0][:300]
+    dbn = DBN((12, 6), rbm_params={"n_epochs": 2, "monitor": False, "dtype": np.float32}, random_state=4).fit(X)
+    path = tmp_path / "dbn.npz"
+    dbn.save(path)
+    assert os.listdir(tmp_path) == ["dbn.npz"]
+    with np.load(path, allow_pickle=False) as data:  # readable without pickle
+        assert "layer1.components" in data.files
+    back = DBN.load(path)
+    assert back.hidden_layers == (12, 6) and back.random_state == 4
+    assert back.rbm_params["dtype"] == "float32" and back.rbm_params["n_epochs"] == 2
+    np.testing.assert_array_equal(back.transform(X), dbn.transform(X))
+    np.testing.assert_array_equal(back.sample(3, n_steps=10, random_state=1), dbn.sample(3, n_steps=10, random_state=1))
+    with pytest.raises(FileNotFoundError, match="no saved DBN"):
+        DBN.load(tmp_path / "missing.npz")
+    dbn.rbms_[0].save(tmp_path / "rbm.npz")
+    with pytest.raises(ValueError, match="not 'infogen.DBN'"):
+        DBN.load(tmp_path / "rbm.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="not a readable"):
+        DBN.load(tmp_path / "junk.npz")
+
+
 def test_public_exports():
     assert infogen.BernoulliRBM is BernoulliRBM and infogen.DBN is DBN
     assert "DiscreteMarkovNetwork" in infogen.__all__

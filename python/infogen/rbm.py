@@ -21,6 +21,7 @@ import math
 import os
 import tempfile
 import time
+import zipfile
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = ["BernoulliRBM", "DBN", "LogPartition", "ais_schedule"]
 
 _FORMAT = "infogen.BernoulliRBM"
 _FORMAT_VERSION = 1
+_DBN_FORMAT = "infogen.DBN"
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 # Exact log-likelihood is tracked in the training history when the smaller layer has at
 # most this many units (2^16 states: milliseconds).
@@ -142,6 +144,20 @@ def _atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Non
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _read_npz(path: str | os.PathLike, what: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """Metadata and arrays of an infogen ``.npz`` model file, read without pickle."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no saved {what} at {os.fspath(path)!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{os.fspath(path)!r} is not a readable infogen {what} file: {exc}") from exc
+    if "metadata" not in arrays:
+        raise ValueError(f"{os.fspath(path)!r} is not a saved infogen {what} (no metadata)")
+    return json.loads(str(arrays.pop("metadata"))), arrays
 
 
 class BernoulliRBM(TransformerMixin, BaseEstimator):
@@ -714,11 +730,8 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
               "velocity_components_", "velocity_visible_", "velocity_hidden_", "mean_activation_",
               "_marginal_sum")
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Save parameters, training state and history to an ``.npz`` file (no pickle).
-
-        The write is atomic: a temporary file in the same directory is fsynced and renamed.
-        """
+    def _to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Metadata (JSON-able) and arrays that describe this fitted model completely."""
         check_is_fitted(self, "components_")
         params = {k: (v.item() if isinstance(v, np.generic) else v)
                   for k, v in self.get_params().items() if k != "random_state"}
@@ -728,7 +741,34 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         meta = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
                 "n_features_in": int(self.n_features_in_), "n_updates": int(self.n_updates_),
                 "marginal_count": int(self._marginal_count), "history": self.history_}
-        arrays = {name.strip("_"): getattr(self, name) for name in self._STATE}
+        return meta, {name.strip("_"): getattr(self, name) for name in self._STATE}
+
+    @classmethod
+    def _from_arrays(cls, meta: dict, arrays: Any, where: str) -> BernoulliRBM:
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{where} holds {meta.get('format')!r}, not {_FORMAT!r}")
+        if meta.get("version", 0) > _FORMAT_VERSION:
+            raise ValueError(f"{where} has format version {meta['version']}; "
+                             f"this infogen reads up to {_FORMAT_VERSION}")
+        est = cls(**meta["params"])
+        for name in cls._STATE:
+            key = name.strip("_")
+            if key not in arrays:
+                raise ValueError(f"{where} is missing the array {key!r}")
+            setattr(est, name, np.ascontiguousarray(arrays[key]))
+        est.n_features_in_ = meta["n_features_in"]
+        est.n_updates_ = meta["n_updates"]
+        est._marginal_count = meta["marginal_count"]
+        est.history_ = meta["history"]
+        est.random_state_ = check_random_state(est.random_state)
+        return est
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save parameters, training state and history to an ``.npz`` file (no pickle).
+
+        The write is atomic: a temporary file in the same directory is fsynced and renamed.
+        """
+        meta, arrays = self._to_arrays()
         arrays["metadata"] = np.array(json.dumps(meta))
         _atomic_savez(path, arrays)
 
@@ -740,26 +780,8 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         trained further with :meth:`partial_fit` (its ``random_state_`` restarts from the
         saved ``random_state`` parameter).
         """
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no saved BernoulliRBM at {os.fspath(path)!r}")
-        with np.load(path, allow_pickle=False) as data:
-            if "metadata" not in data:
-                raise ValueError(f"{os.fspath(path)!r} is not a saved infogen BernoulliRBM (no metadata)")
-            meta = json.loads(str(data["metadata"]))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{os.fspath(path)!r} holds {meta.get('format')!r}, not {_FORMAT!r}")
-            if meta.get("version", 0) > _FORMAT_VERSION:
-                raise ValueError(f"{os.fspath(path)!r} has format version {meta['version']}; "
-                                 f"this infogen reads up to {_FORMAT_VERSION}")
-            est = cls(**meta["params"])
-            for name in cls._STATE:
-                setattr(est, name, np.ascontiguousarray(data[name.strip("_")]))
-        est.n_features_in_ = meta["n_features_in"]
-        est.n_updates_ = meta["n_updates"]
-        est._marginal_count = meta["marginal_count"]
-        est.history_ = meta["history"]
-        est.random_state_ = check_random_state(est.random_state)
-        return est
+        meta, data = _read_npz(path, "BernoulliRBM")
+        return cls._from_arrays(meta, data, repr(os.fspath(path)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -860,6 +882,51 @@ class DBN(TransformerMixin, BaseEstimator):
             last = i == len(self.rbms_) - 2
             v = rbm.sample_visible(v, mean=mean and last, random_state=_child_seed(rs))
         return v
+
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Save every layer to one ``.npz`` file (no pickle), atomically.
+
+        Layer i's arrays are stored as ``layer{i}.<name>``; the metadata records the
+        DBN's parameters and each layer's own metadata.
+        """
+        check_is_fitted(self, "rbms_")
+        rs = self.random_state
+        params = {"hidden_layers": [int(h) for h in self.hidden_layers],
+                  "random_state": int(rs) if isinstance(rs, (int, np.integer)) else None}
+        layers, arrays = [], {}
+        for i, rbm in enumerate(self.rbms_):
+            meta, arr = rbm._to_arrays()
+            layers.append(meta)
+            arrays.update({f"layer{i}.{k}": v for k, v in arr.items()})
+        meta = {"format": _DBN_FORMAT, "version": _FORMAT_VERSION, "params": params,
+                "n_features_in": int(self.n_features_in_), "layers": layers}
+        arrays["metadata"] = np.array(json.dumps(meta))
+        _atomic_savez(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DBN:
+        """Load a DBN written by :meth:`save` (``allow_pickle=False``).
+
+        ``rbm_params`` is restored from the first layer's parameters (without
+        ``n_hidden`` and ``random_state``, which the DBN sets per layer).
+        """
+        meta, data = _read_npz(path, "DBN")
+        where = repr(os.fspath(path))
+        if meta.get("format") != _DBN_FORMAT:
+            raise ValueError(f"{where} holds {meta.get('format')!r}, not {_DBN_FORMAT!r}")
+        layers = meta["layers"]
+        rbm_params = {k: v for k, v in layers[0]["params"].items() if k not in ("n_hidden", "random_state")}
+        est = cls(tuple(meta["params"]["hidden_layers"]), rbm_params=rbm_params,
+                  random_state=meta["params"]["random_state"])
+        est.rbms_ = []
+        for i, layer in enumerate(layers):
+            prefix = f"layer{i}."
+            arrays = {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)}
+            est.rbms_.append(BernoulliRBM._from_arrays(layer, arrays, f"{where} layer {i}"))
+        est.n_features_in_ = meta["n_features_in"]
+        return est
 
 
 # ---------------------------------------------------------------------- demo section
