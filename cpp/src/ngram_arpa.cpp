@@ -3,6 +3,7 @@
 
 #include "infogen/ngram/corpus.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 #include <cmath>
@@ -26,31 +27,45 @@ void append_log10(std::string& out, double ln) {
 }  // namespace
 
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
-                              const std::vector<std::string>& vocab) {
+                              const std::vector<std::string>& vocab, const std::string& bos_logp, int n_threads) {
   if (k < 1) throw std::invalid_argument("order must be >= 1");
   if (k > 1 && ngrams == nullptr) throw std::invalid_argument("n-grams of order > 1 need their word ids");
-  std::string out;
-  out.reserve(static_cast<std::size_t>(m) * static_cast<std::size_t>(16 + 8 * k));
   const auto V = static_cast<word_t>(vocab.size());
-  for (index_t r = 0; r < m; ++r) {
-    if (k == 1 && ngrams == nullptr && static_cast<word_t>(r) == kBos) {
-      out += "-99";
-    } else {
-      append_log10(out, logp[r]);
-    }
-    out += '\t';
-    for (int j = 0; j < k; ++j) {
-      const word_t w = ngrams ? ngrams[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)]
-                              : static_cast<word_t>(r);
-      if (w >= V) throw std::out_of_range("word id outside the vocabulary");
-      if (j) out += ' ';
-      out += vocab[w];
-    }
-    if (logbo != nullptr && logbo[r] != 0.0) {
+  constexpr index_t kChunk = 1 << 16;
+  const index_t n_chunks = (m + kChunk - 1) / kChunk;
+  std::vector<std::string> parts(static_cast<std::size_t>(std::max<index_t>(n_chunks, 1)));
+  parallel_chunks(m, kChunk, n_threads, m * 8, [&](index_t c, index_t b, index_t e) {
+    std::string& out = parts[static_cast<std::size_t>(c)];
+    out.reserve(static_cast<std::size_t>(e - b) * static_cast<std::size_t>(16 + 8 * k));
+    for (index_t r = b; r < e; ++r) {
+      if (k == 1 && ngrams == nullptr && static_cast<word_t>(r) == kBos) {
+        out += bos_logp;
+      } else {
+        append_log10(out, logp[r]);
+      }
       out += '\t';
-      append_log10(out, logbo[r]);
+      for (int j = 0; j < k; ++j) {
+        const word_t w = ngrams ? ngrams[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)]
+                                : static_cast<word_t>(r);
+        if (w >= V) throw std::out_of_range("word id outside the vocabulary");
+        if (j) out += ' ';
+        out += vocab[w];
+      }
+      if (logbo != nullptr && logbo[r] != 0.0) {
+        out += '\t';
+        append_log10(out, logbo[r]);
+      }
+      out += '\n';
     }
-    out += '\n';
+  });
+  if (parts.size() == 1) return std::move(parts[0]);
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  std::string out;
+  out.reserve(total);
+  for (auto& p : parts) {
+    out += p;
+    std::string().swap(p);
   }
   return out;
 }
