@@ -159,6 +159,9 @@ class NGramLM:
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
         if self.smoothing != "kneser_ney" and (self.prune is not None or self.discount_fallback is not False):
             raise ValueError("prune and discount_fallback apply to smoothing='kneser_ney' only")
+        if self.smoothing == "kneser_ney":  # fail before counting
+            self._kn_prune()
+            self._kn_fallback()
 
     def _kn_prune(self) -> list[int]:
         """Per-order thresholds (lmplz: the last value applies to the remaining orders)."""
