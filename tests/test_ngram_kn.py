@@ -135,6 +135,14 @@ def test_matches_reference(order, seed):
     assert_matches_reference(lm, corpus, fallback=(0.5, 1.0, 1.5))
 
 
+def test_wide_ngrams_match_reference():
+    # 7 words of 10 bits do not pack into 64 bits: the exact n-gram index is used instead
+    corpus = zipf_corpus(4, n_sentences=600, vocab=5000, max_len=14)
+    lm = NGramLM(8, smoothing="kn", discount_fallback=True).fit(corpus)
+    assert len(lm.vocab_) > 512
+    assert_matches_reference(lm, corpus, fallback=(0.5, 1.0, 1.5))
+
+
 @pytest.mark.parametrize("prune", [(0, 1), (0, 0, 1), (0, 1, 1), (0, 1, 2, 3)])
 def test_pruning_matches_reference_and_stays_normalised(prune):
     corpus = zipf_corpus(7, n_sentences=300)
