@@ -342,5 +342,14 @@ def test_kjv_matches_lmplz(tmp_path, order, perplexity):
                    if line.split("\t")[1:2] == ["<s>"])
     stats = lm.evaluate(test)
     assert stats["oov"] > 0
+    try:
+        import kenlm
+    except ImportError:
+        kenlm = None
+    if kenlm is not None and order == 3:  # KenLM's own query code on our file
+        verses = test.read_text(encoding="utf-8").splitlines()[:300]
+        model = kenlm.Model(str(tmp_path / "kjv.arpa"))
+        theirs = [model.score(v, bos=True, eos=True) for v in verses]
+        np.testing.assert_allclose(lm.scores(verses, base=10), theirs, atol=1e-3)
     assert round(stats["perplexity"], 3) == perplexity
     assert elapsed < 20
