@@ -8,7 +8,8 @@
 // through a hash index of order k - 1 and serves both the adjusted counts and the
 // interpolation. Parallel loops work on fixed-size chunks of rows (a context belongs to
 // the chunk where it starts) and write disjoint entries: the result does not depend on
-// the number of threads.
+// the number of threads. With the environment variable INFOGEN_KN_TIMING set, the time of
+// each phase is printed to stderr.
 #include "infogen/ngram/kneser_ney.hpp"
 
 #include <algorithm>
