@@ -61,6 +61,8 @@ py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, 
 }
 
 py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
+  if (smoothing < 0 || smoothing > 2)
+    throw py::value_error("smoothing must be 0 (mle), 1 (add_k) or 2 (stupid_backoff); Kneser-Ney is ngram_estimate_kn");
   std::vector<ngram::CountsView> views;
   std::vector<CArray<word_t>> keep_ng;
   std::vector<CArray<count_t>> keep_ct;
