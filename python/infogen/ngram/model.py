@@ -157,7 +157,7 @@ class NGramLM:
             raise ValueError(f"k must be a positive finite number, got {self.k!r}")
         if self.smoothing == "stupid_backoff" and not (isinstance(self.alpha, (int, float)) and 0 < self.alpha <= 1):
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
-        if self.smoothing != "kneser_ney" and (self.prune is not None or self.discount_fallback is not False):
+        if self.smoothing != "kneser_ney" and (self.prune is not None or self.discount_fallback not in (False, None)):
             raise ValueError("prune and discount_fallback apply to smoothing='kneser_ney' only")
         if self.smoothing == "kneser_ney":  # fail before counting
             self._kn_prune()
