@@ -234,3 +234,74 @@ def test_sample_nltk(benchmark, kjv):
     m = _nltk_fit(kjv)
     out = benchmark.pedantic(lambda: [m.generate(30, random_seed=i) for i in range(5)], rounds=1, iterations=1)
     assert len(out) == 5 and all(all(w in m.vocab for w in s) for s in out)
+
+
+# --- modified Kneser-Ney (lmplz's estimator) ----------------------------------------------------
+#: lmplz -o N on kjv.train.txt, wall time on this machine class (the issue's reference figures).
+LMPLZ_SECONDS = {3: 0.7, 5: 2.0}
+NLTK_KN_SENTENCES = int(os.environ.get("INFOGEN_BENCH_NLTK_KN_SENTENCES", 3))
+
+
+@pytest.mark.benchmark(group="ngram-kn-build-kjv")
+@pytest.mark.parametrize("order", [3, 5])
+def test_kn_build_infogen(benchmark, kjv, tmp_path, order):
+    """lmplz's job end to end: read + count + estimate + write the ARPA file."""
+    path, _, test = kjv
+    out = tmp_path / f"kjv{order}.arpa"
+
+    def build():
+        lm = NGramLM(order, smoothing="kneser_ney", discount_fallback=True).fit(path)
+        lm.to_arpa(out)
+        return lm
+
+    lm = benchmark.pedantic(build, rounds=5, iterations=1, warmup_rounds=1)
+    kenlm_arpa = os.path.join(SHARED, f"kjv{order}.kenlm.arpa.xz")
+    if os.path.exists(kenlm_arpa):
+        import lzma
+
+        with lzma.open(kenlm_arpa, "rt") as f:
+            header = [next(f) for _ in range(order + 2)]
+        sizes = [int(line.split("=")[1]) for line in header if line.startswith("ngram ")]
+        assert sizes == [len(lm.vocab_)] + [g.shape[0] for g in lm.ngrams_]
+        assert round(lm.perplexity(test), 3) == {3: 130.685, 5: 125.146}[order]
+    benchmark.extra_info["lmplz_seconds"] = LMPLZ_SECONDS[order]
+    benchmark.extra_info["ngrams"] = [len(lm.vocab_)] + [g.shape[0] for g in lm.ngrams_]
+
+
+@pytest.mark.benchmark(group="ngram-kn-estimate-kjv")
+@pytest.mark.parametrize("order", [3, 5])
+def test_kn_estimate_infogen(benchmark, kjv, order):
+    """Estimation alone, from counts already made."""
+    path, _, _ = kjv
+    counts = NGramCounts.from_file(path, order)
+    lm = benchmark(lambda: NGramLM(order, smoothing="kn", discount_fallback=True).fit(counts))
+    total = lm.distribution(["in", "the"]).sum()
+    assert abs(total - 1) < 1e-12
+
+
+@pytest.mark.benchmark(group="ngram-kn-score-kjv")
+def test_kn_score_infogen(benchmark, kjv):
+    """infogen's KN trigram model (all of the training text) scoring the whole test set."""
+    path, _, test = kjv
+    lm = NGramLM(3, smoothing="kn", discount_fallback=True).fit(path)
+    scores = benchmark(lm.scores, test)
+    assert np.all(np.isfinite(scores))
+    benchmark.extra_info["words"] = sum(len(s.split()) + 1 for s in test)
+
+
+@pytest.mark.benchmark(group="ngram-kn-score-kjv")
+def test_kn_score_nltk_slice(benchmark, kjv):
+    """NLTK's KneserNeyInterpolated(3), fit on the NLTK slice of the training text, scoring a
+    slice of NLTK_KN_SENTENCES test verses word by word (at ~12 words/s it cannot do more).
+    """
+    from nltk.lm.preprocessing import pad_both_ends
+
+    m = _nltk_fit(kjv, "KneserNeyInterpolated")
+    sents = [list(pad_both_ends(s.split(), n=3)) for s in kjv[2][:NLTK_KN_SENTENCES]]
+
+    def score_all():
+        return [sum(m.logscore(s[i], s[i - 2:i]) for i in range(2, len(s) - 1)) for s in sents]
+
+    out = benchmark.pedantic(score_all, rounds=1, iterations=1)
+    assert len(out) == NLTK_KN_SENTENCES
+    benchmark.extra_info["words"] = sum(len(s) - 3 for s in sents)

@@ -7,6 +7,7 @@
 #include "infogen/ngram/arpa.hpp"
 #include "infogen/ngram/corpus.hpp"
 #include "infogen/ngram/counter.hpp"
+#include "infogen/ngram/kneser_ney.hpp"
 #include "infogen/ngram/model.hpp"
 
 namespace infogen::bindings {
@@ -60,6 +61,8 @@ py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, 
 }
 
 py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
+  if (smoothing < 0 || smoothing > 2)
+    throw py::value_error("smoothing must be 0 (mle), 1 (add_k) or 2 (stupid_backoff); Kneser-Ney is ngram_estimate_kn");
   std::vector<ngram::CountsView> views;
   std::vector<CArray<word_t>> keep_ng;
   std::vector<CArray<count_t>> keep_ct;
@@ -82,6 +85,64 @@ py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, doub
   }
   py::list out;
   for (auto& o : logs) out.append(py::make_tuple(to_numpy(std::move(o.logp)), to_numpy(std::move(o.logbo))));
+  return out;
+}
+
+py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<count_t> prune,
+                     std::vector<double> fallback, int n_threads) {
+  std::vector<ngram::CountsView> views;
+  std::vector<CArray<word_t>> keep_ng;
+  std::vector<CArray<count_t>> keep_ct;
+  int k = 0;
+  for (auto item : tables) {
+    ++k;
+    auto t = item.cast<py::tuple>();
+    auto ng = t[0].cast<CArray<word_t>>();
+    auto ct = t[1].cast<CArray<count_t>>();
+    if (ng.ndim() != 2 || ng.shape(1) != k || ct.ndim() != 1 || ct.shape(0) != ng.shape(0))
+      throw py::value_error("order-" + std::to_string(k) + " counts must be (m, " + std::to_string(k) + ") n-grams and (m,) counts");
+    views.push_back({ng.data(), ct.data(), static_cast<index_t>(ct.shape(0))});
+    keep_ng.push_back(ng);
+    keep_ct.push_back(ct);
+  }
+  ngram::KneserNeyOptions opt;
+  opt.prune = std::move(prune);
+  opt.fallback = std::move(fallback);
+  opt.n_threads = n_threads;
+  ngram::KneserNeyModel res;
+  {
+    py::gil_scoped_release nogil;
+    res = ngram::estimate_kneser_ney(views, vocab_size, opt);
+  }
+  py::dict out;
+  py::list ngrams, logp, logbo;
+  for (std::size_t i = 0; i < res.ngrams.size(); ++i) {
+    if (res.all_kept[i]) {
+      ngrams.append(keep_ng[i + 1]);
+      continue;
+    }
+    const auto kk = static_cast<py::ssize_t>(i + 2);
+    const auto m = static_cast<py::ssize_t>(res.ngrams[i].size()) / kk;
+    ngrams.append(to_numpy(std::move(res.ngrams[i]), {m, kk}));
+  }
+  for (auto& o : res.logs) {
+    logp.append(to_numpy(std::move(o.logp)));
+    logbo.append(to_numpy(std::move(o.logbo)));
+  }
+  py::list disc, coc, fb;
+  for (std::size_t i = 0; i < res.discounts.size(); ++i) {
+    disc.append(py::make_tuple(res.discounts[i][0], res.discounts[i][1], res.discounts[i][2]));
+    const auto& t = res.count_of_counts[i];
+    coc.append(py::make_tuple(t[0], t[1], t[2], t[3]));
+    fb.append(static_cast<bool>(res.used_fallback[i]));
+  }
+  out["ngrams"] = ngrams;
+  out["logp"] = logp;
+  out["logbo"] = logbo;
+  out["discounts"] = disc;
+  out["count_of_counts"] = coc;
+  out["used_fallback"] = fb;
+  out["warnings"] = res.warnings;
   return out;
 }
 
@@ -111,7 +172,7 @@ std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, co
 void bind_ngram(py::module_& m) {
   m.def("ngram_arpa_lines",
         [](int k, std::optional<CArray<word_t>> ngrams, const CArray<double>& logp, std::optional<CArray<double>> logbo,
-           const py::list& vocab) {
+           const py::list& vocab, const std::string& bos, int n_threads) {
           const auto words = to_strings(vocab);
           const index_t rows = static_cast<index_t>(logp.size());
           if (ngrams && (ngrams->ndim() != 2 || ngrams->shape(0) != rows || ngrams->shape(1) != k))
@@ -123,11 +184,12 @@ void bind_ngram(py::module_& m) {
           std::string text;
           {
             py::gil_scoped_release nogil;
-            text = ngram::format_arpa_lines(k, gp, rows, pp, bp, words);
+            text = ngram::format_arpa_lines(k, gp, rows, pp, bp, words, bos, n_threads);
           }
           return py::bytes(text);
         },
-        py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"),
+        py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"), py::arg("bos") = "-99",
+        py::arg("n_threads") = 1,
         "ARPA lines of one order as bytes (log10, shortest round-trip numbers, -99 for zero).");
 
   m.def("ngram_parse_arpa_section",
@@ -192,6 +254,11 @@ void bind_ngram(py::module_& m) {
         py::arg("n_threads"), "Count orders 1..order: ([(ngrams, counts)] sorted, {table_bytes, scan_seconds, export_seconds}).");
   m.def("ngram_estimate", &estimate, py::arg("tables"), py::arg("vocab_size"), py::arg("smoothing"), py::arg("param"),
         "Backoff-form natural-log tables [(logp, logbo)] per order from sorted counts.");
+
+  m.def("ngram_estimate_kn", &estimate_kn, py::arg("tables"), py::arg("vocab_size"), py::arg("prune"),
+        py::arg("fallback"), py::arg("n_threads"),
+        "Interpolated modified Kneser-Ney as lmplz estimates it: {ngrams, logp, logbo, discounts, count_of_counts, "
+        "used_fallback, warnings}.");
 
   py::class_<ngram::BackoffModel>(m, "_NGramModel")
       .def(py::init(&make_model), py::arg("order"), py::arg("vocab_size"), py::arg("ngrams"), py::arg("logp"),

@@ -3,54 +3,83 @@
 
 #include "infogen/ngram/corpus.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace infogen::ngram {
 namespace {
 
-void append_log10(std::string& out, double ln) {
+/// Write log10 of e^ln at p (shortest round-trip form, "-99" for <= -99); returns the end.
+char* write_log10(char* p, double ln) {
   constexpr double kLn10 = 2.302585092994045684017991454684364208;
   const double v = ln / kLn10;
   if (!(v > -99.0)) {
-    out += "-99";
-    return;
+    std::memcpy(p, "-99", 3);
+    return p + 3;
   }
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, res.ptr);
+  return std::to_chars(p, p + 32, v).ptr;
 }
 
 }  // namespace
 
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
-                              const std::vector<std::string>& vocab) {
+                              const std::vector<std::string>& vocab, const std::string& bos_logp, int n_threads) {
   if (k < 1) throw std::invalid_argument("order must be >= 1");
   if (k > 1 && ngrams == nullptr) throw std::invalid_argument("n-grams of order > 1 need their word ids");
-  std::string out;
-  out.reserve(static_cast<std::size_t>(m) * static_cast<std::size_t>(16 + 8 * k));
   const auto V = static_cast<word_t>(vocab.size());
-  for (index_t r = 0; r < m; ++r) {
-    if (k == 1 && ngrams == nullptr && static_cast<word_t>(r) == kBos) {
-      out += "-99";
-    } else {
-      append_log10(out, logp[r]);
+  std::size_t longest = bos_logp.size();
+  for (const auto& w : vocab) longest = std::max(longest, w.size());
+  const auto ku = static_cast<std::size_t>(k);
+  // Worst case per line: two numbers of <= 32 characters, k words and their separators.
+  const std::size_t line_max = 2 * 32 + ku * (longest + 1) + 4;
+  constexpr index_t kChunk = 1 << 16;
+  const index_t n_chunks = (m + kChunk - 1) / kChunk;
+  std::vector<std::string> parts(static_cast<std::size_t>(std::max<index_t>(n_chunks, 1)));
+  parallel_chunks(m, kChunk, n_threads, m * 8, [&](index_t c, index_t b, index_t e) {
+    std::string& out = parts[static_cast<std::size_t>(c)];
+    out.resize(static_cast<std::size_t>(e - b) * (24 + 8 * ku) + line_max);
+    char* p = out.data();
+    for (index_t r = b; r < e; ++r) {
+      if (static_cast<std::size_t>(out.data() + out.size() - p) < line_max) {  // grow
+        const auto used = static_cast<std::size_t>(p - out.data());
+        out.resize(out.size() * 2);
+        p = out.data() + used;
+      }
+      if (k == 1 && ngrams == nullptr && static_cast<word_t>(r) == kBos) {
+        std::memcpy(p, bos_logp.data(), bos_logp.size());
+        p += bos_logp.size();
+      } else {
+        p = write_log10(p, logp[r]);
+      }
+      *p++ = '\t';
+      for (int j = 0; j < k; ++j) {
+        const word_t w = ngrams ? ngrams[static_cast<std::size_t>(r) * ku + static_cast<std::size_t>(j)] : static_cast<word_t>(r);
+        if (w >= V) throw std::out_of_range("word id outside the vocabulary");
+        if (j) *p++ = ' ';
+        const std::string& word = vocab[w];
+        std::memcpy(p, word.data(), word.size());
+        p += word.size();
+      }
+      if (logbo != nullptr && logbo[r] != 0.0) {
+        *p++ = '\t';
+        p = write_log10(p, logbo[r]);
+      }
+      *p++ = '\n';
     }
-    out += '\t';
-    for (int j = 0; j < k; ++j) {
-      const word_t w = ngrams ? ngrams[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)]
-                              : static_cast<word_t>(r);
-      if (w >= V) throw std::out_of_range("word id outside the vocabulary");
-      if (j) out += ' ';
-      out += vocab[w];
-    }
-    if (logbo != nullptr && logbo[r] != 0.0) {
-      out += '\t';
-      append_log10(out, logbo[r]);
-    }
-    out += '\n';
+    out.resize(static_cast<std::size_t>(p - out.data()));
+  });
+  if (parts.size() == 1) return std::move(parts[0]);
+  std::size_t total = 0;
+  for (const auto& part : parts) total += part.size();
+  std::string out;
+  out.reserve(total);
+  for (auto& part : parts) {
+    out += part;
+    std::string().swap(part);
   }
   return out;
 }

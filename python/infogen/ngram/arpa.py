@@ -46,8 +46,14 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
 
     The lines are formatted by the C++ core: base-10 logs in the shortest form that reads
     back to the same double, ``-99`` for probability zero, no backoff field where the
-    backoff is 1 (log 0) or for the highest order.
+    backoff is 1 (log 0) or for the highest order. The unigram ``<s>`` is written with
+    probability ``-99``, or ``0`` for Kneser-Ney models, as lmplz writes it. Lines are
+    formatted in parallel (``lm.n_threads``).
     """
+    from infogen._config import resolve_threads
+
+    threads = resolve_threads(lm.n_threads)
+    bos = "0" if lm.smoothing == "kneser_ney" else "-99"
     path = os.fspath(path)
     vocab = encode(lm.vocab_)
     order = lm.order
@@ -65,7 +71,7 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
             stream.write(f"\n\\{k}-grams:\n".encode())
             ngrams = None if k == 1 else lm.ngrams_[k - 2]
             logbo = lm.logbo_[k - 1] if k < order else None
-            stream.write(_core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab))
+            stream.write(_core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads))
         stream.write(b"\n\\end\\\n")
         if stream is not raw:
             stream.close()

@@ -105,8 +105,17 @@ def _count(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     counts = _read_counts(args, args.order)
+    kn = args.smoothing in ("kneser_ney", "kn")
+    if not kn and (args.prune is not None or args.discount_fallback is not None):
+        raise ValueError("--prune and --discount-fallback apply to --smoothing kneser_ney (kn) only")
+    fallback: bool | tuple[float, ...] = False
+    if args.discount_fallback is not None:
+        fallback = tuple(args.discount_fallback) if args.discount_fallback else True
+    extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
     lm = NGramLM(args.order, smoothing=args.smoothing, k=args.k, alpha=args.alpha,
-                 n_threads=args.threads_local).fit(counts)
+                 n_threads=args.threads_local, **extra).fit(counts)
+    for msg in getattr(lm, "discount_warnings_", None) or []:
+        print(f"infogen ngram: {msg}", file=sys.stderr)
     if args.output.endswith(".npz"):
         lm.save(args.output)
     else:
@@ -182,7 +191,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = nsub.add_parser("build", help="estimate a model and write it as ARPA (or .npz)")
     corpus(b)
-    b.add_argument("--smoothing", "-s", choices=sorted(SMOOTHINGS), default="add_k")
+    b.add_argument("--smoothing", "-s", choices=sorted(SMOOTHINGS) + ["kn"], default="add_k",
+                   help="estimator (default add_k); kneser_ney (kn) is lmplz's interpolated modified Kneser-Ney")
+    b.add_argument("--prune", type=int, nargs="+", default=None, metavar="T",
+                   help="kneser_ney: drop n-grams of order k with count <= T_k, as lmplz --prune (e.g. 0 1 1; "
+                        "the last value applies to higher orders; the first must be 0)")
+    b.add_argument("--discount-fallback", type=float, nargs="*", default=None, metavar="D",
+                   help="kneser_ney: when an order's discounts cannot be estimated (small data), use D1 D2 D3+ "
+                        "(default 0.5 1 1.5, as lmplz --discount_fallback) instead of failing")
     b.add_argument("--k", type=float, default=1.0, help="pseudo-count of add_k (default 1: Laplace)")
     b.add_argument("--alpha", type=float, default=0.4, help="backoff factor of stupid_backoff")
     b.add_argument("--output", required=True, help="model file: .arpa (.arpa.gz/.xz) or .npz")

@@ -32,7 +32,10 @@ from infogen.ngram.counts import NGramCounts
 
 __all__ = ["NGramLM", "SMOOTHINGS"]
 
-SMOOTHINGS = {"mle": 0, "add_k": 1, "stupid_backoff": 2}
+SMOOTHINGS = {"mle": 0, "add_k": 1, "stupid_backoff": 2, "kneser_ney": 3}
+_ALIASES = {"kn": "kneser_ney"}
+#: lmplz's ``--discount_fallback`` default discounts (D1, D2, D3+).
+DEFAULT_FALLBACK = (0.5, 1.0, 1.5)
 _FORMAT = "infogen.ngram.model"
 
 
@@ -80,10 +83,24 @@ class NGramLM:
         - ``"stupid_backoff"``: Brants et al.'s c(h w) / C(h), else alpha times the score of
           the shorter context, divided by its sum over the vocabulary so it is a
           distribution.
+        - ``"kneser_ney"`` (alias ``"kn"``): interpolated modified Kneser-Ney (Chen &
+          Goodman) exactly as KenLM's ``lmplz`` estimates it: three discounts per order
+          from the count-of-counts, continuation counts below the highest order (raw counts
+          for n-grams starting with ``<s>``), interpolation down to the uniform
+          distribution over the vocabulary; the ARPA file matches lmplz's.
     k : float, default=1.0
         Pseudo-count of ``"add_k"``.
     alpha : float, default=0.4
         Backoff factor of ``"stupid_backoff"``.
+    prune : sequence of int, optional
+        ``"kneser_ney"`` only: lmplz's ``--prune`` count thresholds per order, e.g.
+        ``(0, 1, 1)`` drops bigrams and trigrams seen once (the last value applies to the
+        remaining orders; non-decreasing; unigrams cannot be pruned). The mass of a pruned
+        n-gram goes to its context's backoff, so every distribution still sums to 1.
+    discount_fallback : bool or (float, float, float), default=False
+        ``"kneser_ney"`` only: when the count-of-counts of an order give no valid discounts
+        (small or artificial data), use these (D1, D2, D3+) instead of raising ValueError;
+        ``True`` means lmplz's defaults (0.5, 1, 1.5).
     min_count, max_vocab : int, optional
         Vocabulary limits when fitting from text (see :meth:`NGramCounts.from_file`).
     n_threads : int, optional
@@ -100,6 +117,10 @@ class NGramLM:
         vocabulary, order k >= 2 aligned with ``ngrams_[k-2]``.
     ngrams_ : list of ndarray
         Sorted (m_k, k) uint32 arrays of the listed n-grams of orders 2..N.
+    discounts_ : list of tuple or None
+        ``"kneser_ney"``: (D1, D2, D3+) of each order.
+    count_of_counts_ : list of tuple or None
+        ``"kneser_ney"``: (t1, t2, t3, t4) of each order's (adjusted) counts.
 
     Examples
     --------
@@ -115,11 +136,14 @@ class NGramLM:
     """
 
     def __init__(self, order: int = 3, *, smoothing: str = "mle", k: float = 1.0, alpha: float = 0.4,
+                 prune: Sequence[int] | None = None, discount_fallback: bool | Sequence[float] = False,
                  min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None) -> None:
         self.order = order
-        self.smoothing = smoothing
+        self.smoothing = _ALIASES.get(smoothing, smoothing) if isinstance(smoothing, str) else smoothing
         self.k = k
         self.alpha = alpha
+        self.prune = prune
+        self.discount_fallback = discount_fallback
         self.min_count = min_count
         self.max_vocab = max_vocab
         self.n_threads = n_threads
@@ -133,6 +157,41 @@ class NGramLM:
             raise ValueError(f"k must be a positive finite number, got {self.k!r}")
         if self.smoothing == "stupid_backoff" and not (isinstance(self.alpha, (int, float)) and 0 < self.alpha <= 1):
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
+        if self.smoothing != "kneser_ney" and (self.prune is not None or self.discount_fallback not in (False, None)):
+            raise ValueError("prune and discount_fallback apply to smoothing='kneser_ney' only")
+        if self.smoothing == "kneser_ney":  # fail before counting
+            self._kn_prune()
+            self._kn_fallback()
+
+    def _kn_prune(self) -> list[int]:
+        """Per-order thresholds (lmplz: the last value applies to the remaining orders)."""
+        if self.prune is None:
+            return []
+        p = list(self.prune) if not isinstance(self.prune, (str, bytes)) else None
+        if not p or any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0 for t in p):
+            raise ValueError(f"prune must be a non-empty sequence of non-negative ints, got {self.prune!r}")
+        if len(p) > self.order:
+            raise ValueError(f"prune has {len(p)} thresholds for a model of order {self.order}")
+        if p[0] != 0:
+            raise ValueError(f"unigram pruning is not supported (as in lmplz): prune[0] must be 0, got {p[0]}")
+        if any(b < a for a, b in zip(p, p[1:])):
+            raise ValueError(f"prune thresholds must be non-decreasing, got {list(p)}")
+        p = [int(t) for t in p] + [int(p[-1])] * (self.order - len(p))
+        return [] if not any(p) else p
+
+    def _kn_fallback(self) -> list[float]:
+        fb = self.discount_fallback
+        if fb is False or fb is None:
+            return []
+        if fb is True:
+            return list(DEFAULT_FALLBACK)
+        try:
+            d = [float(x) for x in fb]
+        except (TypeError, ValueError):
+            d = []
+        if len(d) != 3 or not all(math.isfinite(x) and 0 <= x <= j for j, x in enumerate(d, 1)):
+            raise ValueError(f"discount_fallback must be True, False or (D1, D2, D3+) with 0 <= Dj <= j, got {fb!r}")
+        return d
 
     def fit(self, corpus: NGramCounts | str | os.PathLike | Iterable[Any]) -> NGramLM:
         """Estimate the model.
@@ -161,10 +220,18 @@ class NGramLM:
             counts = NGramCounts.from_sentences(corpus, self.order, min_count=self.min_count,
                                                 max_vocab=self.max_vocab, n_threads=threads)
         tables = list(zip(counts.ngrams[: self.order], counts.counts[: self.order]))
-        param = float(self.k) if self.smoothing == "add_k" else float(self.alpha)
-        logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self.smoothing], param)
-        self._set_tables(list(counts.vocab), [g for g, _ in tables[1:]], [lp for lp, _ in logs],
-                         [bo for _, bo in logs])
+        self.discounts_ = self.count_of_counts_ = None
+        if self.smoothing == "kneser_ney":
+            res = _core.ngram_estimate_kn(tables, len(counts.vocab), self._kn_prune(), self._kn_fallback(), threads)
+            self._set_tables(list(counts.vocab), list(res["ngrams"]), list(res["logp"]), list(res["logbo"]))
+            self.discounts_ = [tuple(d) for d in res["discounts"]]
+            self.count_of_counts_ = [tuple(t) for t in res["count_of_counts"]]
+            self.discount_warnings_ = list(res["warnings"])
+        else:
+            param = float(self.k) if self.smoothing == "add_k" else float(self.alpha)
+            logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self.smoothing], param)
+            self._set_tables(list(counts.vocab), [g for g, _ in tables[1:]], [lp for lp, _ in logs],
+                             [bo for _, bo in logs])
         self.counts_ = counts
         return self
 
@@ -174,15 +241,32 @@ class NGramLM:
         self.ngrams_ = [np.ascontiguousarray(g, dtype=np.uint32) for g in ngrams]
         self.logp_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logp]
         self.logbo_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logbo]
-        self._cpp = _core._NGramModel(self.order, len(vocab), self.ngrams_, self.logp_, self.logbo_)
-        self._word_index = {w: i for i, w in enumerate(vocab)}
+        self._query = None  # the C++ query model, built on first use (see _cpp)
+        self._word_index_cache = None
         self._tokenizer = None
         self._lock = threading.Lock()
         if not hasattr(self, "counts_"):
             self.counts_ = None
 
+    @property
+    def _cpp(self) -> Any:
+        """The C++ query model, built on first use: estimating and writing ARPA need none."""
+        self._check_fitted()
+        if self._query is None:
+            with self._lock:
+                if self._query is None:
+                    self._query = _core._NGramModel(self.order, len(self.vocab_), self.ngrams_, self.logp_,
+                                                    self.logbo_)
+        return self._query
+
+    @property
+    def _word_index(self) -> dict[str, int]:
+        if self._word_index_cache is None:
+            self._word_index_cache = {w: i for i, w in enumerate(self.vocab_)}
+        return self._word_index_cache
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "_cpp"):
+        if not hasattr(self, "logp_"):
             raise ValueError("this NGramLM is not fitted yet: call fit() or load one with from_arpa()/load()")
 
     @property
@@ -499,6 +583,11 @@ class NGramLM:
         self._check_fitted()
         meta = {"format": _FORMAT, "version": 1, "order": self.order, "smoothing": self.smoothing,
                 "k": self.k, "alpha": self.alpha}
+        if self.smoothing == "kneser_ney":
+            meta["prune"] = None if self.prune is None else [int(t) for t in self.prune]
+            fb = self.discount_fallback
+            meta["discount_fallback"] = fb if isinstance(fb, bool) else [float(x) for x in fb]
+            meta["discounts"] = self.discounts_
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
                   "vocab": np.frombuffer(b"\n".join(encode(self.vocab_)), dtype=np.uint8)}
         for i in range(self.order):
@@ -527,8 +616,11 @@ class NGramLM:
                 ngrams = [z[f"ngrams_{k}"] for k in range(2, order + 1)]
         except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a valid infogen n-gram model file ({exc})") from exc
-        lm = cls(order, smoothing=meta["smoothing"], k=meta["k"], alpha=meta["alpha"], n_threads=n_threads)
+        lm = cls(order, smoothing=meta["smoothing"], k=meta["k"], alpha=meta["alpha"],
+                 prune=meta.get("prune"), discount_fallback=meta.get("discount_fallback", False), n_threads=n_threads)
         lm._set_tables(vocab, ngrams, logp, logbo)
+        if "discounts" in meta:
+            lm.discounts_ = [tuple(d) for d in meta["discounts"]] if meta["discounts"] is not None else None
         return lm
 
     def __repr__(self) -> str:

@@ -14,9 +14,12 @@ namespace infogen::ngram {
 /// `ngrams` (m x k word ids) may be null for k = 1: then row r is word r. Natural logs are
 /// converted to base 10 and printed in the shortest form that reads back to the same
 /// double; -inf (and anything <= -99) is printed as -99. `logbo` null (highest order) or
-/// a backoff of exactly 0 omits the third field. <s> gets probability -99.
+/// a backoff of exactly 0 omits the third field. The unigram <s> gets `bos_logp` as its
+/// probability field ("-99" by default; lmplz's Kneser-Ney models write "0"). Rows are
+/// formatted in parallel in fixed-size chunks and joined in order.
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
-                              const std::vector<std::string>& vocab);
+                              const std::vector<std::string>& vocab, const std::string& bos_logp = "-99",
+                              int n_threads = 1);
 
 /// One parsed "\\k-grams:" section: log10 values as written, word ids as positions in the
 /// unigram section (for k = 1, `words` holds the unigram strings instead).
