@@ -342,6 +342,11 @@ void js_divergence(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double 
                      return T(0.5) * ((ArrC<T>(P, n) * (ArrC<T>(LP, n) - lm)).sum() +
                                       (ArrC<T>(Q, n) * (ArrC<T>(LQ, n) - lm)).sum());
                    });
+  // JS >= 0, but a row of nearly equal p and q can round to -1e-17: report it as 0
+  // (NaN, for invalid input under validate=False, passes through: NaN < 0 is false).
+  for (index_t r = 0; r < n_rows; ++r) {
+    if (out[r] < T(0)) out[r] = T(0);
+  }
 }
 
 // --------------------------------------------------------------------------------------
