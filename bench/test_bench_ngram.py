@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from infogen import NGramCounts, NGramLM, datasets
 from infogen.reference import ngram as ref
+from zipf_corpus import write_zipf_corpus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.join(HERE, "..", "..", "shared", "data", "kjv")
@@ -38,18 +39,7 @@ def kjv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def zipf_file(tmp_path_factory):
     """A seeded Zipf(1.1) corpus over 2*10^5 word types, sentences of 1..40 words."""
-    rng = np.random.default_rng(2026)
-    ranks = np.minimum(rng.zipf(1.1, size=ZIPF_TOKENS), 200_000)
-    words = np.char.add("w", ranks.astype(str))
-    lengths = rng.integers(1, 41, size=ZIPF_TOKENS // 20 + 1)
-    ends = np.cumsum(lengths)
-    ends = ends[ends < ZIPF_TOKENS]
-    path = tmp_path_factory.mktemp("zipf") / "zipf.txt"
-    with open(path, "w") as f:
-        for sent in np.split(words, ends):
-            if sent.size:
-                f.write(" ".join(sent.tolist()) + "\n")
-    return str(path)
+    return write_zipf_corpus(tmp_path_factory.mktemp("zipf") / "zipf.txt", ZIPF_TOKENS)
 
 
 def _counter_counts(lines, order):
