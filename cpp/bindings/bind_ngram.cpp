@@ -60,28 +60,38 @@ py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, 
   return py::make_tuple(out, info);
 }
 
-py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
-  if (smoothing < 0 || smoothing > 2)
-    throw py::value_error("smoothing must be 0 (mle), 1 (add_k) or 2 (stupid_backoff); Kneser-Ney is ngram_estimate_kn");
+/// Views of the per-order (n-grams, counts) tables passed from Python, checked; the arrays
+/// are kept alive here for as long as the views are used.
+struct CountTables {
   std::vector<ngram::CountsView> views;
   std::vector<CArray<word_t>> keep_ng;
   std::vector<CArray<count_t>> keep_ct;
-  int k = 0;
-  for (auto item : tables) {
-    ++k;
-    auto t = item.cast<py::tuple>();
-    auto ng = t[0].cast<CArray<word_t>>();
-    auto ct = t[1].cast<CArray<count_t>>();
-    if (ng.ndim() != 2 || ng.shape(1) != k || ct.ndim() != 1 || ct.shape(0) != ng.shape(0))
-      throw py::value_error("order-" + std::to_string(k) + " counts must be (m, " + std::to_string(k) + ") n-grams and (m,) counts");
-    views.push_back({ng.data(), ct.data(), static_cast<index_t>(ct.shape(0))});
-    keep_ng.push_back(ng);
-    keep_ct.push_back(ct);
+
+  explicit CountTables(const py::list& tables) {
+    int k = 0;
+    for (auto item : tables) {
+      ++k;
+      auto t = item.cast<py::tuple>();
+      auto ng = t[0].cast<CArray<word_t>>();
+      auto ct = t[1].cast<CArray<count_t>>();
+      if (ng.ndim() != 2 || ng.shape(1) != k || ct.ndim() != 1 || ct.shape(0) != ng.shape(0))
+        throw py::value_error("order-" + std::to_string(k) + " counts must be (m, " + std::to_string(k) +
+                              ") n-grams and (m,) counts");
+      views.push_back({ng.data(), ct.data(), static_cast<index_t>(ct.shape(0))});
+      keep_ng.push_back(ng);
+      keep_ct.push_back(ct);
+    }
   }
+};
+
+py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, double param) {
+  if (smoothing < 0 || smoothing > 2)
+    throw py::value_error("smoothing must be 0 (mle), 1 (add_k) or 2 (stupid_backoff); Kneser-Ney is ngram_estimate_kn");
+  const CountTables counts(tables);
   std::vector<ngram::OrderLogs> logs;
   {
     py::gil_scoped_release nogil;
-    logs = ngram::estimate(views, vocab_size, static_cast<ngram::Smoothing>(smoothing), param);
+    logs = ngram::estimate(counts.views, vocab_size, static_cast<ngram::Smoothing>(smoothing), param);
   }
   py::list out;
   for (auto& o : logs) out.append(py::make_tuple(to_numpy(std::move(o.logp)), to_numpy(std::move(o.logbo))));
@@ -90,21 +100,7 @@ py::list estimate(const py::list& tables, word_t vocab_size, int smoothing, doub
 
 py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<count_t> prune,
                      std::vector<double> fallback, int n_threads) {
-  std::vector<ngram::CountsView> views;
-  std::vector<CArray<word_t>> keep_ng;
-  std::vector<CArray<count_t>> keep_ct;
-  int k = 0;
-  for (auto item : tables) {
-    ++k;
-    auto t = item.cast<py::tuple>();
-    auto ng = t[0].cast<CArray<word_t>>();
-    auto ct = t[1].cast<CArray<count_t>>();
-    if (ng.ndim() != 2 || ng.shape(1) != k || ct.ndim() != 1 || ct.shape(0) != ng.shape(0))
-      throw py::value_error("order-" + std::to_string(k) + " counts must be (m, " + std::to_string(k) + ") n-grams and (m,) counts");
-    views.push_back({ng.data(), ct.data(), static_cast<index_t>(ct.shape(0))});
-    keep_ng.push_back(ng);
-    keep_ct.push_back(ct);
-  }
+  const CountTables counts(tables);
   ngram::KneserNeyOptions opt;
   opt.prune = std::move(prune);
   opt.fallback = std::move(fallback);
@@ -112,7 +108,7 @@ py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<coun
   ngram::KneserNeyModel res;
   {
     py::gil_scoped_release nogil;
-    res = ngram::estimate_kneser_ney(views, vocab_size, opt);
+    res = ngram::estimate_kneser_ney(counts.views, vocab_size, opt);
   }
   py::dict out;
   py::list ngrams, logp, logbo;
