@@ -114,7 +114,7 @@ py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<coun
   py::list ngrams, logp, logbo;
   for (std::size_t i = 0; i < res.ngrams.size(); ++i) {
     if (res.all_kept[i]) {
-      ngrams.append(keep_ng[i + 1]);
+      ngrams.append(counts.keep_ng[i + 1]);
       continue;
     }
     const auto kk = static_cast<py::ssize_t>(i + 2);
