@@ -67,3 +67,33 @@ def test_first_offending_row_is_reported_across_chunks():
     p[180_000, 1] = np.nan
     with pytest.raises(ValueError, match=r"row 150001, position 2"):
         infogen.entropy(p, n_threads=2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [1, 7, 16, 33, 257, 2000])
+@pytest.mark.parametrize(("bad", "message"), [(np.nan, "contains NaN"), (-1e-30, "negative probability"),
+                                              (np.inf, "infinite"), (-np.inf, "negative probability")])
+def test_every_bad_entry_is_found_wherever_it_sits(dtype, width, bad, message):
+    """The vectorised checks (sum and minimum per block) miss nothing: a single bad entry at
+    the start, middle or end of a row, in any block, is reported with its position."""
+    rng = np.random.default_rng(width)
+    for col in sorted({0, width // 2, width - 1}):
+        p = np.full((5, width), 1.0 / width, dtype=dtype)
+        p[3, col] = bad
+        with pytest.raises(ValueError, match=rf"{message}.*row 3, position {col}\b"):
+            infogen.entropy(p)
+        x = rng.standard_normal((5, width)).astype(dtype)
+        if np.isnan(bad):
+            x[3, col] = bad
+            with pytest.raises(ValueError, match=rf"contains NaN \(row 3, position {col}\)"):
+                infogen.logsumexp(x)
+
+
+def test_overflowing_but_finite_probabilities_fail_the_sum_check():
+    p = np.full(4, np.finfo(np.float32).max, dtype=np.float32)  # the float32 sum overflows to inf
+    with pytest.raises(ValueError, match="does not sum to 1"):
+        infogen.entropy(p)
+
+
+def test_logits_with_both_infinities_are_valid_for_logsumexp():
+    assert infogen.logsumexp([np.inf, -np.inf, 0.0]) == np.inf

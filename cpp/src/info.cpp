@@ -533,18 +533,20 @@ Problem check_distribution(const T* x, Input input, index_t n_rows, index_t n_co
   return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
     const T* xr = x + r * n_cols;
     if (input == Input::probs) {
-      // one pass: per L1-sized block, min / max (NaN-propagating) and the sum
+      // Per L1-sized block, two vectorised reductions: the sum (NaN or an infinity makes
+      // it non-finite) and the minimum (catches negatives; its NaN behaviour does not
+      // matter). Only a flagged block pays for the exact, element-by-element diagnosis.
       double sum = 0.0;
       for (index_t i = 0; i < n_cols; i += kBlock) {
         const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
-        const T mn = X.template minCoeff<Eigen::PropagateNaN>();
-        const T mx = X.template maxCoeff<Eigen::PropagateNaN>();
-        if (!(mn >= T(0) && mx < Lim<T>::inf)) {
-          return locate(xr, n_cols, [](T v) {
+        const T s = X.sum();
+        if (!(X.minCoeff() >= T(0)) || !std::isfinite(s)) {
+          const Problem pr = locate(xr, n_cols, [](T v) {
             return std::isnan(v) ? Problem::nan : v < 0 ? Problem::negative : std::isinf(v) ? Problem::infinite : Problem::ok;
           });
+          if (pr.code != Problem::ok) return pr;  // else finite entries overflowed: bad sum below
         }
-        sum += static_cast<double>(X.sum());
+        sum += static_cast<double>(s);
       }
       if (sum_tol >= 0 && std::abs(sum - 1.0) > sum_tol) return Problem{-1, -1, Problem::bad_sum, sum};
       return {};
@@ -571,14 +573,16 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
   return first_problem(n_rows, n_cols, n_threads, [&](index_t r) -> Problem {
     const T* xr = x + r * n_cols;
     for (index_t i = 0; i < n_cols; i += kBlock) {
+      // vectorised min, max and sum (a NaN makes the sum NaN); exact diagnosis only when flagged
       const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
-      const double mx = static_cast<double>(X.template maxCoeff<Eigen::PropagateNaN>());
-      const double mn = static_cast<double>(X.template minCoeff<Eigen::PropagateNaN>());
-      if (!(mn >= lo && mx <= hi)) {
-        return locate(xr, n_cols, [&](T v) {
+      const double mx = static_cast<double>(X.maxCoeff());
+      const double mn = static_cast<double>(X.minCoeff());
+      if (!(mn >= lo && mx <= hi) || std::isnan(X.sum())) {
+        const Problem pr = locate(xr, n_cols, [&](T v) {
           const double d = static_cast<double>(v);
           return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
         });
+        if (pr.code != Problem::ok) return pr;  // e.g. +inf and -inf summing to NaN: fine
       }
     }
     return {};
