@@ -377,6 +377,21 @@ def test_classifier():
         NGramClassifier().predict(["a"])
 
 
+def test_classifier_with_kneser_ney_passes_model_options_through():
+    a = [" ".join(s) for s in zipf_corpus(50, n_sentences=300, alphabet="abc")]
+    b = [" ".join(s) for s in zipf_corpus(51, n_sentences=300, alphabet="xyz")]
+    X, y = a[:250] + b[:250], ["a"] * 250 + ["b"] * 250
+    X_test = [s for s in a[250:] + b[250:] if s]
+    y_test = ["a" if s in a[250:] else "b" for s in X_test]
+    clf = NGramClassifier(order=3, smoothing="kn", prune=(0, 0, 1), discount_fallback=True, min_count=2).fit(X, y)
+    assert clf.score(X_test, y_test) > 0.95
+    m = clf.models_[0]
+    assert m.smoothing == "kneser_ney" and tuple(m.prune) == (0, 0, 1) and m.min_count == 2
+    assert clf.get_params()["prune"] == (0, 0, 1)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        clf.set_params(bogus=1)
+
+
 # --- bad input -------------------------------------------------------------------------------
 def test_bad_input(tmp_path):
     missing = tmp_path / "nope.txt"
