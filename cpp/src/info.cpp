@@ -117,7 +117,9 @@ Shift<T> row_shift(const T* x, index_t n) {
   for (index_t i = 0; i < n; i += kBlock) {
     const index_t len = std::min(kBlock, n - i);
     const ArrC<T> X(x + i, len);
-    const T bm = X.template maxCoeff<Eigen::PropagateNaN>();
+    // The plain (vectorised) max may skip a NaN, but then exp(NaN - m) makes the sum NaN,
+    // caught below; a NaN max (possible too) is caught here.
+    const T bm = X.maxCoeff();
     if (std::isnan(bm)) return {bm, T(0), false};
     if (bm > m) {
       if (std::isfinite(m)) s *= std::exp(static_cast<double>(m) - static_cast<double>(bm));
@@ -125,9 +127,10 @@ Shift<T> row_shift(const T* x, index_t n) {
     }
     if (std::isfinite(m)) s += static_cast<double>((X - m).exp().sum());
   }
+  if (std::isnan(s)) return {Lim<T>::nan, T(0), false};
   if (!std::isfinite(m)) {
-    // +inf dominates, but a NaN later in the row must still win.
-    if (m == Lim<T>::inf && ArrC<T>(x, n).hasNaN()) return {Lim<T>::nan, T(0), false};
+    // an infinite max (+inf dominates; all -inf means no mass), unless a NaN hides in the row
+    if (ArrC<T>(x, n).hasNaN()) return {Lim<T>::nan, T(0), false};
     return {m, T(0), false};
   }
   return {m, static_cast<T>(std::log(s)), true};
