@@ -1,6 +1,7 @@
 """N-gram counts of a corpus: counted in C++, held as sorted NumPy arrays, mergeable."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -102,7 +103,8 @@ class NGramCounts:
     @classmethod
     def from_file(cls, paths: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
                   min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None,
-                  progress: Callable[[str, int], None] | None = None) -> NGramCounts:
+                  progress: Callable[[str, int], None] | None = None, memory: int | str | None = None,
+                  temp_dir: str | os.PathLike | None = None) -> NGramCounts:
         """Count the n-grams of text files (one sentence per line, whitespace-separated tokens).
 
         The files are read and tokenised by the C++ engine in large blocks, split across
@@ -126,6 +128,20 @@ class NGramCounts:
             Threads for reading and counting (default: all). Results do not depend on it.
         progress : callable, optional
             Called as ``progress(path, n_bytes)`` after each file is read.
+        memory : int or str, optional
+            Memory budget for counting (bytes, or ``"512M"``, ``"4G"``; binary units). The
+            corpus is then read in blocks; when the held tokens and their tables would exceed
+            the budget, the block is counted and spilled to `temp_dir` as sorted runs, which
+            are k-way merged at the end (like KenLM's ``lmplz -S``). The result is identical
+            to the in-memory count. The budget covers the counting working set (tokens,
+            sort keys, block tables, vocabulary, merge buffers); the returned tables are
+            extra -- to count corpora whose counts do not fit in RAM, use
+            :func:`infogen.ngram.count_to_file`. With `min_count`/`max_vocab` the files are
+            read twice (the first pass fixes the vocabulary). Default: all in memory.
+        temp_dir : path, optional
+            Directory for the run files (default: the system temporary directory). A
+            private subdirectory is created and always removed, also on Ctrl-C/SIGTERM;
+            those left by killed processes of this host are removed on the next run.
 
         Returns
         -------
@@ -135,6 +151,8 @@ class NGramCounts:
         files = check_paths(paths)
         threads = resolve_threads(n_threads)
         t0 = time.perf_counter()
+        if memory is not None:
+            return cls._from_files_budgeted(files, order, memory, temp_dir, min_count, max_vocab, threads, progress)
         tok = _core._Tokenizer(True)
         for f in files:
             tok.feed_file(f, threads)
@@ -145,6 +163,30 @@ class NGramCounts:
         where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, where,
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
+    def _from_files_budgeted(cls, files: list[str], order: int, memory: int | str, temp_dir: Any, min_count: int,
+                             max_vocab: int | None, threads: int,
+                             progress: Callable[[str, int], None] | None) -> NGramCounts:
+        from infogen.ngram import outofcore  # noqa: PLC0415
+
+        budget = outofcore.parse_memory(memory)
+        outofcore._check_vocab_args(min_count, max_vocab)
+        t0 = time.perf_counter()
+        with outofcore.sigterm_raises(), outofcore.run_directory(temp_dir) as run_dir:
+            counter = outofcore.external_counter(files, order, budget, run_dir, threads, min_count, max_vocab)
+            if progress is not None:
+                for f in files:
+                    progress(f, os.path.getsize(f))
+            tables = counter.merge_to_memory()
+            stats = dict(counter.stats)
+            vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
+        if stats["tokens"] == 0:
+            where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
+            raise ValueError(f"empty corpus: no tokens in {where}")
+        stats.update(memory=budget, seconds=time.perf_counter() - t0)
+        return cls(order, vocab, [t[0] for t in tables], [t[1] for t in tables],
+                   n_sentences=stats["sentences"], n_tokens=stats["tokens"], stats=stats)
 
     @classmethod
     def from_sentences(cls, sentences: Iterable[str | Sequence[str]], order: int = 3, *, min_count: int = 1,
@@ -334,15 +376,25 @@ class NGramCounts:
             remap[i] = j
         ngrams, counts = [], []
         for k in range(self.order):
-            g, c = _aggregate(np.concatenate([self.ngrams[k], remap[other.ngrams[k]]]),
-                              np.concatenate([self.counts[k], other.counts[k]]))
+            g, c = _core.ngram_merge_tables(self.ngrams[k], self.counts[k], other.ngrams[k], other.counts[k],
+                                            remap, len(vocab))
             ngrams.append(g)
             counts.append(c)
         return NGramCounts(self.order, vocab, ngrams, counts, self.n_sentences + other.n_sentences,
                            self.n_tokens + other.n_tokens)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the counts as a ``.npz`` file (no pickle), atomically."""
+    def dumps(self) -> bytes:
+        """The counts as bytes: the :meth:`save` file format, held in memory (no pickle)."""
+        buf = io.BytesIO()
+        self._write_npz(buf)
+        return buf.getvalue()
+
+    @classmethod
+    def loads(cls, data: bytes) -> NGramCounts:
+        """Counts from the bytes of :meth:`dumps` (or of a file written by :meth:`save`)."""
+        return cls.load(io.BytesIO(data))
+
+    def _write_npz(self, f: Any) -> None:
         meta = {"format": _FORMAT, "version": _VERSION, "order": self.order, "n_sentences": self.n_sentences,
                 "n_tokens": self.n_tokens}
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
@@ -350,17 +402,25 @@ class NGramCounts:
         for k in range(self.order):
             arrays[f"ngrams_{k + 1}"] = self.ngrams[k]
             arrays[f"counts_{k + 1}"] = self.counts[k]
+        np.savez(f, **arrays)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the counts as a ``.npz`` file (no pickle), atomically."""
         with atomic_write(path) as f:
-            np.savez(f, **arrays)
+            self._write_npz(f)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NGramCounts:
-        """Read counts written by :meth:`save`."""
-        path = os.fspath(path)
-        if not os.path.exists(path):
+    def load(cls, path: str | os.PathLike | io.BytesIO) -> NGramCounts:
+        """Read counts written by :meth:`save` (or :func:`~infogen.ngram.count_to_file`)."""
+        if isinstance(path, io.BytesIO):
+            source: Any = path
+            path = "<bytes>"
+        else:
+            source = path = os.fspath(path)
+        if isinstance(source, str) and not os.path.exists(source):
             raise FileNotFoundError(f"counts file not found: {path}")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with np.load(source, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode())
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram counts file")
@@ -368,7 +428,7 @@ class NGramCounts:
                 vocab = decode(z["vocab"].tobytes().split(b"\n"))
                 ngrams = [np.ascontiguousarray(z[f"ngrams_{k}"], dtype=np.uint32) for k in range(1, order + 1)]
                 counts = [np.ascontiguousarray(z[f"counts_{k}"], dtype=np.int64) for k in range(1, order + 1)]
-        except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
+        except (KeyError, OSError, EOFError, ValueError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a valid infogen n-gram counts file ({exc})") from exc
         for k, (g, c) in enumerate(zip(ngrams, counts), start=1):
             if g.ndim != 2 or g.shape[1] != k or c.shape != (g.shape[0],):

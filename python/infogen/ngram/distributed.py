@@ -1,0 +1,143 @@
+"""Counting n-grams on a Dask cluster: one task per shard, merged in a tree.
+
+Each task runs the C++ counter on one shard (a text file) and returns the counts as bytes
+in the count-file format of :meth:`NGramCounts.save` (``NGramCounts.dumps``: NumPy arrays in
+an uncompressed ``.npz``, no pickle). Tables are merged pairwise in a tree (in C++: map the
+right table's word ids into the left vocabulary, re-sort, merge sorted arrays); the last
+merge runs in the calling process, so the full table crosses the network once. Shard order
+is kept at every merge, so word ids (first occurrence) and counts are exactly those of a
+single-process count of the concatenated shards.
+
+Pointing it at a cluster
+------------------------
+``count_distributed(shards, 3, address="tcp://scheduler:8786")`` connects a
+``distributed.Client`` to a running scheduler (``dask scheduler`` on one machine,
+``dask worker tcp://scheduler:8786`` on the others) and closes it afterwards; or pass an
+existing ``client=``. Without either, the current default client is used.
+
+What must be shared
+-------------------
+* The same infogen version (and Python/NumPy) on the client and every worker: the tasks
+  are infogen functions, pickled by reference.
+* The shard paths must be readable by the workers under the same names (a shared file
+  system such as NFS, or copies at the same path on every machine). If they are not, pass
+  ``send_text=True``: the client reads each shard and ships its bytes with the task.
+* Nothing else: results travel through Dask as bytes.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from infogen.ngram._text import check_order, check_paths
+from infogen.ngram.counts import NGramCounts
+
+__all__ = ["count_distributed"]
+
+
+def _worker_threads(n_threads: int | None) -> int:
+    if n_threads is not None:
+        return n_threads
+    try:
+        from distributed import get_worker
+
+        return max(1, int(get_worker().state.nthreads))
+    except Exception:  # noqa: BLE001 - older distributed, or not on a worker
+        return 1
+
+
+def _count_shard(path: str | None, text: bytes | None, order: int, n_threads: int | None,
+                 memory: int | str | None) -> bytes:
+    threads = _worker_threads(n_threads)
+    if text is not None:
+        counts = NGramCounts.from_bytes(text, order, n_threads=threads)
+    else:
+        counts = NGramCounts.from_file(path, order, n_threads=threads, memory=memory)
+    return counts.dumps()
+
+
+def _merge(*blobs: bytes) -> bytes:
+    return _merge_local(blobs).dumps()
+
+
+def _merge_local(blobs: Sequence[bytes]) -> NGramCounts:
+    merged = NGramCounts.loads(blobs[0])
+    for b in blobs[1:]:
+        merged = merged.merge(NGramCounts.loads(b))
+    return merged
+
+
+def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
+                      client: Any = None, address: str | None = None, n_threads: int | None = None,
+                      memory: int | str | None = None, send_text: bool = False, fan_in: int = 2) -> NGramCounts:
+    """Count the n-grams of corpus shards on a Dask cluster; same result as one process.
+
+    Parameters
+    ----------
+    shards : path or list of paths
+        Text files (one sentence per line), counted as one corpus in this order. Each is
+        one task: use at least as many shards as worker threads.
+    order : int, default=3
+        Highest order N.
+    client : distributed.Client, optional
+        The cluster to use. Default: a client connected to `address`, else the current one.
+    address : str, optional
+        Scheduler address (e.g. ``"tcp://10.0.0.1:8786"``) to connect to when `client` is
+        not given; that client is closed at the end.
+    n_threads : int, optional
+        Threads of each counting task (default: the worker's thread count).
+    memory : int or str, optional
+        Memory budget of each counting task (see :meth:`NGramCounts.from_file`).
+    send_text : bool, default=False
+        Read the shards here and send their text with the tasks (when the workers cannot
+        see the paths).
+    fan_in : int, default=2
+        Tables merged per merge task.
+
+    Returns
+    -------
+    NGramCounts
+        Equal to ``NGramCounts.from_file(shards, order)``.
+
+    Raises
+    ------
+    ImportError
+        If ``dask.distributed`` is not installed (``pip install infogen[dask]``).
+    """
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("count_distributed needs dask.distributed: pip install 'infogen[dask]'") from exc
+    order = check_order(order)
+    files = check_paths(shards)
+    if isinstance(fan_in, bool) or not isinstance(fan_in, int) or fan_in < 2:
+        raise ValueError(f"fan_in must be an int >= 2, got {fan_in!r}")
+    own = None
+    if client is None:
+        if address is not None:
+            client = own = distributed.Client(address)
+        else:
+            try:
+                client = distributed.get_client()
+            except ValueError as exc:
+                raise ValueError("no Dask client: pass client= or address= (or create a distributed.Client)") from exc
+    try:
+        futures = []
+        for f in files:
+            text = None
+            if send_text:
+                with open(f, "rb") as fh:
+                    text = fh.read()
+            futures.append(client.submit(_count_shard, None if send_text else f, text, order, n_threads, memory,
+                                         pure=False))
+        # Merge in a tree on the workers until at most fan_in tables remain, then here.
+        level = futures
+        while len(level) > fan_in:
+            level = [client.submit(_merge, *level[i:i + fan_in], pure=False) if len(level[i:i + fan_in]) > 1
+                     else level[i] for i in range(0, len(level), fan_in)]
+        blobs = client.gather(level)
+        return _merge_local(blobs)
+    finally:
+        if own is not None:
+            own.close()
