@@ -56,3 +56,10 @@ def test_distributed_errors(shards, cluster):
         count_distributed(shards, 3, address=cluster.scheduler_address, fan_in=1)
     with pytest.raises(FileNotFoundError):
         count_distributed([shards[0], shards[0] + ".missing"], 3, address=cluster.scheduler_address)
+
+
+def test_distributed_shared_dir(shards, cluster, tmp_path):
+    with distributed.Client(cluster) as client:
+        got = count_distributed(shards, 3, client=client, shared_dir=tmp_path)
+    assert got == NGramCounts.from_file(shards, 3)
+    assert list(tmp_path.iterdir()) == []

@@ -37,18 +37,6 @@ def _keys(rows: np.ndarray) -> np.ndarray:
     return rows.view(f"V{4 * rows.shape[1]}").ravel() if rows.shape[0] else np.empty(0, f"V{4 * rows.shape[1]}")
 
 
-def _aggregate(ngrams: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort rows lexicographically and sum the counts of equal rows."""
-    if ngrams.shape[0] == 0:
-        return ngrams.astype(np.uint32), counts.astype(np.int64)
-    order = np.lexsort(ngrams.T[::-1])
-    ngrams, counts = ngrams[order], counts[order]
-    new = np.ones(ngrams.shape[0], dtype=bool)
-    new[1:] = np.any(ngrams[1:] != ngrams[:-1], axis=1)
-    starts = np.flatnonzero(new)
-    return np.ascontiguousarray(ngrams[starts], dtype=np.uint32), np.add.reduceat(counts, starts).astype(np.int64)
-
-
 class NGramCounts:
     """Counts of every n-gram of orders 1..N in a corpus.
 
@@ -356,10 +344,12 @@ class NGramCounts:
     __hash__ = None  # type: ignore[assignment]
 
     # --- combination and persistence ---------------------------------------------------------
-    def merge(self, other: NGramCounts) -> NGramCounts:
+    def merge(self, other: NGramCounts, *, n_threads: int | None = None) -> NGramCounts:
         """Counts of both corpora: the vocabularies are united (other's new words appended).
 
         Merging the counts of two files gives exactly the counts of their concatenation.
+        Each order is merged in C++ (other's ids mapped, re-sorted, merged as sorted
+        arrays); orders run on up to `n_threads` threads (default: all).
         """
         if not isinstance(other, NGramCounts):
             raise TypeError(f"can only merge NGramCounts, got {type(other).__name__}")
@@ -374,12 +364,20 @@ class NGramCounts:
                 j = index[w] = len(vocab)
                 vocab.append(w)
             remap[i] = j
-        ngrams, counts = [], []
-        for k in range(self.order):
-            g, c = _core.ngram_merge_tables(self.ngrams[k], self.counts[k], other.ngrams[k], other.counts[k],
+        def merge_order(k: int) -> tuple[np.ndarray, np.ndarray]:  # C++, GIL released
+            return _core.ngram_merge_tables(self.ngrams[k], self.counts[k], other.ngrams[k], other.counts[k],
                                             remap, len(vocab))
-            ngrams.append(g)
-            counts.append(c)
+
+        threads = min(self.order, resolve_threads(n_threads))
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+            with ThreadPoolExecutor(threads) as pool:
+                tables = list(pool.map(merge_order, range(self.order - 1, -1, -1)))[::-1]
+        else:
+            tables = [merge_order(k) for k in range(self.order)]
+        ngrams = [g for g, _ in tables]
+        counts = [c for _, c in tables]
         return NGramCounts(self.order, vocab, ngrams, counts, self.n_sentences + other.n_sentences,
                            self.n_tokens + other.n_tokens)
 

@@ -26,7 +26,10 @@ What must be shared
 """
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,29 +51,47 @@ def _worker_threads(n_threads: int | None) -> int:
 
 
 def _count_shard(path: str | None, text: bytes | None, order: int, n_threads: int | None,
-                 memory: int | str | None) -> bytes:
+                 memory: int | str | None, out: str | None) -> bytes | str:
     threads = _worker_threads(n_threads)
     if text is not None:
         counts = NGramCounts.from_bytes(text, order, n_threads=threads)
     else:
         counts = NGramCounts.from_file(path, order, n_threads=threads, memory=memory)
-    return counts.dumps()
+    return _emit(counts, out)
 
 
-def _merge(*blobs: bytes) -> bytes:
-    return _merge_local(blobs).dumps()
+def _emit(counts: NGramCounts, out: str | None) -> bytes | str:
+    """The counts as bytes, or saved to `out` (a count file on shared storage) and its path."""
+    if out is None:
+        return counts.dumps()
+    counts.save(out)
+    return out
 
 
-def _merge_local(blobs: Sequence[bytes]) -> NGramCounts:
-    merged = NGramCounts.loads(blobs[0])
-    for b in blobs[1:]:
-        merged = merged.merge(NGramCounts.loads(b))
+def _load(item: bytes | str) -> NGramCounts:
+    if isinstance(item, bytes):
+        return NGramCounts.loads(item)
+    try:
+        return NGramCounts.load(item)
+    finally:
+        os.unlink(item)
+
+
+def _merge(out: str | None, n_threads: int | None, *items: bytes | str) -> bytes | str:
+    return _emit(_merge_local(items, _worker_threads(n_threads)), out)
+
+
+def _merge_local(items: Sequence[bytes | str], n_threads: int | None = None) -> NGramCounts:
+    merged = _load(items[0])
+    for b in items[1:]:
+        merged = merged.merge(_load(b), n_threads=n_threads)
     return merged
 
 
 def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
                       client: Any = None, address: str | None = None, n_threads: int | None = None,
-                      memory: int | str | None = None, send_text: bool = False, fan_in: int = 2) -> NGramCounts:
+                      memory: int | str | None = None, send_text: bool = False, fan_in: int = 2,
+                      shared_dir: str | os.PathLike | None = None) -> NGramCounts:
     """Count the n-grams of corpus shards on a Dask cluster; same result as one process.
 
     Parameters
@@ -94,6 +115,11 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         see the paths).
     fan_in : int, default=2
         Tables merged per merge task.
+    shared_dir : path, optional
+        A directory every worker and this process can read and write (same path): tasks
+        then save their counts there as count files (``NGramCounts.save``) and pass only
+        the paths through Dask, which is cheaper than sending the tables over the network
+        when the storage is local or fast; the files are removed once merged.
 
     Returns
     -------
@@ -122,6 +148,18 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
                 client = distributed.get_client()
             except ValueError as exc:
                 raise ValueError("no Dask client: pass client= or address= (or create a distributed.Client)") from exc
+    prefix = None
+    if shared_dir is not None:
+        shared_dir = os.fspath(shared_dir)
+        if not os.path.isdir(shared_dir):
+            raise FileNotFoundError(f"shared directory does not exist: {shared_dir}")
+        prefix = os.path.join(shared_dir, f"infogen-shard-{uuid.uuid4().hex}")
+    names = iter(range(1 << 62))
+
+    def out() -> str | None:
+        return None if prefix is None else f"{prefix}-{next(names)}.npz"
+
+    level: list[Any] = []
     try:
         futures = []
         for f in files:
@@ -130,14 +168,18 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
                 with open(f, "rb") as fh:
                     text = fh.read()
             futures.append(client.submit(_count_shard, None if send_text else f, text, order, n_threads, memory,
-                                         pure=False))
+                                         out(), pure=False))
         # Merge in a tree on the workers until at most fan_in tables remain, then here.
         level = futures
         while len(level) > fan_in:
-            level = [client.submit(_merge, *level[i:i + fan_in], pure=False) if len(level[i:i + fan_in]) > 1
-                     else level[i] for i in range(0, len(level), fan_in)]
-        blobs = client.gather(level)
-        return _merge_local(blobs)
+            level = [client.submit(_merge, out(), n_threads, *level[i:i + fan_in], pure=False)
+                     if len(level[i:i + fan_in]) > 1 else level[i] for i in range(0, len(level), fan_in)]
+        items = client.gather(level)
+        return _merge_local(items)
     finally:
+        if prefix is not None:  # files of failed or cancelled tasks
+            for name in glob.glob(glob.escape(prefix) + "-*"):
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
         if own is not None:
             own.close()
