@@ -206,3 +206,18 @@ def test_cli_memory_and_temp_dir(corpus, reference, tmp_path):
     assert main(["ngram", "build", *corpus, "-o", "3", "-S", "8M", "-T", str(runs), "--output", str(arpa), "-q"]) == 0
     assert arpa.exists() and os.listdir(runs) == []
     assert main(["ngram", "count", *corpus, "-S", "8M", "-T", str(tmp_path / "nope"), "--output", str(out)]) == 2
+
+
+def test_raw_bytes_format_and_load_detects_it(reference, tmp_path):
+    c = reference[5]
+    data = c.dumps()
+    assert data[:8] == b"IGNGRAM2"
+    back = NGramCounts.loads(data)
+    assert back == c
+    p = tmp_path / "c.counts"
+    p.write_bytes(data)
+    assert NGramCounts.load(p) == c
+    # merge works on the read-only views
+    assert back.merge(back).counts[2].sum() == 2 * c.counts[2].sum()
+    with pytest.raises(ValueError, match="not valid"):
+        NGramCounts.loads(data[:100])

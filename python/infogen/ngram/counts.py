@@ -29,6 +29,16 @@ __all__ = ["NGramCounts"]
 
 _FORMAT = "infogen.ngram.counts"
 _VERSION = 1
+_RAW_MAGIC = b"IGNGRAM2"
+_RAW_VERSION = 2
+
+
+def _aligned(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _pad(n: int) -> bytes:
+    return b"\0" * (_aligned(n) - n)
 
 
 def _keys(rows: np.ndarray) -> np.ndarray:
@@ -382,15 +392,49 @@ class NGramCounts:
                            self.n_tokens + other.n_tokens)
 
     def dumps(self) -> bytes:
-        """The counts as bytes: the :meth:`save` file format, held in memory (no pickle)."""
-        buf = io.BytesIO()
-        self._write_npz(buf)
-        return buf.getvalue()
+        """The counts as one compact bytes object (no pickle), for sending between processes.
+
+        Layout ("raw" count format, version 2): the 8-byte magic ``IGNGRAM2``, a little-endian
+        uint64 header length, a JSON header (format, order, n_sentences, n_tokens, sizes,
+        vocab_bytes), then the vocabulary (words joined by newlines) and for each order the
+        uint32 n-gram rows and the int64 counts, every part padded to 8 bytes. Unlike the
+        ``.npz`` of :meth:`save` there is no zip container or checksum, and :meth:`loads`
+        maps the arrays without copying. :meth:`load` reads both formats.
+        """
+        vocab = b"\n".join(encode(self.vocab))
+        header = json.dumps({"format": _FORMAT, "version": _RAW_VERSION, "order": self.order,
+                             "n_sentences": self.n_sentences, "n_tokens": self.n_tokens, "sizes": self.sizes,
+                             "vocab_bytes": len(vocab)}).encode()
+        parts: list[Any] = [_RAW_MAGIC, len(header).to_bytes(8, "little"), header, _pad(len(header)),
+                            vocab, _pad(len(vocab))]
+        for g, c in zip(self.ngrams, self.counts):
+            g = np.ascontiguousarray(g, dtype="<u4")
+            parts += [memoryview(g).cast("B"), _pad(g.nbytes), memoryview(np.ascontiguousarray(c, dtype="<i8")).cast("B")]
+        return b"".join(parts)
 
     @classmethod
-    def loads(cls, data: bytes) -> NGramCounts:
-        """Counts from the bytes of :meth:`dumps` (or of a file written by :meth:`save`)."""
-        return cls.load(io.BytesIO(data))
+    def loads(cls, data: bytes | bytearray | memoryview) -> NGramCounts:
+        """Counts from the bytes of :meth:`dumps` (arrays are read-only views of `data`) or of a .npz."""
+        buf = memoryview(data)
+        if bytes(buf[:8]) != _RAW_MAGIC:
+            return cls.load(io.BytesIO(bytes(buf)))
+        try:
+            n = int.from_bytes(buf[8:16], "little")
+            meta = json.loads(bytes(buf[16:16 + n]))
+            pos = _aligned(16 + n)
+            vocab = decode(bytes(buf[pos:pos + meta["vocab_bytes"]]).split(b"\n"))
+            pos = _aligned(pos + meta["vocab_bytes"])
+            ngrams, counts = [], []
+            for k, m in enumerate(meta["sizes"], start=1):
+                ngrams.append(np.frombuffer(buf, dtype="<u4", count=m * k, offset=pos).reshape(m, k))
+                pos = _aligned(pos + 4 * m * k)
+                counts.append(np.frombuffer(buf, dtype="<i8", count=m, offset=pos))
+                pos += 8 * m
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"not valid infogen n-gram count bytes ({exc})") from exc
+        if meta.get("format") != _FORMAT or len(ngrams) != meta["order"]:
+            raise ValueError("not valid infogen n-gram count bytes")
+        return cls(meta["order"], vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
 
     def _write_npz(self, f: Any) -> None:
         meta = {"format": _FORMAT, "version": _VERSION, "order": self.order, "n_sentences": self.n_sentences,
@@ -417,6 +461,14 @@ class NGramCounts:
             source = path = os.fspath(path)
         if isinstance(source, str) and not os.path.exists(source):
             raise FileNotFoundError(f"counts file not found: {path}")
+        if isinstance(source, str):
+            with open(source, "rb") as f:
+                raw = f.read(8) == _RAW_MAGIC
+            if raw:
+                try:
+                    return cls.loads(np.fromfile(source, dtype=np.uint8))
+                except ValueError as exc:
+                    raise ValueError(f"{path}: {exc}") from exc
         try:
             with np.load(source, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode())

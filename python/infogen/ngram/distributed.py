@@ -1,8 +1,9 @@
 """Counting n-grams on a Dask cluster: one task per shard, merged in a tree.
 
 Each task runs the C++ counter on one shard (a text file) and returns the counts as bytes
-in the count-file format of :meth:`NGramCounts.save` (``NGramCounts.dumps``: NumPy arrays in
-an uncompressed ``.npz``, no pickle). Tables are merged pairwise in a tree (in C++: map the
+(``NGramCounts.dumps``: the raw count format, version 2 -- a JSON header, the vocabulary and
+the sorted arrays, no pickle, no zip; ``NGramCounts.loads`` maps it without copying; or,
+with ``shared_dir``, the same bytes in a file on shared storage whose path is returned). Tables are merged pairwise in a tree (in C++: map the
 right table's word ids into the left vocabulary, re-sort, merge sorted arrays); the last
 merge runs in the calling process, so the full table crosses the network once. Shard order
 is kept at every merge, so word ids (first occurrence) and counts are exactly those of a
@@ -33,6 +34,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from infogen.ngram._text import check_order, check_paths
 from infogen.ngram.counts import NGramCounts
 
@@ -62,9 +65,13 @@ def _count_shard(path: str | None, text: bytes | None, order: int, n_threads: in
 
 def _emit(counts: NGramCounts, out: str | None) -> bytes | str:
     """The counts as bytes, or saved to `out` (a count file on shared storage) and its path."""
+    data = counts.dumps()
     if out is None:
-        return counts.dumps()
-    counts.save(out)
+        return data
+    # An intermediate file: renamed into place when complete, no fsync (it lives for seconds).
+    with open(out + ".part", "wb") as f:
+        f.write(data)
+    os.replace(out + ".part", out)
     return out
 
 
@@ -72,7 +79,7 @@ def _load(item: bytes | str) -> NGramCounts:
     if isinstance(item, bytes):
         return NGramCounts.loads(item)
     try:
-        return NGramCounts.load(item)
+        return NGramCounts.loads(np.fromfile(item, dtype=np.uint8))
     finally:
         os.unlink(item)
 
@@ -157,7 +164,7 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
     names = iter(range(1 << 62))
 
     def out() -> str | None:
-        return None if prefix is None else f"{prefix}-{next(names)}.npz"
+        return None if prefix is None else f"{prefix}-{next(names)}.counts"
 
     level: list[Any] = []
     try:
