@@ -1,13 +1,20 @@
 """Counting n-grams on a Dask cluster: one task per shard, merged in a tree.
 
-Each task runs the C++ counter on one shard (a text file) and returns the counts as bytes
-(``NGramCounts.dumps``: the raw count format, version 2 -- a JSON header, the vocabulary and
-the sorted arrays, no pickle, no zip; ``NGramCounts.loads`` maps it without copying; or,
-with ``shared_dir``, the same bytes in a file on shared storage whose path is returned). Tables are merged pairwise in a tree (in C++: map the
-right table's word ids into the left vocabulary, re-sort, merge sorted arrays); the last
-merge runs in the calling process, so the full table crosses the network once. Shard order
-is kept at every merge, so word ids (first occurrence) and counts are exactly those of a
-single-process count of the concatenated shards.
+How it works, and what travels:
+
+1. One task per shard runs the C++ counter on it; the tables stay in that worker's memory.
+2. Only the vocabularies come back. The client builds the global vocabulary (words in
+   order of first occurrence, shard after shard -- exactly what one process reading the
+   shards in order assigns) and one id map per shard.
+3. Each worker maps its tables to the global ids and re-sorts them (in C++, in parallel on
+   the workers; the first shard needs nothing), then sends them as bytes
+   (``NGramCounts.dumps``: the raw count format -- a JSON header and the sorted arrays, no
+   pickle, no zip, mapped without copying on arrival) or, with ``shared_dir``, writes them
+   to a file on shared storage and sends only its path.
+4. The sorted tables are merged in a tree (``fan_in`` per task) by linear merges of sorted
+   arrays in C++, the last merge in the calling process.
+
+The result equals a single-process count of the concatenated shards.
 
 Pointing it at a cluster
 ------------------------
@@ -32,11 +39,14 @@ import glob
 import os
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from infogen.ngram._text import check_order, check_paths
+from infogen import _core
+from infogen._config import resolve_threads
+from infogen.ngram._text import RESERVED, check_order, check_paths
 from infogen.ngram.counts import NGramCounts
 
 __all__ = ["count_distributed"]
@@ -54,17 +64,20 @@ def _worker_threads(n_threads: int | None) -> int:
 
 
 def _count_shard(path: str | None, text: bytes | None, order: int, n_threads: int | None,
-                 memory: int | str | None, out: str | None) -> bytes | str:
+                 memory: int | str | None) -> NGramCounts:
+    """Count one shard; the result stays in the worker's memory."""
     threads = _worker_threads(n_threads)
     if text is not None:
-        counts = NGramCounts.from_bytes(text, order, n_threads=threads)
-    else:
-        counts = NGramCounts.from_file(path, order, n_threads=threads, memory=memory)
-    return _emit(counts, out)
+        return NGramCounts.from_bytes(text, order, n_threads=threads)
+    return NGramCounts.from_file(path, order, n_threads=threads, memory=memory)
+
+
+def _vocab_of(counts: NGramCounts) -> tuple[list[str], int, int]:
+    return counts.vocab, counts.n_sentences, counts.n_tokens
 
 
 def _emit(counts: NGramCounts, out: str | None) -> bytes | str:
-    """The counts as bytes, or saved to `out` (a count file on shared storage) and its path."""
+    """The counts as bytes, or written to `out` (a file on shared storage) and its path."""
     data = counts.dumps()
     if out is None:
         return data
@@ -84,15 +97,50 @@ def _load(item: bytes | str) -> NGramCounts:
         os.unlink(item)
 
 
-def _merge(out: str | None, n_threads: int | None, *items: bytes | str) -> bytes | str:
-    return _emit(_merge_local(items, _worker_threads(n_threads)), out)
+def _map_orders(fn: Any, order: int, threads: int) -> list[Any]:
+    """fn(k) for k = 0..order-1 on up to `threads` threads (the C++ calls release the GIL)."""
+    threads = max(1, min(order, threads))
+    if threads == 1:
+        return [fn(k) for k in range(order)]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, range(order - 1, -1, -1)))[::-1]
 
 
-def _merge_local(items: Sequence[bytes | str], n_threads: int | None = None) -> NGramCounts:
-    merged = _load(items[0])
-    for b in items[1:]:
-        merged = merged.merge(_load(b), n_threads=n_threads)
-    return merged
+def _placeholder(order: int, tables: list[tuple[np.ndarray, np.ndarray]]) -> NGramCounts:
+    # Tables in the global word ids; the vocabulary itself stays with the client.
+    return NGramCounts(order, list(RESERVED), [g for g, _ in tables], [c for _, c in tables], 0, 0)
+
+
+def _align(counts: NGramCounts, remap: np.ndarray | None, vocab_size: int, n_threads: int | None,
+           out: str | None) -> bytes | str:
+    """The shard's tables in the global word ids (re-sorted), as bytes or a shared file."""
+    if remap is None:  # the first shard: its ids are already the global ones
+        tables = list(zip(counts.ngrams, counts.counts))
+    else:
+        def one(k: int) -> tuple[np.ndarray, np.ndarray]:
+            empty = np.empty((0, k + 1), dtype=np.uint32)
+            return _core.ngram_merge_tables(empty, np.empty(0, np.int64), counts.ngrams[k], counts.counts[k],
+                                            remap, vocab_size)
+        tables = _map_orders(one, counts.order, _worker_threads(n_threads))
+    return _emit(_placeholder(counts.order, tables), out)
+
+
+def _merge_aligned(items: Sequence[NGramCounts | bytes | str], vocab_size: int, threads: int) -> NGramCounts:
+    parts = [x if isinstance(x, NGramCounts) else _load(x) for x in items]
+    identity = np.arange(vocab_size, dtype=np.uint32)
+    order = parts[0].order
+
+    def one(k: int) -> tuple[np.ndarray, np.ndarray]:
+        g, c = parts[0].ngrams[k], parts[0].counts[k]
+        for p in parts[1:]:
+            g, c = _core.ngram_merge_tables(g, c, p.ngrams[k], p.counts[k], identity, vocab_size)
+        return g, c
+
+    return _placeholder(order, _map_orders(one, order, threads))
+
+
+def _merge_task(out: str | None, vocab_size: int, n_threads: int | None, *items: bytes | str) -> bytes | str:
+    return _emit(_merge_aligned(items, vocab_size, _worker_threads(n_threads)), out)
 
 
 def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
@@ -166,23 +214,43 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
     def out() -> str | None:
         return None if prefix is None else f"{prefix}-{next(names)}.counts"
 
-    level: list[Any] = []
     try:
-        futures = []
+        # 1. Count each shard on a worker; the tables stay there.
+        counted = []
         for f in files:
             text = None
             if send_text:
                 with open(f, "rb") as fh:
                     text = fh.read()
-            futures.append(client.submit(_count_shard, None if send_text else f, text, order, n_threads, memory,
-                                         out(), pure=False))
-        # Merge in a tree on the workers until at most fan_in tables remain, then here.
-        level = futures
+            counted.append(client.submit(_count_shard, None if send_text else f, text, order, n_threads, memory,
+                                         pure=False))
+        # 2. Fetch only the vocabularies; the global one lists words by first occurrence in
+        #    shard order, exactly as a single process reading the shards one after another.
+        index: dict[str, int] = {}
+        vocab: list[str] = []
+        remaps: list[np.ndarray | None] = []
+        n_sentences = n_tokens = 0
+        for i, (words, ns, nt) in enumerate(client.gather([client.submit(_vocab_of, c, pure=False)
+                                                           for c in counted])):
+            remap = np.empty(len(words), dtype=np.uint32)
+            for j, w in enumerate(words):
+                g = index.setdefault(w, len(vocab))
+                if g == len(vocab):
+                    vocab.append(w)
+                remap[j] = g
+            remaps.append(None if i == 0 else remap)
+            n_sentences += ns
+            n_tokens += nt
+        # 3. Each worker maps its tables to the global ids and re-sorts them (in parallel);
+        #    4. sorted tables are merged in a tree, the last merge here.
+        level = [client.submit(_align, c, r, len(vocab), n_threads, out(), pure=False)
+                 for c, r in zip(counted, remaps)]
+        del counted
         while len(level) > fan_in:
-            level = [client.submit(_merge, out(), n_threads, *level[i:i + fan_in], pure=False)
+            level = [client.submit(_merge_task, out(), len(vocab), n_threads, *level[i:i + fan_in], pure=False)
                      if len(level[i:i + fan_in]) > 1 else level[i] for i in range(0, len(level), fan_in)]
-        items = client.gather(level)
-        return _merge_local(items)
+        merged = _merge_aligned(client.gather(level), len(vocab), resolve_threads(None))
+        return NGramCounts(order, vocab, merged.ngrams, merged.counts, n_sentences, n_tokens)
     finally:
         if prefix is not None:  # files of failed or cancelled tasks
             for name in glob.glob(glob.escape(prefix) + "-*"):
