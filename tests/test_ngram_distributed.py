@@ -63,3 +63,10 @@ def test_distributed_shared_dir(shards, cluster, tmp_path):
         got = count_distributed(shards, 3, client=client, shared_dir=tmp_path)
     assert got == NGramCounts.from_file(shards, 3)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("memory", [None, "2M"])
+def test_distributed_pruning(shards, cluster, memory):
+    with distributed.Client(cluster) as client:
+        got = count_distributed(shards, 3, client=client, min_count=3, max_vocab=500, memory=memory)
+    assert got == NGramCounts.from_file(shards, 3, min_count=3, max_vocab=500)

@@ -2,17 +2,18 @@
 
 How it works, and what travels:
 
-1. One task per shard runs the C++ counter on it; the tables stay in that worker's memory.
-2. Only the vocabularies come back. The client builds the global vocabulary (words in
-   order of first occurrence, shard after shard -- exactly what one process reading the
-   shards in order assigns) and one id map per shard.
-3. Each worker maps its tables to the global ids and re-sorts them (in C++, in parallel on
-   the workers; the first shard needs nothing), then sends them as bytes
+1. One task per shard reads and tokenises it on a worker (C++), which keeps the tokens.
+2. Only the vocabularies and word frequencies come back. The client builds the global
+   vocabulary (words in order of first occurrence, shard after shard -- exactly what one
+   process reading the shards in order assigns; pruned by `min_count`/`max_vocab` on the
+   total counts) and one id map per shard.
+3. Each worker maps its tokens to the global ids and counts them with the C++ counter, so
+   its tables come out sorted in the global ids; it sends them as bytes
    (``NGramCounts.dumps``: the raw count format -- a JSON header and the sorted arrays, no
    pickle, no zip, mapped without copying on arrival) or, with ``shared_dir``, writes them
    to a file on shared storage and sends only its path.
 4. The sorted tables are merged in a tree (``fan_in`` per task) by linear merges of sorted
-   arrays in C++, the last merge in the calling process.
+   arrays in C++ (orders in parallel), the last merge in the calling process.
 
 The result equals a single-process count of the concatenated shards.
 
@@ -46,7 +47,8 @@ import numpy as np
 
 from infogen import _core
 from infogen._config import resolve_threads
-from infogen.ngram._text import RESERVED, check_order, check_paths
+from infogen.ngram._text import RESERVED, UNK_ID, check_order, check_paths, decode, encode
+from infogen.ngram.outofcore import _check_vocab_args, pruned_vocabulary
 from infogen.ngram.counts import NGramCounts
 
 __all__ = ["count_distributed"]
@@ -63,17 +65,54 @@ def _worker_threads(n_threads: int | None) -> int:
         return 1
 
 
-def _count_shard(path: str | None, text: bytes | None, order: int, n_threads: int | None,
-                 memory: int | str | None) -> NGramCounts:
-    """Count one shard; the result stays in the worker's memory."""
+class _Shard:
+    """A shard read on a worker: its tokens (unless counted under a budget) and vocabulary."""
+
+    def __init__(self, path: str | None, text: bytes | None, threads: int, memory: int | str | None) -> None:
+        self.path, self.text, self.memory = path, text, memory
+        if memory is not None and path is not None:
+            # Under a budget: only the vocabulary now; the file is read again when counting.
+            words, self.freq = _core.ngram_scan_vocabulary([path], threads, 4 << 20)
+            self.ids = self.offsets = None
+        else:
+            tok = _core._Tokenizer(True)
+            if text is not None:
+                tok.feed_buffer(text, threads)
+            else:
+                tok.feed_file(path, threads)
+            self.ids, self.offsets, _, _ = tok.take()
+            words = tok.words_from(len(RESERVED))
+            self.freq = np.bincount(self.ids, minlength=len(words) + len(RESERVED))
+            self.text = None
+        self.words: list[bytes] = list(words)
+
+
+def _read_shard(path: str | None, text: bytes | None, n_threads: int | None, memory: int | str | None) -> _Shard:
+    return _Shard(path, text, _worker_threads(n_threads), memory)
+
+
+def _vocab_of(shard: _Shard) -> tuple[list[bytes], np.ndarray]:
+    return shard.words, shard.freq
+
+
+def _count_global(shard: _Shard, remap: np.ndarray, vocabulary: list[bytes] | None, vocab_size: int, order: int,
+                  n_threads: int | None, out: str | None) -> bytes | str:
+    """Count a shard in the global word ids (sorted tables, nothing to re-sort)."""
     threads = _worker_threads(n_threads)
-    if text is not None:
-        return NGramCounts.from_bytes(text, order, n_threads=threads)
-    return NGramCounts.from_file(path, order, n_threads=threads, memory=memory)
+    if shard.ids is not None:
+        ids = remap[shard.ids]
+        tables, _ = _core.ngram_count(ids, shard.offsets, order, vocab_size, threads)
+        n_sentences, n_tokens = shard.offsets.size - 1, ids.size
+    else:
+        from infogen.ngram import outofcore  # noqa: PLC0415
 
-
-def _vocab_of(counts: NGramCounts) -> tuple[list[str], int, int]:
-    return counts.vocab, counts.n_sentences, counts.n_tokens
+        with outofcore.run_directory(None) as run_dir:
+            counter = _core._ExternalCounter(order, outofcore.parse_memory(shard.memory), run_dir, threads,
+                                             vocabulary)
+            counter.add_file(shard.path)
+            tables = counter.merge_to_memory()
+            n_sentences, n_tokens = counter.stats["sentences"], counter.stats["tokens"]
+    return _emit(_placeholder(order, tables, n_sentences, n_tokens), out)
 
 
 def _emit(counts: NGramCounts, out: str | None) -> bytes | str:
@@ -106,23 +145,10 @@ def _map_orders(fn: Any, order: int, threads: int) -> list[Any]:
         return list(pool.map(fn, range(order - 1, -1, -1)))[::-1]
 
 
-def _placeholder(order: int, tables: list[tuple[np.ndarray, np.ndarray]]) -> NGramCounts:
+def _placeholder(order: int, tables: Sequence[tuple[np.ndarray, np.ndarray]], n_sentences: int,
+                 n_tokens: int) -> NGramCounts:
     # Tables in the global word ids; the vocabulary itself stays with the client.
-    return NGramCounts(order, list(RESERVED), [g for g, _ in tables], [c for _, c in tables], 0, 0)
-
-
-def _align(counts: NGramCounts, remap: np.ndarray | None, vocab_size: int, n_threads: int | None,
-           out: str | None) -> bytes | str:
-    """The shard's tables in the global word ids (re-sorted), as bytes or a shared file."""
-    if remap is None:  # the first shard: its ids are already the global ones
-        tables = list(zip(counts.ngrams, counts.counts))
-    else:
-        def one(k: int) -> tuple[np.ndarray, np.ndarray]:
-            empty = np.empty((0, k + 1), dtype=np.uint32)
-            return _core.ngram_merge_tables(empty, np.empty(0, np.int64), counts.ngrams[k], counts.counts[k],
-                                            remap, vocab_size)
-        tables = _map_orders(one, counts.order, _worker_threads(n_threads))
-    return _emit(_placeholder(counts.order, tables), out)
+    return NGramCounts(order, list(RESERVED), [g for g, _ in tables], [c for _, c in tables], n_sentences, n_tokens)
 
 
 def _merge_aligned(items: Sequence[NGramCounts | bytes | str], vocab_size: int, threads: int) -> NGramCounts:
@@ -136,7 +162,8 @@ def _merge_aligned(items: Sequence[NGramCounts | bytes | str], vocab_size: int, 
             g, c = _core.ngram_merge_tables(g, c, p.ngrams[k], p.counts[k], identity, vocab_size)
         return g, c
 
-    return _placeholder(order, _map_orders(one, order, threads))
+    return _placeholder(order, _map_orders(one, order, threads), sum(p.n_sentences for p in parts),
+                        sum(p.n_tokens for p in parts))
 
 
 def _merge_task(out: str | None, vocab_size: int, n_threads: int | None, *items: bytes | str) -> bytes | str:
@@ -146,7 +173,8 @@ def _merge_task(out: str | None, vocab_size: int, n_threads: int | None, *items:
 def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
                       client: Any = None, address: str | None = None, n_threads: int | None = None,
                       memory: int | str | None = None, send_text: bool = False, fan_in: int = 2,
-                      shared_dir: str | os.PathLike | None = None) -> NGramCounts:
+                      shared_dir: str | os.PathLike | None = None, min_count: int = 1,
+                      max_vocab: int | None = None) -> NGramCounts:
     """Count the n-grams of corpus shards on a Dask cluster; same result as one process.
 
     Parameters
@@ -176,10 +204,13 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         the paths through Dask, which is cheaper than sending the tables over the network
         when the storage is local or fast; the files are removed once merged.
 
+    min_count, max_vocab : optional
+        Vocabulary pruning by total count over all shards, as in :meth:`NGramCounts.from_file`.
+
     Returns
     -------
     NGramCounts
-        Equal to ``NGramCounts.from_file(shards, order)``.
+        Equal to ``NGramCounts.from_file(shards, order, min_count=..., max_vocab=...)``.
 
     Raises
     ------
@@ -192,6 +223,7 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         raise ImportError("count_distributed needs dask.distributed: pip install 'infogen[dask]'") from exc
     order = check_order(order)
     files = check_paths(shards)
+    _check_vocab_args(min_count, max_vocab)
     if isinstance(fan_in, bool) or not isinstance(fan_in, int) or fan_in < 2:
         raise ValueError(f"fan_in must be an int >= 2, got {fan_in!r}")
     own = None
@@ -215,42 +247,51 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         return None if prefix is None else f"{prefix}-{next(names)}.counts"
 
     try:
-        # 1. Count each shard on a worker; the tables stay there.
-        counted = []
+        # 1. Each worker reads (tokenises) its shard and keeps the tokens.
+        read = []
         for f in files:
             text = None
             if send_text:
                 with open(f, "rb") as fh:
                     text = fh.read()
-            counted.append(client.submit(_count_shard, None if send_text else f, text, order, n_threads, memory,
-                                         pure=False))
-        # 2. Fetch only the vocabularies; the global one lists words by first occurrence in
-        #    shard order, exactly as a single process reading the shards one after another.
-        index: dict[str, int] = {}
-        vocab: list[str] = []
-        remaps: list[np.ndarray | None] = []
-        n_sentences = n_tokens = 0
-        for i, (words, ns, nt) in enumerate(client.gather([client.submit(_vocab_of, c, pure=False)
-                                                           for c in counted])):
-            remap = np.empty(len(words), dtype=np.uint32)
-            for j, w in enumerate(words):
-                g = index.setdefault(w, len(vocab))
-                if g == len(vocab):
-                    vocab.append(w)
-                remap[j] = g
-            remaps.append(None if i == 0 else remap)
-            n_sentences += ns
-            n_tokens += nt
-        # 3. Each worker maps its tables to the global ids and re-sorts them (in parallel);
-        #    4. sorted tables are merged in a tree, the last merge here.
-        level = [client.submit(_align, c, r, len(vocab), n_threads, out(), pure=False)
-                 for c, r in zip(counted, remaps)]
-        del counted
+            read.append(client.submit(_read_shard, None if send_text else f, text, n_threads, memory, pure=False))
+        # 2. Only the vocabularies (and word frequencies) come back. The global vocabulary
+        #    lists words by first occurrence, shard after shard -- what one process reading
+        #    the shards in order assigns -- then min_count/max_vocab prune it by total count.
+        index: dict[bytes, int] = {}
+        words: list[bytes] = []
+        local: list[np.ndarray] = []
+        freq = np.zeros(0, dtype=np.int64)
+        for shard_words, shard_freq in client.gather([client.submit(_vocab_of, r, pure=False) for r in read]):
+            ids = np.empty(len(shard_words) + len(RESERVED), dtype=np.int64)
+            ids[: len(RESERVED)] = np.arange(len(RESERVED))
+            for j, w in enumerate(shard_words, start=len(RESERVED)):
+                g = index.setdefault(w, len(words) + len(RESERVED))
+                if g == len(words) + len(RESERVED):
+                    words.append(w)
+                ids[j] = g
+            if len(words) + len(RESERVED) > freq.size:
+                freq = np.concatenate([freq, np.zeros(len(words) + len(RESERVED) - freq.size, np.int64)])
+            np.add.at(freq, ids, np.asarray(shard_freq, dtype=np.int64)[: ids.size])
+            local.append(ids)
+        vocab = list(RESERVED) + decode(words)
+        to_global = np.arange(len(vocab), dtype=np.uint32)
+        if min_count > 1 or max_vocab is not None:
+            kept = pruned_vocabulary(vocab, freq, min_count, max_vocab)
+            position = {w: i for i, w in enumerate(kept)}
+            to_global = np.array([position.get(w, UNK_ID) for w in vocab], dtype=np.uint32)
+            vocab = kept
+        vocabulary = encode(vocab) if memory is not None else None
+        # 3. Each worker counts its shard in the global ids: sorted tables, nothing to
+        #    re-sort; 4. they are merged in a tree of linear merges, the last one here.
+        level = [client.submit(_count_global, r, to_global[ids], vocabulary, len(vocab), order, n_threads, out(),
+                               pure=False) for r, ids in zip(read, local)]
+        del read
         while len(level) > fan_in:
             level = [client.submit(_merge_task, out(), len(vocab), n_threads, *level[i:i + fan_in], pure=False)
                      if len(level[i:i + fan_in]) > 1 else level[i] for i in range(0, len(level), fan_in)]
         merged = _merge_aligned(client.gather(level), len(vocab), resolve_threads(None))
-        return NGramCounts(order, vocab, merged.ngrams, merged.counts, n_sentences, n_tokens)
+        return NGramCounts(order, vocab, merged.ngrams, merged.counts, merged.n_sentences, merged.n_tokens)
     finally:
         if prefix is not None:  # files of failed or cancelled tasks
             for name in glob.glob(glob.escape(prefix) + "-*"):
