@@ -221,3 +221,14 @@ def test_raw_bytes_format_and_load_detects_it(reference, tmp_path):
     assert back.merge(back).counts[2].sum() == 2 * c.counts[2].sum()
     with pytest.raises(ValueError, match="not valid"):
         NGramCounts.loads(data[:100])
+
+
+def test_raw_bytes_narrow_and_wide_types():
+    words = [f"w{i}" for i in range(70_000)]
+    c = NGramCounts.from_sentences([" ".join(words[i:i + 50]) for i in range(0, 70_000, 50)], 2)
+    assert len(c.vocab) > 1 << 16  # word ids need 4 bytes
+    assert NGramCounts.loads(c.dumps()) == c
+    big = NGramCounts(2, c.vocab, c.ngrams, [c.counts[0] * (1 << 40), c.counts[1] * 300], c.n_sentences,
+                      c.n_tokens)
+    back = NGramCounts.loads(big.dumps())
+    assert back == big and back.counts[0].dtype == np.int64 and back.ngrams[1].dtype == np.uint32

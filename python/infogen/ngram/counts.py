@@ -396,20 +396,34 @@ class NGramCounts:
 
         Layout ("raw" count format, version 2): the 8-byte magic ``IGNGRAM2``, a little-endian
         uint64 header length, a JSON header (format, order, n_sentences, n_tokens, sizes,
-        vocab_bytes), then the vocabulary (words joined by newlines) and for each order the
-        uint32 n-gram rows and the int64 counts, every part padded to 8 bytes. Unlike the
-        ``.npz`` of :meth:`save` there is no zip container or checksum, and :meth:`loads`
-        maps the arrays without copying. :meth:`load` reads both formats.
+        vocab_bytes, word_dtype, count_dtypes), then the vocabulary (words joined by
+        newlines) and for each order the n-gram rows and the counts, every part padded to 8
+        bytes. Word ids are stored in 2 bytes when the vocabulary has at most 65536 words,
+        counts in the narrowest of 1, 2, 4, 8 bytes that holds them. Unlike the ``.npz`` of
+        :meth:`save` there is no zip container or checksum; :meth:`loads` maps full-width
+        arrays without copying and widens narrow ones. :meth:`load` reads both formats.
         """
         vocab = b"\n".join(encode(self.vocab))
+        # Narrowest types that hold the values: word ids in 2 bytes when the vocabulary has
+        # < 65536 words, counts in 1, 2 or 4 bytes when they fit (most counts are small).
+        word_dtype = "<u2" if len(self.vocab) <= 1 << 16 else "<u4"
+        count_dtypes = []
+        for c in self.counts:
+            top = int(c.max()) if c.size else 0
+            low = int(c.min()) if c.size else 0
+            count_dtypes.append("<i8" if low < 0 else next(t for t, m in (("<u1", 1 << 8), ("<u2", 1 << 16),
+                                                                         ("<u4", 1 << 32), ("<i8", 1 << 63))
+                                                           if top < m))
         header = json.dumps({"format": _FORMAT, "version": _RAW_VERSION, "order": self.order,
                              "n_sentences": self.n_sentences, "n_tokens": self.n_tokens, "sizes": self.sizes,
-                             "vocab_bytes": len(vocab)}).encode()
+                             "vocab_bytes": len(vocab), "word_dtype": word_dtype,
+                             "count_dtypes": count_dtypes}).encode()
         parts: list[Any] = [_RAW_MAGIC, len(header).to_bytes(8, "little"), header, _pad(len(header)),
                             vocab, _pad(len(vocab))]
-        for g, c in zip(self.ngrams, self.counts):
-            g = np.ascontiguousarray(g, dtype="<u4")
-            parts += [memoryview(g).cast("B"), _pad(g.nbytes), memoryview(np.ascontiguousarray(c, dtype="<i8")).cast("B")]
+        for g, c, cd in zip(self.ngrams, self.counts, count_dtypes):
+            g = np.ascontiguousarray(g, dtype=word_dtype)
+            c = np.ascontiguousarray(c, dtype=cd)
+            parts += [memoryview(g).cast("B"), _pad(g.nbytes), memoryview(c).cast("B"), _pad(c.nbytes)]
         return b"".join(parts)
 
     @classmethod
@@ -425,11 +439,15 @@ class NGramCounts:
             vocab = decode(bytes(buf[pos:pos + meta["vocab_bytes"]]).split(b"\n"))
             pos = _aligned(pos + meta["vocab_bytes"])
             ngrams, counts = [], []
+            wd = np.dtype(meta.get("word_dtype", "<u4"))
             for k, m in enumerate(meta["sizes"], start=1):
-                ngrams.append(np.frombuffer(buf, dtype="<u4", count=m * k, offset=pos).reshape(m, k))
-                pos = _aligned(pos + 4 * m * k)
-                counts.append(np.frombuffer(buf, dtype="<i8", count=m, offset=pos))
-                pos += 8 * m
+                g = np.frombuffer(buf, dtype=wd, count=m * k, offset=pos).reshape(m, k)
+                ngrams.append(g if wd == np.dtype("<u4") else g.astype(np.uint32))
+                pos = _aligned(pos + wd.itemsize * m * k)
+                cd = np.dtype(meta.get("count_dtypes", ["<i8"] * meta["order"])[k - 1])
+                c = np.frombuffer(buf, dtype=cd, count=m, offset=pos)
+                counts.append(c if cd == np.dtype("<i8") else c.astype(np.int64))
+                pos = _aligned(pos + cd.itemsize * m)
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"not valid infogen n-gram count bytes ({exc})") from exc
         if meta.get("format") != _FORMAT or len(ngrams) != meta["order"]:

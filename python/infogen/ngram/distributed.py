@@ -86,16 +86,24 @@ class _Shard:
             self.text = None
         self.words: list[bytes] = list(words)
 
+    def __sizeof__(self) -> int:
+        # Dask's scheduler weighs moving a result by its size: report the real one so that the
+        # tasks using a shard run where it was read instead of shipping the tokens.
+        n = sum(len(w) + 33 for w in self.words) + self.freq.nbytes
+        return n + (0 if self.ids is None else self.ids.nbytes + self.offsets.nbytes)
+
 
 def _read_shard(path: str | None, text: bytes | None, n_threads: int | None, memory: int | str | None) -> _Shard:
     return _Shard(path, text, _worker_threads(n_threads), memory)
 
 
-def _vocab_of(shard: _Shard) -> tuple[list[bytes], np.ndarray]:
-    return shard.words, shard.freq
+def _vocab_of(shard: _Shard) -> tuple[bytes, np.ndarray]:
+    # One bytes object (tokens never contain a newline): Dask would send a list of bytes as
+    # one message frame per word.
+    return b"\n".join(shard.words), shard.freq
 
 
-def _count_global(shard: _Shard, remap: np.ndarray, vocabulary: list[bytes] | None, vocab_size: int, order: int,
+def _count_global(shard: _Shard, remap: np.ndarray, vocabulary: bytes | None, vocab_size: int, order: int,
                   n_threads: int | None, out: str | None) -> bytes | str:
     """Count a shard in the global word ids (sorted tables, nothing to re-sort)."""
     threads = _worker_threads(n_threads)
@@ -108,7 +116,7 @@ def _count_global(shard: _Shard, remap: np.ndarray, vocabulary: list[bytes] | No
 
         with outofcore.run_directory(None) as run_dir:
             counter = _core._ExternalCounter(order, outofcore.parse_memory(shard.memory), run_dir, threads,
-                                             vocabulary)
+                                             vocabulary.split(b"\n"))
             counter.add_file(shard.path)
             tables = counter.merge_to_memory()
             n_sentences, n_tokens = counter.stats["sentences"], counter.stats["tokens"]
@@ -262,7 +270,8 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         words: list[bytes] = []
         local: list[np.ndarray] = []
         freq = np.zeros(0, dtype=np.int64)
-        for shard_words, shard_freq in client.gather([client.submit(_vocab_of, r, pure=False) for r in read]):
+        for joined, shard_freq in client.gather([client.submit(_vocab_of, r, pure=False) for r in read]):
+            shard_words = joined.split(b"\n") if joined else []
             ids = np.empty(len(shard_words) + len(RESERVED), dtype=np.int64)
             ids[: len(RESERVED)] = np.arange(len(RESERVED))
             for j, w in enumerate(shard_words, start=len(RESERVED)):
@@ -281,11 +290,13 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
             position = {w: i for i, w in enumerate(kept)}
             to_global = np.array([position.get(w, UNK_ID) for w in vocab], dtype=np.uint32)
             vocab = kept
-        vocabulary = encode(vocab) if memory is not None else None
+        vocabulary = b"\n".join(encode(vocab)) if memory is not None else None
         # 3. Each worker counts its shard in the global ids: sorted tables, nothing to
         #    re-sort; 4. they are merged in a tree of linear merges, the last one here.
+        where = client.who_has(read)
         level = [client.submit(_count_global, r, to_global[ids], vocabulary, len(vocab), order, n_threads, out(),
-                               pure=False) for r, ids in zip(read, local)]
+                               pure=False, workers=list(where.get(r.key, ())) or None, allow_other_workers=True)
+                 for r, ids in zip(read, local)]
         del read
         while len(level) > fan_in:
             level = [client.submit(_merge_task, out(), len(vocab), n_threads, *level[i:i + fan_in], pure=False)
