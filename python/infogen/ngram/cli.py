@@ -111,7 +111,8 @@ def _count(args: argparse.Namespace) -> int:
         print("infogen ngram: n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(st["sizes"], 1)),
               file=sys.stderr)
         print(f"infogen ngram: blocks {st['blocks']}  spilled runs {st['runs']} ({st['spilled_bytes'] / 2**20:,.0f} MB)"
-              f"  budget {args.memory}", file=sys.stderr)
+              f"  budget {args.memory}  count+spill {st['count_seconds']:.1f} s  merge {st['merge_seconds']:.1f} s",
+              file=sys.stderr)
         print(f"infogen ngram: time {dt:.2f} s ({st['tokens'] / dt / 1e6:.1f} M tokens/s)  "
               f"peak memory {_peak_rss_mb():,.0f} MB", file=sys.stderr)
         print(f"infogen ngram: wrote {args.output}", file=sys.stderr)
