@@ -20,7 +20,7 @@ def copy_lines(lines: list[str], i: int, plain: bool = False) -> str:
     copy = lines[:]
     random.Random(1000 + i).shuffle(copy)
     if not plain:
-        suffix = "_%d" % i
+        suffix = f"_{i}"
         copy = [" ".join(w + suffix for w in line.split()) for line in copy]
     return "\n".join(copy) + "\n"
 

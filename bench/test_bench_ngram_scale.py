@@ -21,7 +21,6 @@ import textwrap
 import time
 
 import pytest
-
 from infogen import NGramCounts
 
 HERE = os.path.dirname(os.path.abspath(__file__))

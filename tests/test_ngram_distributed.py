@@ -1,7 +1,6 @@
 """Dask counting on a real LocalCluster with two worker processes: same counts as one process."""
 import numpy as np
 import pytest
-
 from infogen import NGramCounts
 
 distributed = pytest.importorskip("distributed")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from infogen import NGramCounts, _core
 from infogen.ngram import count_to_file
 from infogen.ngram.outofcore import parse_memory, remove_stale_run_dirs

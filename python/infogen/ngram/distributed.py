@@ -48,8 +48,8 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen.ngram._text import RESERVED, UNK_ID, check_order, check_paths, decode, encode
-from infogen.ngram.outofcore import _check_vocab_args, pruned_vocabulary
 from infogen.ngram.counts import NGramCounts
+from infogen.ngram.outofcore import _check_vocab_args, pruned_vocabulary
 
 __all__ = ["count_distributed"]
 
