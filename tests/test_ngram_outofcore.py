@@ -231,3 +231,17 @@ def test_raw_bytes_narrow_and_wide_types():
                       c.n_tokens)
     back = NGramCounts.loads(big.dumps())
     assert back == big and back.counts[0].dtype == np.int64 and back.ngrams[1].dtype == np.uint32
+
+
+def test_many_runs_merged_in_passes(corpus, reference, tmp_path):
+    # 4 runs at most per merge: the spilled runs are merged in groups first (several passes)
+    counter = _core._ExternalCounter(3, 2 << 20, str(tmp_path), 2, None, max_fan_in=4)
+    for p in corpus:
+        counter.add_file(p)
+    tables = counter.merge_to_memory()
+    assert counter.stats["runs"] > 16
+    for k in range(3):
+        np.testing.assert_array_equal(tables[k][0], reference[3].ngrams[k])
+        np.testing.assert_array_equal(tables[k][1], reference[3].counts[k])
+    del counter
+    assert os.listdir(tmp_path) == []

@@ -63,7 +63,7 @@ void bind_ngram_external(py::module_& m) {
 
   py::class_<ngram::ExternalCounter>(m, "_ExternalCounter")
       .def(py::init([](int order, std::size_t memory_bytes, const std::string& temp_dir, int n_threads,
-                       std::optional<py::list> vocabulary) {
+                       std::optional<py::list> vocabulary, int max_fan_in) {
              ngram::ExternalOptions o;
              o.order = order;
              o.memory_bytes = memory_bytes;
@@ -72,10 +72,11 @@ void bind_ngram_external(py::module_& m) {
              if (vocabulary)
                for (auto w : *vocabulary) o.vocabulary.push_back(w.cast<std::string>());
              o.check_interrupt = check_signals;
+             o.max_fan_in = max_fan_in;
              return std::make_unique<ngram::ExternalCounter>(std::move(o));
            }),
            py::arg("order"), py::arg("memory_bytes"), py::arg("temp_dir"), py::arg("n_threads"),
-           py::arg("vocabulary") = py::none())
+           py::arg("vocabulary") = py::none(), py::arg("max_fan_in") = 64)
       .def("add_file",
            [](ngram::ExternalCounter& c, const std::string& path) {
              py::gil_scoped_release nogil;

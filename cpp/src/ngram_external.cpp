@@ -170,6 +170,7 @@ ExternalCounter::ExternalCounter(ExternalOptions opt) : opt_(std::move(opt)), to
 ExternalCounter::~ExternalCounter() {
   for (auto& r : runs_)
     for (auto& p : r) remove_quietly(p);
+  for (auto& p : scratch_) remove_quietly(p);
 }
 
 void ExternalCounter::add_file(const std::string& path) {
@@ -246,15 +247,11 @@ void ExternalCounter::count_block() {
   stats_.count_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+namespace {
+
+/// k-way merge of sorted sources into `sink`, summing the counts of equal n-grams.
 template <class Sink>
-void ExternalCounter::merge_order(int k, Sink& sink) {
-  const auto& paths = runs_[static_cast<std::size_t>(k - 1)];
-  std::vector<Source> src;
-  src.reserve(paths.size() + 1);
-  const std::size_t buffer = std::clamp<std::size_t>(opt_.memory_bytes / 4 / (paths.size() + 1), std::size_t(64) << 10,
-                                                     std::size_t(8) << 20);
-  for (const auto& p : paths) src.emplace_back(p, k, buffer);
-  if (!last_.empty()) src.emplace_back(&last_[static_cast<std::size_t>(k - 1)], k);
+void merge_sources(std::vector<Source>& src, int k, Sink& sink, const std::function<void()>& interrupt) {
   const auto ku = static_cast<std::size_t>(k);
   const std::size_t n = src.size();
   std::vector<word_t> head(n * ku);
@@ -286,9 +283,81 @@ void ExternalCounter::merge_order(int k, Sink& sink) {
       have = true;
     }
     if (src[i].next(&head[i * ku], hc[i])) heap.push(i);
-    if ((++step & ((1 << 22) - 1)) == 0) interrupt();
+    if ((++step & ((1 << 22) - 1)) == 0 && interrupt) interrupt();
   }
   if (have) sink.put(cur.data(), k, cc);
+}
+
+/// Writes a run file (header first, its row count patched at the end).
+struct RunSink {
+  Writer w;
+  std::int64_t rows = 0;
+  RunSink(const std::string& path, int k, std::size_t buffer) : w(path, buffer) {
+    w.write(kRunMagic, 8);
+    const std::int32_t hdr[2] = {k, 0};
+    w.write(hdr, sizeof hdr);
+    w.write(&rows, 8);
+  }
+  void put(const word_t* words, int k, count_t c) {
+    w.write(words, 4 * static_cast<std::size_t>(k));
+    w.write(&c, 8);
+    ++rows;
+  }
+  void finish() {
+    w.close();
+    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(w.path().c_str(), "r+b"));
+    if (!f || std::fseek(f.get(), 16, SEEK_SET) != 0 || std::fwrite(&rows, 8, 1, f.get()) != 1)
+      throw FileError(errno != 0 ? errno : EIO, w.path(), "cannot write " + w.path() + ": " + std::strerror(errno));
+    std::FILE* raw = f.release();
+    if (std::fclose(raw) != 0)
+      throw FileError(errno, w.path(), "cannot write " + w.path() + ": " + std::strerror(errno));
+  }
+};
+
+}  // namespace
+
+template <class Sink>
+void ExternalCounter::merge_order(int k, Sink& sink) {
+  auto& paths = runs_[static_cast<std::size_t>(k - 1)];
+  // More runs than kMaxFanIn (open files, buffer memory): merge them in groups into
+  // longer runs first, as many passes as needed.
+  const std::size_t kMaxFanIn = static_cast<std::size_t>(std::max(2, opt_.max_fan_in));
+  std::int64_t pass = 0;
+  while (paths.size() + (last_.empty() ? 0 : 1) > kMaxFanIn) {
+    std::vector<std::string> next;
+    const std::size_t buffer = std::clamp<std::size_t>(opt_.memory_bytes / 4 / (kMaxFanIn + 1), std::size_t(64) << 10,
+                                                       std::size_t(8) << 20);
+    for (std::size_t g = 0; g < paths.size(); g += kMaxFanIn) {
+      const std::size_t e = std::min(paths.size(), g + kMaxFanIn);
+      if (e - g == 1) {
+        next.push_back(paths[g]);
+        continue;
+      }
+      const std::string out = opt_.temp_dir + "/merge-" + std::to_string(pass) + "-" + std::to_string(g) + "-order" +
+                              std::to_string(k) + ".bin";
+      next.push_back(out);
+      scratch_.push_back(out);  // removed by the destructor if anything fails
+      {
+        std::vector<Source> src;
+        src.reserve(e - g);
+        for (std::size_t i = g; i < e; ++i) src.emplace_back(paths[i], k, buffer);
+        RunSink sink(out, k, buffer);
+        merge_sources(src, k, sink, opt_.check_interrupt);
+        sink.finish();
+        stats_.spilled_bytes += sink.w.bytes();
+      }
+      for (std::size_t i = g; i < e; ++i) remove_quietly(paths[i]);
+    }
+    paths.swap(next);
+    ++pass;
+  }
+  std::vector<Source> src;
+  src.reserve(paths.size() + 1);
+  const std::size_t buffer = std::clamp<std::size_t>(opt_.memory_bytes / 4 / (paths.size() + 1), std::size_t(64) << 10,
+                                                     std::size_t(8) << 20);
+  for (const auto& p : paths) src.emplace_back(p, k, buffer);
+  if (!last_.empty()) src.emplace_back(&last_[static_cast<std::size_t>(k - 1)], k);
+  merge_sources(src, k, sink, opt_.check_interrupt);
   if (!last_.empty()) last_[static_cast<std::size_t>(k - 1)] = NGramArrays{};
   for (const auto& p : paths) remove_quietly(p);
 }

@@ -18,7 +18,8 @@
 // vocabulary word 80. Text is read in blocks of R = clamp(budget / 4C, 64 KiB, 64 MiB)
 // (about 4 R while tokenised); held tokens are counted and spilled as soon as one more
 // block (at most R / 2 tokens) could push the total past the budget. Merge buffers take
-// budget / 4 in all, shared by the runs.
+// budget / 4 in all, shared by the runs; more than 64 runs of an order are first merged in
+// groups of 64 into longer runs (one more pass over them), which bounds open files and buffers.
 #pragma once
 
 #include <atomic>
@@ -62,6 +63,8 @@ struct ExternalOptions {
   std::vector<std::string> vocabulary;
   /// Called between steps (never inside a parallel region); may throw to abort.
   std::function<void()> check_interrupt;
+  /// Runs merged at once; more are first merged in groups into longer runs (extra passes).
+  int max_fan_in = 64;
 };
 
 struct ExternalStats {
@@ -111,6 +114,7 @@ class ExternalCounter {
   std::size_t token_cost_ = 0;  // bytes per held token
   std::vector<std::vector<std::string>> runs_;  // runs_[k-1] = run files of order k
   std::vector<NGramArrays> last_;               // the last block, not spilled
+  std::vector<std::string> scratch_;            // intermediate merged runs
   bool merged_ = false;
 };
 
