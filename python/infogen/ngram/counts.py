@@ -172,10 +172,8 @@ class NGramCounts:
         outofcore._check_vocab_args(min_count, max_vocab)
         t0 = time.perf_counter()
         with outofcore.sigterm_raises(), outofcore.run_directory(temp_dir) as run_dir:
-            counter = outofcore.external_counter(files, order, budget, run_dir, threads, min_count, max_vocab)
-            if progress is not None:
-                for f in files:
-                    progress(f, os.path.getsize(f))
+            counter = outofcore.external_counter(files, order, budget, run_dir, threads, min_count, max_vocab,
+                                                 progress)
             tables = counter.merge_to_memory()
             stats = dict(counter.stats)
             vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))

@@ -19,7 +19,7 @@ import socket
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -146,7 +146,7 @@ def pruned_vocabulary(words: list[str], freq: np.ndarray, min_count: int, max_vo
 
 
 def external_counter(files: Sequence[str], order: int, memory: int, run_dir: str, threads: int,
-                     min_count: int, max_vocab: int | None):
+                     min_count: int, max_vocab: int | None, progress: Callable[[str, int], None] | None = None):
     """An _ExternalCounter fed with `files` (a first pass fixes the vocabulary if pruning)."""
     vocabulary = None
     if min_count > 1 or max_vocab is not None:
@@ -156,6 +156,8 @@ def external_counter(files: Sequence[str], order: int, memory: int, run_dir: str
     counter = _core._ExternalCounter(order, memory, run_dir, threads, vocabulary)
     for f in files:
         counter.add_file(f)
+        if progress is not None:
+            progress(f, os.path.getsize(f))
     return counter
 
 
