@@ -69,3 +69,15 @@ def test_distributed_pruning(shards, cluster, memory):
     with distributed.Client(cluster) as client:
         got = count_distributed(shards, 3, client=client, min_count=3, max_vocab=500, memory=memory)
     assert got == NGramCounts.from_file(shards, 3, min_count=3, max_vocab=500)
+
+
+def test_distributed_more_than_65536_words(cluster, tmp_path):
+    paths = []
+    for s in range(2):
+        p = tmp_path / f"wide{s}.txt"
+        p.write_text("\n".join(" ".join(f"s{s}w{i + j}" for j in range(5)) for i in range(0, 40_000, 3)) + "\n")
+        paths.append(str(p))
+    with distributed.Client(cluster) as client:
+        got = count_distributed(paths, 3, client=client)
+    ref = NGramCounts.from_file(paths, 3)
+    assert len(ref.vocab) > 1 << 16 and got == ref

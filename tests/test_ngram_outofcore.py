@@ -245,3 +245,12 @@ def test_many_runs_merged_in_passes(corpus, reference, tmp_path):
         np.testing.assert_array_equal(tables[k][1], reference[3].counts[k])
     del counter
     assert os.listdir(tmp_path) == []
+
+
+def test_raw_bytes_word_width_follows_the_ids_not_the_vocab():
+    # tables without their vocabulary (as Dask sends them) must keep ids >= 65536
+    g = np.array([[3, 70_000], [70_000, 5]], dtype=np.uint32)
+    c = NGramCounts(2, ["<unk>", "<s>", "</s>"], [np.array([[3]], np.uint32), g],
+                    [np.array([1], np.int64), np.array([2, 1], np.int64)], 1, 1)
+    back = NGramCounts.loads(c.dumps())
+    np.testing.assert_array_equal(back.ngrams[1], g)

@@ -396,15 +396,17 @@ class NGramCounts:
         uint64 header length, a JSON header (format, order, n_sentences, n_tokens, sizes,
         vocab_bytes, word_dtype, count_dtypes), then the vocabulary (words joined by
         newlines) and for each order the n-gram rows and the counts, every part padded to 8
-        bytes. Word ids are stored in 2 bytes when the vocabulary has at most 65536 words,
+        bytes. Word ids are stored in 2 bytes when all ids are below 65536,
         counts in the narrowest of 1, 2, 4, 8 bytes that holds them. Unlike the ``.npz`` of
         :meth:`save` there is no zip container or checksum; :meth:`loads` maps full-width
         arrays without copying and widens narrow ones. :meth:`load` reads both formats.
         """
         vocab = b"\n".join(encode(self.vocab))
-        # Narrowest types that hold the values: word ids in 2 bytes when the vocabulary has
-        # < 65536 words, counts in 1, 2 or 4 bytes when they fit (most counts are small).
-        word_dtype = "<u2" if len(self.vocab) <= 1 << 16 else "<u4"
+        # Narrowest types that hold the values: word ids in 2 bytes when all are < 65536 (the
+        # tables decide, not len(vocab): Dask sends tables without their vocabulary), counts
+        # in 1, 2 or 4 bytes when they fit (most counts are small).
+        top_id = max((int(g.max()) for g in self.ngrams if g.size), default=0)
+        word_dtype = "<u2" if top_id < 1 << 16 else "<u4"
         count_dtypes = []
         for c in self.counts:
             top = int(c.max()) if c.size else 0
