@@ -47,11 +47,14 @@ def kjv_path(tmp_path_factory):
     return str(p)
 
 
+COPIES = int(os.environ.get("INFOGEN_BENCH_COPIES", "4"))
+
+
 @pytest.fixture(scope="module")
 def copies(kjv_path, tmp_path_factory):
-    """4 suffixed, shuffled copies of KJV in 2 shards (the big corpus' first 4 copies)."""
+    """The big corpus' first INFOGEN_BENCH_COPIES (default 4) suffixed, shuffled KJV copies, in 2 shards."""
     d = tmp_path_factory.mktemp("copies")
-    return write_big_corpus(kjv_path, str(d / "big"), copies=4, shards=2)
+    return write_big_corpus(kjv_path, str(d / "big"), copies=COPIES, shards=2)
 
 
 @pytest.fixture(scope="module")
