@@ -166,7 +166,7 @@ class NGramCounts:
     def _from_files_budgeted(cls, files: list[str], order: int, memory: int | str, temp_dir: Any, min_count: int,
                              max_vocab: int | None, threads: int,
                              progress: Callable[[str, int], None] | None) -> NGramCounts:
-        from infogen.ngram import outofcore  # noqa: PLC0415
+        from infogen.ngram import outofcore
 
         budget = outofcore.parse_memory(memory)
         outofcore._check_vocab_args(min_count, max_vocab)
@@ -378,7 +378,7 @@ class NGramCounts:
 
         threads = min(self.order, resolve_threads(n_threads))
         if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+            from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(threads) as pool:
                 tables = list(pool.map(merge_order, range(self.order - 1, -1, -1)))[::-1]

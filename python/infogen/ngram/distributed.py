@@ -112,7 +112,7 @@ def _count_global(shard: _Shard, remap: np.ndarray, vocabulary: bytes | None, vo
         tables, _ = _core.ngram_count(ids, shard.offsets, order, vocab_size, threads)
         n_sentences, n_tokens = shard.offsets.size - 1, ids.size
     else:
-        from infogen.ngram import outofcore  # noqa: PLC0415
+        from infogen.ngram import outofcore
 
         with outofcore.run_directory(None) as run_dir:
             counter = _core._ExternalCounter(order, outofcore.parse_memory(shard.memory), run_dir, threads,

@@ -11,6 +11,7 @@ SIGTERM into an exception so that cleanup runs, and writing the merged counts in
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -208,7 +209,7 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
     dict
         Statistics: tokens, sentences, blocks, runs, spilled_bytes, sizes (n-grams per order).
     """
-    from infogen.ngram.counts import _FORMAT, _VERSION  # noqa: PLC0415 - avoid an import cycle
+    from infogen.ngram.counts import _FORMAT, _VERSION  # here: counts.py imports this module lazily
 
     order = check_order(order)
     files = check_paths(paths)
@@ -226,8 +227,6 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
         del counter
         if stats["tokens"] == 0:
             raise ValueError(f"empty corpus: no tokens in {files[0] if len(files) == 1 else f'{len(files)} files'}")
-        import json  # noqa: PLC0415
-
         meta = {"format": _FORMAT, "version": _VERSION, "order": order, "n_sentences": int(stats["sentences"]),
                 "n_tokens": int(stats["tokens"])}
         try:
