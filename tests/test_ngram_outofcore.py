@@ -254,3 +254,9 @@ def test_raw_bytes_word_width_follows_the_ids_not_the_vocab():
                     [np.array([1], np.int64), np.array([2, 1], np.int64)], 1, 1)
     back = NGramCounts.loads(c.dumps())
     np.testing.assert_array_equal(back.ngrams[1], g)
+
+
+def test_budget_wide_keys_order_9(corpus, tmp_path):
+    # 9 words of 15 bits do not pack into 128 bits: hash counting and word-wise merging
+    ref = NGramCounts.from_file(corpus[0], 9)
+    assert NGramCounts.from_file(corpus[0], 9, memory="4M", temp_dir=tmp_path) == ref

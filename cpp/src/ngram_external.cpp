@@ -249,23 +249,41 @@ void ExternalCounter::count_block() {
 
 namespace {
 
-/// k-way merge of sorted sources into `sink`, summing the counts of equal n-grams.
+/// k-way merge of sorted sources into `sink`, summing the counts of equal n-grams. When
+/// the n-grams pack into a 128-bit key (k * bits(vocab) <= 128) the heap compares keys;
+/// otherwise word by word.
 template <class Sink>
-void merge_sources(std::vector<Source>& src, int k, Sink& sink, const std::function<void()>& interrupt) {
+void merge_sources(std::vector<Source>& src, int k, Sink& sink, const std::function<void()>& interrupt,
+                   word_t vocab_size) {
+  using Key = unsigned __int128;
   const auto ku = static_cast<std::size_t>(k);
   const std::size_t n = src.size();
+  int bits = 1;
+  while (bits < 32 && (static_cast<std::uint64_t>(vocab_size > 0 ? vocab_size - 1 : 0) >> bits) != 0) ++bits;
+  const bool packed = k * bits <= 128;
   std::vector<word_t> head(n * ku);
   std::vector<count_t> hc(n);
-  auto less = [&](std::size_t a, std::size_t b) {
+  std::vector<Key> key(n, 0);
+  auto load = [&](std::size_t i) {
+    if (!src[i].next(&head[i * ku], hc[i])) return false;
+    if (packed) {
+      Key x = 0;
+      for (std::size_t j = 0; j < ku; ++j) x = (x << bits) | head[i * ku + j];
+      key[i] = x;
+    }
+    return true;
+  };
+  auto later = [&](std::size_t a, std::size_t b) {  // min-heap: "a after b"
+    if (packed) return key[a] != key[b] ? key[a] > key[b] : a > b;
     const word_t* x = &head[a * ku];
     const word_t* y = &head[b * ku];
     for (std::size_t j = 0; j < ku; ++j)
-      if (x[j] != y[j]) return x[j] > y[j];  // min-heap
+      if (x[j] != y[j]) return x[j] > y[j];
     return a > b;
   };
-  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(less)> heap(less);
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
   for (std::size_t i = 0; i < n; ++i)
-    if (src[i].next(&head[i * ku], hc[i])) heap.push(i);
+    if (load(i)) heap.push(i);
   std::vector<word_t> cur(ku);
   count_t cc = 0;
   bool have = false;
@@ -282,7 +300,7 @@ void merge_sources(std::vector<Source>& src, int k, Sink& sink, const std::funct
       cc = hc[i];
       have = true;
     }
-    if (src[i].next(&head[i * ku], hc[i])) heap.push(i);
+    if (load(i)) heap.push(i);
     if ((++step & ((1 << 22) - 1)) == 0 && interrupt) interrupt();
   }
   if (have) sink.put(cur.data(), k, cc);
@@ -342,7 +360,7 @@ void ExternalCounter::merge_order(int k, Sink& sink) {
         src.reserve(e - g);
         for (std::size_t i = g; i < e; ++i) src.emplace_back(paths[i], k, buffer);
         RunSink sink(out, k, buffer);
-        merge_sources(src, k, sink, opt_.check_interrupt);
+        merge_sources(src, k, sink, opt_.check_interrupt, static_cast<word_t>(tok_.words().size()));
         sink.finish();
         stats_.spilled_bytes += sink.w.bytes();
       }
@@ -357,7 +375,7 @@ void ExternalCounter::merge_order(int k, Sink& sink) {
                                                      std::size_t(8) << 20);
   for (const auto& p : paths) src.emplace_back(p, k, buffer);
   if (!last_.empty()) src.emplace_back(&last_[static_cast<std::size_t>(k - 1)], k);
-  merge_sources(src, k, sink, opt_.check_interrupt);
+  merge_sources(src, k, sink, opt_.check_interrupt, static_cast<word_t>(tok_.words().size()));
   if (!last_.empty()) last_[static_cast<std::size_t>(k - 1)] = NGramArrays{};
   for (const auto& p : paths) remove_quietly(p);
 }
