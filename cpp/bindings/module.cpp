@@ -33,6 +33,7 @@ PYBIND11_MODULE(_core, m) {
         R"pbdoc(Number of threads OpenMP uses by default (1 without OpenMP).)pbdoc");
   infogen::bindings::bind_info(m);
   infogen::bindings::bind_ngram(m);
+  infogen::bindings::bind_ngram_external(m);
   infogen::bindings::bind_random(m);
   infogen::bindings::bind_binary_matmul(m);
   infogen::bindings::bind_rbm(m);

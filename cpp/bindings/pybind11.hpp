@@ -44,6 +44,7 @@ constexpr const char* dtype_suffix() {
 
 void bind_info(py::module_& m);
 void bind_ngram(py::module_& m);
+void bind_ngram_external(py::module_& m);
 void bind_random(py::module_& m);
 void bind_binary_matmul(py::module_& m);
 void bind_rbm(py::module_& m);

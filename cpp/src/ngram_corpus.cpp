@@ -188,7 +188,8 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   out_.n_bytes += static_cast<std::int64_t>(n);
 }
 
-void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t block_bytes) {
+void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t block_bytes,
+                          const std::function<void()>& on_block) {
   struct Closer {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
   };
@@ -213,6 +214,7 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
     const bool eof = got == 0 || std::feof(f.get());
     if (eof) {
       feed(buf.data(), filled, n_threads, path);
+      if (on_block) on_block();
       break;
     }
     std::size_t last = filled;
@@ -222,6 +224,7 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
       continue;
     }
     feed(buf.data(), last, n_threads, path);
+    if (on_block) on_block();
     std::memmove(buf.data(), buf.data() + last, filled - last);
     filled -= last;
   }

@@ -18,6 +18,7 @@ from typing import Any
 
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model import SMOOTHINGS, NGramLM
+from infogen.ngram.outofcore import count_to_file
 
 
 def _peak_rss_mb() -> float:
@@ -60,7 +61,8 @@ def _read_counts(args: argparse.Namespace, order: int) -> NGramCounts:
     bar = _progress(sum(os.path.getsize(p) for p in inputs), "reading", args.quiet)
     try:
         return NGramCounts.from_file(inputs, order, min_count=args.min_count, max_vocab=args.max_vocab,
-                                     n_threads=threads, progress=lambda path, n: bar.update(n))
+                                     n_threads=threads, progress=lambda path, n: bar.update(n),
+                                     memory=args.memory, temp_dir=args.temp_dir)
     finally:
         bar.close()
 
@@ -96,6 +98,25 @@ def _load_model(path: str, threads: int | None) -> NGramLM:
 
 def _count(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    inputs = args.inputs or ["-"]
+    if args.memory is not None and inputs != ["-"] and not (len(inputs) == 1 and inputs[0].endswith(".npz")):
+        # Stream the merged counts into the file: they need not fit in memory.
+        missing = [p for p in inputs if not os.path.exists(p)]
+        if missing:
+            raise FileNotFoundError(f"corpus file not found: {missing[0]}")
+        st = count_to_file(inputs, args.order, args.output, memory=args.memory, temp_dir=args.temp_dir,
+                           min_count=args.min_count, max_vocab=args.max_vocab, n_threads=args.threads_local)
+        dt = time.perf_counter() - t0
+        print(f"infogen ngram: tokens {st['tokens']:,}  sentences {st['sentences']:,}", file=sys.stderr)
+        print("infogen ngram: n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(st["sizes"], 1)),
+              file=sys.stderr)
+        print(f"infogen ngram: blocks {st['blocks']}  spilled runs {st['runs']} ({st['spilled_bytes'] / 2**20:,.0f} MB)"
+              f"  budget {args.memory}  count+spill {st['count_seconds']:.1f} s  merge {st['merge_seconds']:.1f} s",
+              file=sys.stderr)
+        print(f"infogen ngram: time {dt:.2f} s ({st['tokens'] / dt / 1e6:.1f} M tokens/s)  "
+              f"peak memory {_peak_rss_mb():,.0f} MB", file=sys.stderr)
+        print(f"infogen ngram: wrote {args.output}", file=sys.stderr)
+        return 0
     counts = _read_counts(args, args.order)
     counts.save(args.output)
     _summary(counts, t0, f"wrote {args.output}")
@@ -182,6 +203,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk>")
         q.add_argument("--max-vocab", type=int, default=None, help="keep only the most frequent words")
         q.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+        q.add_argument("-S", "--memory", default=None,
+                       help="memory budget for counting, e.g. 2G or 512M: spill sorted runs to disk past it "
+                            "(default: count in memory)")
+        q.add_argument("-T", "--temp-dir", default=None,
+                       help="directory for the spilled runs (default: the system temporary directory)")
         common(q)
 
     c = nsub.add_parser("count", help="count n-grams of orders 1..N into a .npz file")

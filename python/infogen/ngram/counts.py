@@ -1,6 +1,7 @@
 """N-gram counts of a corpus: counted in C++, held as sorted NumPy arrays, mergeable."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -28,24 +29,22 @@ __all__ = ["NGramCounts"]
 
 _FORMAT = "infogen.ngram.counts"
 _VERSION = 1
+_RAW_MAGIC = b"IGNGRAM2"
+_RAW_VERSION = 2
+
+
+def _aligned(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _pad(n: int) -> bytes:
+    return b"\0" * (_aligned(n) - n)
 
 
 def _keys(rows: np.ndarray) -> np.ndarray:
     """Rows of word ids -> 1-D byte strings whose byte order is the rows' lexicographic order."""
     rows = np.ascontiguousarray(rows, dtype=">u4")
     return rows.view(f"V{4 * rows.shape[1]}").ravel() if rows.shape[0] else np.empty(0, f"V{4 * rows.shape[1]}")
-
-
-def _aggregate(ngrams: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort rows lexicographically and sum the counts of equal rows."""
-    if ngrams.shape[0] == 0:
-        return ngrams.astype(np.uint32), counts.astype(np.int64)
-    order = np.lexsort(ngrams.T[::-1])
-    ngrams, counts = ngrams[order], counts[order]
-    new = np.ones(ngrams.shape[0], dtype=bool)
-    new[1:] = np.any(ngrams[1:] != ngrams[:-1], axis=1)
-    starts = np.flatnonzero(new)
-    return np.ascontiguousarray(ngrams[starts], dtype=np.uint32), np.add.reduceat(counts, starts).astype(np.int64)
 
 
 class NGramCounts:
@@ -102,7 +101,8 @@ class NGramCounts:
     @classmethod
     def from_file(cls, paths: str | os.PathLike | Sequence[str | os.PathLike], order: int = 3, *,
                   min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None,
-                  progress: Callable[[str, int], None] | None = None) -> NGramCounts:
+                  progress: Callable[[str, int], None] | None = None, memory: int | str | None = None,
+                  temp_dir: str | os.PathLike | None = None) -> NGramCounts:
         """Count the n-grams of text files (one sentence per line, whitespace-separated tokens).
 
         The files are read and tokenised by the C++ engine in large blocks, split across
@@ -126,6 +126,20 @@ class NGramCounts:
             Threads for reading and counting (default: all). Results do not depend on it.
         progress : callable, optional
             Called as ``progress(path, n_bytes)`` after each file is read.
+        memory : int or str, optional
+            Memory budget for counting (bytes, or ``"512M"``, ``"4G"``; binary units). The
+            corpus is then read in blocks; when the held tokens and their tables would exceed
+            the budget, the block is counted and spilled to `temp_dir` as sorted runs, which
+            are k-way merged at the end (like KenLM's ``lmplz -S``). The result is identical
+            to the in-memory count. The budget covers the counting working set (tokens,
+            sort keys, block tables, vocabulary, merge buffers); the returned tables are
+            extra -- to count corpora whose counts do not fit in RAM, use
+            :func:`infogen.ngram.count_to_file`. With `min_count`/`max_vocab` the files are
+            read twice (the first pass fixes the vocabulary). Default: all in memory.
+        temp_dir : path, optional
+            Directory for the run files (default: the system temporary directory). A
+            private subdirectory is created and always removed, also on Ctrl-C/SIGTERM;
+            those left by killed processes of this host are removed on the next run.
 
         Returns
         -------
@@ -135,6 +149,8 @@ class NGramCounts:
         files = check_paths(paths)
         threads = resolve_threads(n_threads)
         t0 = time.perf_counter()
+        if memory is not None:
+            return cls._from_files_budgeted(files, order, memory, temp_dir, min_count, max_vocab, threads, progress)
         tok = _core._Tokenizer(True)
         for f in files:
             tok.feed_file(f, threads)
@@ -145,6 +161,28 @@ class NGramCounts:
         where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, where,
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
+
+    @classmethod
+    def _from_files_budgeted(cls, files: list[str], order: int, memory: int | str, temp_dir: Any, min_count: int,
+                             max_vocab: int | None, threads: int,
+                             progress: Callable[[str, int], None] | None) -> NGramCounts:
+        from infogen.ngram import outofcore
+
+        budget = outofcore.parse_memory(memory)
+        outofcore._check_vocab_args(min_count, max_vocab)
+        t0 = time.perf_counter()
+        with outofcore.sigterm_raises(), outofcore.run_directory(temp_dir) as run_dir:
+            counter = outofcore.external_counter(files, order, budget, run_dir, threads, min_count, max_vocab,
+                                                 progress)
+            tables = counter.merge_to_memory()
+            stats = dict(counter.stats)
+            vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
+        if stats["tokens"] == 0:
+            where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
+            raise ValueError(f"empty corpus: no tokens in {where}")
+        stats.update(memory=budget, seconds=time.perf_counter() - t0)
+        return cls(order, vocab, [t[0] for t in tables], [t[1] for t in tables],
+                   n_sentences=stats["sentences"], n_tokens=stats["tokens"], stats=stats)
 
     @classmethod
     def from_sentences(cls, sentences: Iterable[str | Sequence[str]], order: int = 3, *, min_count: int = 1,
@@ -314,10 +352,12 @@ class NGramCounts:
     __hash__ = None  # type: ignore[assignment]
 
     # --- combination and persistence ---------------------------------------------------------
-    def merge(self, other: NGramCounts) -> NGramCounts:
+    def merge(self, other: NGramCounts, *, n_threads: int | None = None) -> NGramCounts:
         """Counts of both corpora: the vocabularies are united (other's new words appended).
 
         Merging the counts of two files gives exactly the counts of their concatenation.
+        Each order is merged in C++ (other's ids mapped, re-sorted, merged as sorted
+        arrays); orders run on up to `n_threads` threads (default: all).
         """
         if not isinstance(other, NGramCounts):
             raise TypeError(f"can only merge NGramCounts, got {type(other).__name__}")
@@ -332,17 +372,89 @@ class NGramCounts:
                 j = index[w] = len(vocab)
                 vocab.append(w)
             remap[i] = j
-        ngrams, counts = [], []
-        for k in range(self.order):
-            g, c = _aggregate(np.concatenate([self.ngrams[k], remap[other.ngrams[k]]]),
-                              np.concatenate([self.counts[k], other.counts[k]]))
-            ngrams.append(g)
-            counts.append(c)
+        def merge_order(k: int) -> tuple[np.ndarray, np.ndarray]:  # C++, GIL released
+            return _core.ngram_merge_tables(self.ngrams[k], self.counts[k], other.ngrams[k], other.counts[k],
+                                            remap, len(vocab))
+
+        threads = min(self.order, resolve_threads(n_threads))
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:
+                tables = list(pool.map(merge_order, range(self.order - 1, -1, -1)))[::-1]
+        else:
+            tables = [merge_order(k) for k in range(self.order)]
+        ngrams = [g for g, _ in tables]
+        counts = [c for _, c in tables]
         return NGramCounts(self.order, vocab, ngrams, counts, self.n_sentences + other.n_sentences,
                            self.n_tokens + other.n_tokens)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the counts as a ``.npz`` file (no pickle), atomically."""
+    def dumps(self) -> bytes:
+        """The counts as one compact bytes object (no pickle), for sending between processes.
+
+        Layout ("raw" count format, version 2): the 8-byte magic ``IGNGRAM2``, a little-endian
+        uint64 header length, a JSON header (format, order, n_sentences, n_tokens, sizes,
+        vocab_bytes, word_dtype, count_dtypes), then the vocabulary (words joined by
+        newlines) and for each order the n-gram rows and the counts, every part padded to 8
+        bytes. Word ids are stored in 2 bytes when all ids are below 65536,
+        counts in the narrowest of 1, 2, 4, 8 bytes that holds them. Unlike the ``.npz`` of
+        :meth:`save` there is no zip container or checksum; :meth:`loads` maps full-width
+        arrays without copying and widens narrow ones. :meth:`load` reads both formats.
+        """
+        vocab = b"\n".join(encode(self.vocab))
+        # Narrowest types that hold the values: word ids in 2 bytes when all are < 65536 (the
+        # tables decide, not len(vocab): Dask sends tables without their vocabulary), counts
+        # in 1, 2 or 4 bytes when they fit (most counts are small).
+        top_id = max((int(g.max()) for g in self.ngrams if g.size), default=0)
+        word_dtype = "<u2" if top_id < 1 << 16 else "<u4"
+        count_dtypes = []
+        for c in self.counts:
+            top = int(c.max()) if c.size else 0
+            low = int(c.min()) if c.size else 0
+            count_dtypes.append("<i8" if low < 0 else next(t for t, m in (("<u1", 1 << 8), ("<u2", 1 << 16),
+                                                                         ("<u4", 1 << 32), ("<i8", 1 << 63))
+                                                           if top < m))
+        header = json.dumps({"format": _FORMAT, "version": _RAW_VERSION, "order": self.order,
+                             "n_sentences": self.n_sentences, "n_tokens": self.n_tokens, "sizes": self.sizes,
+                             "vocab_bytes": len(vocab), "word_dtype": word_dtype,
+                             "count_dtypes": count_dtypes}).encode()
+        parts: list[Any] = [_RAW_MAGIC, len(header).to_bytes(8, "little"), header, _pad(len(header)),
+                            vocab, _pad(len(vocab))]
+        for g, c, cd in zip(self.ngrams, self.counts, count_dtypes):
+            g = np.ascontiguousarray(g, dtype=word_dtype)
+            c = np.ascontiguousarray(c, dtype=cd)
+            parts += [memoryview(g).cast("B"), _pad(g.nbytes), memoryview(c).cast("B"), _pad(c.nbytes)]
+        return b"".join(parts)
+
+    @classmethod
+    def loads(cls, data: bytes | bytearray | memoryview) -> NGramCounts:
+        """Counts from the bytes of :meth:`dumps` (arrays are read-only views of `data`) or of a .npz."""
+        buf = memoryview(data)
+        if bytes(buf[:8]) != _RAW_MAGIC:
+            return cls.load(io.BytesIO(bytes(buf)))
+        try:
+            n = int.from_bytes(buf[8:16], "little")
+            meta = json.loads(bytes(buf[16:16 + n]))
+            pos = _aligned(16 + n)
+            vocab = decode(bytes(buf[pos:pos + meta["vocab_bytes"]]).split(b"\n"))
+            pos = _aligned(pos + meta["vocab_bytes"])
+            ngrams, counts = [], []
+            wd = np.dtype(meta.get("word_dtype", "<u4"))
+            for k, m in enumerate(meta["sizes"], start=1):
+                g = np.frombuffer(buf, dtype=wd, count=m * k, offset=pos).reshape(m, k)
+                ngrams.append(g if wd == np.dtype("<u4") else g.astype(np.uint32))
+                pos = _aligned(pos + wd.itemsize * m * k)
+                cd = np.dtype(meta.get("count_dtypes", ["<i8"] * meta["order"])[k - 1])
+                c = np.frombuffer(buf, dtype=cd, count=m, offset=pos)
+                counts.append(c if cd == np.dtype("<i8") else c.astype(np.int64))
+                pos = _aligned(pos + cd.itemsize * m)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"not valid infogen n-gram count bytes ({exc})") from exc
+        if meta.get("format") != _FORMAT or len(ngrams) != meta["order"]:
+            raise ValueError("not valid infogen n-gram count bytes")
+        return cls(meta["order"], vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
+
+    def _write_npz(self, f: Any) -> None:
         meta = {"format": _FORMAT, "version": _VERSION, "order": self.order, "n_sentences": self.n_sentences,
                 "n_tokens": self.n_tokens}
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
@@ -350,17 +462,33 @@ class NGramCounts:
         for k in range(self.order):
             arrays[f"ngrams_{k + 1}"] = self.ngrams[k]
             arrays[f"counts_{k + 1}"] = self.counts[k]
+        np.savez(f, **arrays)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the counts as a ``.npz`` file (no pickle), atomically."""
         with atomic_write(path) as f:
-            np.savez(f, **arrays)
+            self._write_npz(f)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NGramCounts:
-        """Read counts written by :meth:`save`."""
-        path = os.fspath(path)
-        if not os.path.exists(path):
+    def load(cls, path: str | os.PathLike | io.BytesIO) -> NGramCounts:
+        """Read counts written by :meth:`save` (or :func:`~infogen.ngram.count_to_file`)."""
+        if isinstance(path, io.BytesIO):
+            source: Any = path
+            path = "<bytes>"
+        else:
+            source = path = os.fspath(path)
+        if isinstance(source, str) and not os.path.exists(source):
             raise FileNotFoundError(f"counts file not found: {path}")
+        if isinstance(source, str):
+            with open(source, "rb") as f:
+                raw = f.read(8) == _RAW_MAGIC
+            if raw:
+                try:
+                    return cls.loads(np.fromfile(source, dtype=np.uint8))
+                except ValueError as exc:
+                    raise ValueError(f"{path}: {exc}") from exc
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with np.load(source, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode())
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram counts file")
@@ -368,7 +496,7 @@ class NGramCounts:
                 vocab = decode(z["vocab"].tobytes().split(b"\n"))
                 ngrams = [np.ascontiguousarray(z[f"ngrams_{k}"], dtype=np.uint32) for k in range(1, order + 1)]
                 counts = [np.ascontiguousarray(z[f"counts_{k}"], dtype=np.int64) for k in range(1, order + 1)]
-        except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
+        except (KeyError, OSError, EOFError, ValueError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a valid infogen n-gram counts file ({exc})") from exc
         for k, (g, c) in enumerate(zip(ngrams, counts), start=1):
             if g.ndim != 2 or g.shape[1] != k or c.shape != (g.shape[0],):

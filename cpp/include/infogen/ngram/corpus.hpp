@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,8 +119,10 @@ class Tokenizer {
   void feed(const char* data, std::size_t n, int n_threads, const std::string& source);
 
   /// Tokenise a file, block by block. Throws std::runtime_error naming the path if it
-  /// cannot be read.
-  void feed_file(const std::string& path, int n_threads, std::size_t block_bytes = std::size_t(64) << 20);
+  /// cannot be read. `on_block`, if given, is called after each block is tokenised (it may
+  /// consume and clear result().ids/offsets).
+  void feed_file(const std::string& path, int n_threads, std::size_t block_bytes = std::size_t(64) << 20,
+                 const std::function<void()>& on_block = {});
 
   /// The vocabulary so far (id -> bytes) and the number of times each id was read.
   const std::deque<std::string>& words() const noexcept { return words_; }
