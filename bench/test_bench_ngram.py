@@ -188,9 +188,9 @@ def test_score_reference(benchmark, kjv_model, kjv):
 @pytest.mark.benchmark(group="ngram-score-kjv")
 def test_score_nltk_slice(benchmark, kjv):
     """NLTK's Laplace(3) (fit on the NLTK slice) scoring the first 50 test verses word by word."""
+    m = _nltk_fit(kjv, "Laplace")  # skips when nltk is missing
     from nltk.lm.preprocessing import pad_both_ends
 
-    m = _nltk_fit(kjv, "Laplace")
     sents = [list(pad_both_ends(s.split(), n=3)) for s in kjv[2][:50]]
 
     def score_all():
@@ -284,9 +284,9 @@ def test_kn_score_nltk_slice(benchmark, kjv):
     """NLTK's KneserNeyInterpolated(3), fit on the NLTK slice of the training text, scoring a
     slice of NLTK_KN_SENTENCES test verses word by word (at ~12 words/s it cannot do more).
     """
+    m = _nltk_fit(kjv, "KneserNeyInterpolated")  # skips when nltk is missing
     from nltk.lm.preprocessing import pad_both_ends
 
-    m = _nltk_fit(kjv, "KneserNeyInterpolated")
     sents = [list(pad_both_ends(s.split(), n=3)) for s in kjv[2][:NLTK_KN_SENTENCES]]
 
     def score_all():
