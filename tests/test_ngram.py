@@ -571,3 +571,18 @@ def test_reads_kenlm_arpa_and_reproduces_its_perplexity():
     assert round(ev["perplexity_excluding_oov"], 3) == 112.367
     p = lm.distribution(["<s>", "and"])
     assert abs(p.sum() - 1) < 1e-4  # KenLM's float32 probabilities
+
+
+def test_arpa_lines_streamed_in_slabs_equal_the_whole():
+    lm = NGramLM(3, smoothing="kn", discount_fallback=True).fit(datasets.load_pydoc_text()[:300])
+    vocab = [w.encode() for w in lm.vocab_]
+    for k in (1, 2, 3):
+        ngrams = None if k == 1 else lm.ngrams_[k - 2]
+        logbo = lm.logbo_[k - 1] if k < 3 else None
+        whole = _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, "0", 2)
+        parts = []
+        assert _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, "0", 2, parts.append, 7) is None
+        assert b"".join(parts) == whole
+        assert k == 1 or len(parts) == -(-lm.logp_[k - 1].shape[0] // 7)
+    with pytest.raises(ValueError, match="slab_rows"):
+        _core.ngram_arpa_lines(2, lm.ngrams_[0], lm.logp_[1], None, vocab, "0", 1, parts.append, 0)

@@ -168,25 +168,39 @@ std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, co
 void bind_ngram(py::module_& m) {
   m.def("ngram_arpa_lines",
         [](int k, std::optional<CArray<word_t>> ngrams, const CArray<double>& logp, std::optional<CArray<double>> logbo,
-           const py::list& vocab, const std::string& bos, int n_threads) {
+           const py::list& vocab, const std::string& bos, int n_threads, std::optional<py::function> sink,
+           std::int64_t slab_rows) -> py::object {
           const auto words = to_strings(vocab);
           const index_t rows = static_cast<index_t>(logp.size());
           if (ngrams && (ngrams->ndim() != 2 || ngrams->shape(0) != rows || ngrams->shape(1) != k))
             throw py::value_error("ngrams must have shape (len(logp), k)");
           if (logbo && logbo->size() != logp.size()) throw py::value_error("logbo must match logp");
+          if (slab_rows < 1) throw py::value_error("slab_rows must be positive");
           const word_t* gp = ngrams ? ngrams->data() : nullptr;
           const double* pp = logp.data();
           const double* bp = logbo ? logbo->data() : nullptr;
-          std::string text;
-          {
-            py::gil_scoped_release nogil;
-            text = ngram::format_arpa_lines(k, gp, rows, pp, bp, words, bos, n_threads);
+          // Without a sink: all lines as one bytes object. With one: slabs of rows, each
+          // formatted without the GIL and handed to sink(bytes), so memory stays bounded.
+          // Unigram rows without word ids are indexed by position (<s> is found by its
+          // id), so they are never split.
+          const index_t slab = (!sink || gp == nullptr) ? std::max<index_t>(rows, 1) : slab_rows;
+          for (index_t a = 0; a < std::max<index_t>(rows, 1); a += slab) {
+            const index_t n = std::min(slab, rows - a);
+            std::string text;
+            {
+              py::gil_scoped_release nogil;
+              text = ngram::format_arpa_lines(k, gp ? gp + a * k : nullptr, n, pp + a, bp ? bp + a : nullptr, words,
+                                              bos, n_threads);
+            }
+            if (!sink) return py::bytes(text);
+            (*sink)(py::bytes(text));
           }
-          return py::bytes(text);
+          return py::none();
         },
         py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"), py::arg("bos") = "-99",
-        py::arg("n_threads") = 1,
-        "ARPA lines of one order as bytes (log10, shortest round-trip numbers, -99 for zero).");
+        py::arg("n_threads") = 1, py::arg("sink") = py::none(), py::arg("slab_rows") = 1 << 21,
+        "ARPA lines of one order (log10, shortest round-trip numbers, -99 for zero): as bytes, or "
+        "passed to sink(bytes) in slabs of slab_rows lines.");
 
   m.def("ngram_parse_arpa_section",
         [](const py::bytes& body, int k, bool highest, std::int64_t first_line, std::optional<py::list> unigrams) {

@@ -71,7 +71,8 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
             stream.write(f"\n\\{k}-grams:\n".encode())
             ngrams = None if k == 1 else lm.ngrams_[k - 2]
             logbo = lm.logbo_[k - 1] if k < order else None
-            stream.write(_core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads))
+            # streamed in slabs of lines: the text of a large order never sits in memory whole
+            _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads, stream.write)
         stream.write(b"\n\\end\\\n")
         if stream is not raw:
             stream.close()
