@@ -121,9 +121,16 @@ py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<coun
     const auto m = static_cast<py::ssize_t>(res.ngrams[i].size()) / kk;
     ngrams.append(to_numpy(std::move(res.ngrams[i]), {m, kk}));
   }
+  const py::object zeros = py::module_::import("numpy").attr("zeros");
   for (auto& o : res.logs) {
+    const std::size_t m = o.logp.size();
     logp.append(to_numpy(std::move(o.logp)));
-    logbo.append(to_numpy(std::move(o.logbo)));
+    // the highest order comes without backoffs: zeros from calloc, no memory until touched
+    if (o.logbo.size() == m) {
+      logbo.append(to_numpy(std::move(o.logbo)));
+    } else {
+      logbo.append(zeros(m));
+    }
   }
   py::list disc, coc, fb;
   for (std::size_t i = 0; i < res.discounts.size(); ++i) {

@@ -34,10 +34,12 @@ struct Order {
   const word_t* ngrams = nullptr;  // k >= 2
   index_t m = 0;
   std::vector<count_t> adj;        // adjusted (or raw) counts
-  std::vector<char> pruned;        // k >= 2
+  std::vector<char> pruned;        // k >= 2, and only when the order prunes (else empty)
   std::vector<std::uint32_t> suffix;  // k >= 2: row of the last k-1 words in order k-1
   std::vector<double> p;           // interpolated probability (kept rows)
   std::vector<double> bo;          // gamma when a context, else 1
+
+  bool is_pruned(index_t r) const { return !pruned.empty() && pruned[static_cast<std::size_t>(r)] != 0; }
 };
 
 std::string fmt(double v) {
@@ -219,7 +221,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     o.m = c.size;
     if (o.m >= static_cast<index_t>(0xFFFFFFFFu)) throw std::length_error("too many n-grams for one order");
     o.adj.assign(c.counts, c.counts + c.size);
-    o.pruned.assign(static_cast<std::size_t>(o.m), 0);
   }
 
   // Suffix rows (order k -> k-1), in parallel over fixed chunks.
@@ -265,6 +266,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
       Order& o = ord[static_cast<std::size_t>(k - 1)];
       const count_t t = options.prune[static_cast<std::size_t>(k - 1)];
       if (t <= 0) continue;
+      o.pruned.assign(static_cast<std::size_t>(o.m), 0);  // only orders that prune pay for flags
       for (index_t r = 0; r < o.m; ++r) o.pruned[static_cast<std::size_t>(r)] = o.adj[static_cast<std::size_t>(r)] <= t;
     }
   }
@@ -364,11 +366,11 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
         for (index_t i = r; i < end; ++i) {
           const count_t a = o.adj[static_cast<std::size_t>(i)];
           denom += static_cast<double>(a);
-          numer += o.pruned[static_cast<std::size_t>(i)] ? static_cast<double>(a) : discount_of(d, a);
+          numer += o.is_pruned(i) ? static_cast<double>(a) : discount_of(d, a);
         }
         const double gamma = numer / denom;
         for (index_t i = r; i < end; ++i) {
-          if (o.pruned[static_cast<std::size_t>(i)]) continue;
+          if (o.is_pruned(i)) continue;
           const count_t a = o.adj[static_cast<std::size_t>(i)];
           o.p[static_cast<std::size_t>(i)] = (static_cast<double>(a) - discount_of(d, a)) / denom +
                                              gamma * lo.p[o.suffix[static_cast<std::size_t>(i)]];
@@ -397,13 +399,25 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
   out.logs.resize(static_cast<std::size_t>(N));
   out.ngrams.resize(static_cast<std::size_t>(N > 1 ? N - 1 : 0));
   out.all_kept.assign(static_cast<std::size_t>(N > 1 ? N - 1 : 0), 1);
-  auto logs_of = [&](const std::vector<double>& x, std::vector<double>& y) {
-    y.resize(x.size());
+  // In place (through a chunk-sized buffer), then moved out: no second array per order.
+  auto logs_of = [&](std::vector<double>& x, std::vector<double>& y) {
     const auto n = static_cast<index_t>(x.size());
     parallel_chunks(n, kRowChunk, threads, n * 4, [&](index_t, index_t b, index_t e) {
-      vlog(x.data() + b, e - b, y.data() + b);
-      for (index_t i = b; i < e; ++i) y[static_cast<std::size_t>(i)] = std::min(0.0, y[static_cast<std::size_t>(i)]);
+      std::vector<double> buf(static_cast<std::size_t>(e - b));
+      vlog(x.data() + b, e - b, buf.data());
+      for (index_t i = b; i < e; ++i) x[static_cast<std::size_t>(i)] = std::min(0.0, buf[static_cast<std::size_t>(i - b)]);
     });
+    y = std::move(x);
+    std::vector<double>().swap(x);
+  };
+  // The highest order has no backoffs: an empty vector (the binding hands out zeros that
+  // cost no memory until touched).
+  auto release = [](Order& o) {
+    std::vector<count_t>().swap(o.adj);
+    std::vector<char>().swap(o.pruned);
+    std::vector<std::uint32_t>().swap(o.suffix);
+    std::vector<double>().swap(o.p);
+    std::vector<double>().swap(o.bo);
   };
   for (int k = 1; k <= N; ++k) {
     Order& o = ord[static_cast<std::size_t>(k - 1)];
@@ -416,9 +430,8 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
       if (k < N) {
         logs_of(o.bo, L.logbo);
         for (double& b : L.logbo) b = b == 0.0 ? 0.0 : b;  // log 1 = +0
-      } else {
-        L.logbo.assign(static_cast<std::size_t>(o.m), 0.0);
       }
+      if (k >= 2) release(o);  // order 1's probabilities are small; keep the code simple
       continue;
     }
     const auto ku = static_cast<std::size_t>(k);
@@ -429,18 +442,15 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     std::size_t j = 0;
     for (index_t r = 0; r < o.m; ++r) {
       const auto ru = static_cast<std::size_t>(r);
-      if (o.pruned[ru]) continue;
+      if (o.is_pruned(r)) continue;
       std::copy(o.ngrams + ru * ku, o.ngrams + (ru + 1) * ku, g.begin() + static_cast<std::ptrdiff_t>(j * ku));
       p[j] = o.p[ru];
       if (k < N) bo[j] = o.bo[ru];
       ++j;
     }
+    release(o);
     logs_of(p, L.logp);
-    if (k < N) {
-      logs_of(bo, L.logbo);
-    } else {
-      L.logbo.assign(kept, 0.0);
-    }
+    if (k < N) logs_of(bo, L.logbo);
   }
   tick("output");
   return out;
