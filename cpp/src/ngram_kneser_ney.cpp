@@ -39,7 +39,9 @@ struct Order {
   std::vector<double> p;           // interpolated probability (kept rows)
   std::vector<double> bo;          // gamma when a context, else 1
 
+  const count_t* raw = nullptr;    // the highest order: its raw counts, read in place (no copy)
   bool is_pruned(index_t r) const { return !pruned.empty() && pruned[static_cast<std::size_t>(r)] != 0; }
+  count_t count(index_t r) const { return raw ? raw[r] : adj[static_cast<std::size_t>(r)]; }
 };
 
 std::string fmt(double v) {
@@ -220,7 +222,11 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     o.ngrams = c.ngrams;
     o.m = c.size;
     if (o.m >= static_cast<index_t>(0xFFFFFFFFu)) throw std::length_error("too many n-grams for one order");
-    o.adj.assign(c.counts, c.counts + c.size);
+    if (k == N) {
+      o.raw = c.counts;  // the highest order keeps its raw counts: no adjusted copy needed
+    } else {
+      o.adj.assign(c.counts, c.counts + c.size);
+    }
   }
 
   // Suffix rows (order k -> k-1), in parallel over fixed chunks.
@@ -232,7 +238,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
       bool bad = false;
       for (index_t r = 0; r < o.m; ++r) {
         const word_t w = o.ngrams[static_cast<std::size_t>(r) * 2 + 1];
-        if (w >= vocab_size || o.adj[static_cast<std::size_t>(r)] < 1) bad = true;
+        if (w >= vocab_size || o.count(r) < 1) bad = true;
         o.suffix[static_cast<std::size_t>(r)] = w;
       }
       if (bad) throw std::invalid_argument("bigram table holds ids outside the vocabulary or counts < 1");
@@ -267,7 +273,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
       const count_t t = options.prune[static_cast<std::size_t>(k - 1)];
       if (t <= 0) continue;
       o.pruned.assign(static_cast<std::size_t>(o.m), 0);  // only orders that prune pay for flags
-      for (index_t r = 0; r < o.m; ++r) o.pruned[static_cast<std::size_t>(r)] = o.adj[static_cast<std::size_t>(r)] <= t;
+      for (index_t r = 0; r < o.m; ++r) o.pruned[static_cast<std::size_t>(r)] = o.count(r) <= t;
     }
   }
 
@@ -293,8 +299,10 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
   for (int k = 1; k <= N; ++k) {
     const Order& o = ord[static_cast<std::size_t>(k - 1)];
     std::array<count_t, 4> t{0, 0, 0, 0};
-    for (count_t a : o.adj)
+    for (index_t r = 0; r < o.m; ++r) {
+      const count_t a = o.count(r);
       if (a >= 1 && a <= 4) ++t[static_cast<std::size_t>(a - 1)];
+    }
     out.count_of_counts[static_cast<std::size_t>(k - 1)] = t;
     std::string error;
     std::array<double, 3> d{};
@@ -337,7 +345,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     const auto& d = out.discounts[static_cast<std::size_t>(k - 1)];
     const auto ku = static_cast<std::size_t>(k);
     o.p.assign(static_cast<std::size_t>(o.m), 0.0);
-    o.bo.assign(static_cast<std::size_t>(o.m), 1.0);
+    if (k < N) o.bo.assign(static_cast<std::size_t>(o.m), 1.0);  // backoffs of contexts only
     const int km1 = k - 1;
     const auto km1u = static_cast<std::size_t>(km1);
     auto same_context = [&](index_t a, index_t b) {
@@ -364,14 +372,14 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
         while (end < o.m && same_context(end, r)) ++end;
         double denom = 0.0, numer = 0.0;
         for (index_t i = r; i < end; ++i) {
-          const count_t a = o.adj[static_cast<std::size_t>(i)];
+          const count_t a = o.count(i);
           denom += static_cast<double>(a);
           numer += o.is_pruned(i) ? static_cast<double>(a) : discount_of(d, a);
         }
         const double gamma = numer / denom;
         for (index_t i = r; i < end; ++i) {
           if (o.is_pruned(i)) continue;
-          const count_t a = o.adj[static_cast<std::size_t>(i)];
+          const count_t a = o.count(i);
           o.p[static_cast<std::size_t>(i)] = (static_cast<double>(a) - discount_of(d, a)) / denom +
                                              gamma * lo.p[o.suffix[static_cast<std::size_t>(i)]];
         }
