@@ -46,8 +46,9 @@ constexpr index_t kGradUnits = 16;
 constexpr index_t kGradTile = 16;
 /// Waking a sleeping OpenMP team (OMP_WAIT_POLICY=PASSIVE) costs tens of microseconds,
 /// which is more than a whole small minibatch takes: the training phases only go parallel
-/// when a minibatch has at least kSerialWorkThreshold * kTrainWorkDivisor multiply-adds.
-constexpr index_t kTrainWorkDivisor = 32;
+/// when a minibatch has at least kSerialWorkThreshold * kTrainWorkDivisor multiply-adds
+/// (2M: 256 hidden x 64 visible x batch 100, about 0.2 ms through the support, stays serial).
+constexpr index_t kTrainWorkDivisor = 64;
 /// Products with a 0/1 matrix of at most this density go through its support (sums of
 /// selected rows, see binary_matmul.hpp) rather than a dense GEMM: below it the sums take
 /// fewer cycles than Eigen's GEMM at RBM sizes (measured with bench/test_bench_rbm.py).
