@@ -277,3 +277,18 @@ def test_js_divergence_never_negative_for_nearly_equal_rows(dtype):
     js = infogen.js_divergence(p.astype(dtype), q.astype(dtype))
     assert js.dtype == dtype and np.all(js >= 0) and np.all(js < 1e-6)
     assert np.all(infogen.js_divergence(p, p) == 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3000, 7), (50, 1000), (2, 40000)])
+def test_validated_entropy_is_bit_identical_to_the_unvalidated_kernel(dtype, shape):
+    """entropy(p) validates from sums and minima computed in the same pass; the values are
+    exactly those of the plain kernel, with any thread count."""
+    p = infogen.softmax(np.random.default_rng(sum(shape)).standard_normal(shape)).astype(dtype)
+    p /= p.sum(axis=-1, keepdims=True)
+    for threads in (1, 2):
+        a = infogen.entropy(p, n_threads=threads)
+        b = infogen.entropy(p, validate=False, n_threads=threads)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(infogen.entropy(p, base=2, n_threads=threads),
+                                      infogen.entropy(p, base=2, validate=False, n_threads=threads))

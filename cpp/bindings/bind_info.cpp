@@ -82,6 +82,24 @@ void bind_dtype(py::module_& m) {
         },
         py::arg("p").noconvert(), py::arg("input"), py::arg("scale"), py::arg("n_threads"), "Row-wise entropy.");
 
+  m.def(name("entropy_stats").c_str(),
+        [](const CArray<T>& p, double scale, int n_threads) {
+          auto [rows, cols] = shape2d(p, "p");
+          auto out = new_like_rows<T>(rows);
+          auto mins = new_like_rows<T>(rows);
+          py::array_t<double> sums(static_cast<py::ssize_t>(rows));
+          T* op = out.mutable_data();
+          T* mp = mins.mutable_data();
+          double* sp = sums.mutable_data();
+          {
+            py::gil_scoped_release nogil;
+            info::entropy_with_stats<T>(p.data(), rows, cols, scale, op, sp, mp, n_threads);
+          }
+          return py::make_tuple(out, sums, mins);
+        },
+        py::arg("p").noconvert(), py::arg("scale"), py::arg("n_threads"),
+        "Row-wise entropy of probabilities with each row's sum and minimum (one pass).");
+
   using TwoDist = void (*)(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);
   auto bind_two = [&](const char* base, TwoDist fn, const char* doc) {
     m.def(name(base).c_str(),

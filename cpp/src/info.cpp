@@ -292,6 +292,33 @@ void entropy(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, in
 }
 
 template <class T>
+void entropy_with_stats(const T* p, index_t n_rows, index_t n_cols, double scale, T* out, double* row_sum,
+                        T* row_min, int n_threads) {
+  require_shape(n_rows, n_cols, "entropy");
+  // The same blocks, logs and sums as entropy() through two_dist_rows, plus the row's
+  // sum and minimum from the block already in cache.
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    alignas(64) T LP[kBlock];
+    for (index_t r = r0; r < r1; ++r) {
+      const T* x = p + r * n_cols;
+      double acc = 0.0, sum = 0.0;
+      T mn = Lim<T>::inf;
+      for (index_t i = 0; i < n_cols; i += kBlock) {
+        const index_t len = std::min(kBlock, n_cols - i);
+        const ArrC<T> X(x + i, len);
+        sum += static_cast<double>(X.sum());
+        mn = std::min(mn, X.minCoeff());
+        log_into(x + i, len, LP);
+        acc += static_cast<double>(-(X * ArrC<T>(LP, len)).sum());
+      }
+      out[r] = static_cast<T>(acc * scale);
+      row_sum[r] = sum;
+      row_min[r] = mn;
+    }
+  });
+}
+
+template <class T>
 void cross_entropy(Dist<T> p, Dist<T> q, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
   require_shape(n_rows, n_cols, "cross_entropy");
   two_dist_rows<T>(p, &q, n_rows, n_cols, scale, out, n_threads,
@@ -598,6 +625,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
   template void softmax<T>(const T*, index_t, index_t, bool, T*, int);                                     \
   template void information_content<T>(Dist<T>, index_t, index_t, double, T*, int);                        \
   template void entropy<T>(Dist<T>, index_t, index_t, double, T*, int);                                    \
+  template void entropy_with_stats<T>(const T*, index_t, index_t, double, T*, double*, T*, int);           \
   template void cross_entropy<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
   template void kl_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
   template void js_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \

@@ -302,6 +302,15 @@ def entropy(p: Any = None, *, log_p: Any = None, logits: Any = None, axis: int =
     >>> round(float(infogen.entropy([0.9, 0.1, 0.0], base=2)), 4)
     0.469
     """
+    if validate and p is not None and log_p is None and logits is None:
+        # Probabilities: validate from the row sums and minima the kernel returns with the
+        # entropies (one pass over the data); a flagged row gets the full diagnosis.
+        x2, code, lead, threads = _one("entropy", p, log_p, logits, axis, False, n_threads)
+        out, sums, mins = v.core_fn("entropy_stats", x2.dtype)(x2, 1.0 / _log_base(base), threads)
+        tol = v.SUM_TOLERANCE[x2.dtype]
+        if not (np.all(mins >= 0) and np.all(np.abs(sums - 1.0) <= tol)):  # NaN fails both
+            v.check_distribution(x2, code, "p", lead, threads)
+        return _finish(out, lead)
     x2, code, lead, threads = _one("entropy", p, log_p, logits, axis, validate, n_threads)
     out = v.core_fn("entropy", x2.dtype)(x2, code, 1.0 / _log_base(base), threads)
     return _finish(out, lead)

@@ -49,6 +49,13 @@ void information_content(Dist<T> p, index_t n_rows, index_t n_cols, double scale
 template <class T>
 void entropy(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads);
 
+/// Entropy of probability rows together with each row's sum (in double) and minimum, all
+/// in one pass over the data: the caller validates from these instead of reading the
+/// input twice. `out` is bit-identical to entropy() with Input::probs.
+template <class T>
+void entropy_with_stats(const T* p, index_t n_rows, index_t n_cols, double scale, T* out, double* row_sum,
+                        T* row_min, int n_threads);
+
 // --- measures of two distributions ------------------------------------------------------
 /// out[r] = H(p_r, q_r) * scale = -sum p log q.
 template <class T>
