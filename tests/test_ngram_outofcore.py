@@ -165,7 +165,7 @@ def test_killed_mid_count_leaves_nothing(corpus, tmp_path, sig):
     big = tmp_path / "big.txt"
     with open(big, "wb") as f:
         data = b"".join(Path(p).read_bytes() for p in corpus)
-        for _ in range(8):
+        for _ in range(40):  # long enough that the signal always lands mid-count
             f.write(data)
     script = textwrap.dedent(f"""
         from infogen.ngram import count_to_file
