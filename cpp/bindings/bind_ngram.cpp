@@ -16,15 +16,6 @@ namespace {
 using ngram::count_t;
 using ngram::word_t;
 
-/// Hand a vector to NumPy without copying (the array owns it through a capsule).
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  if (shape.empty()) shape = {static_cast<py::ssize_t>(heap->size())};
-  return py::array_t<T>(shape, heap->data(), owner);
-}
-
 std::vector<std::string> to_strings(const py::list& words) {
   std::vector<std::string> out;
   out.reserve(words.size());

@@ -12,14 +12,6 @@ namespace {
 using ngram::count_t;
 using ngram::word_t;
 
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  if (shape.empty()) shape = {static_cast<py::ssize_t>(heap->size())};
-  return py::array_t<T>(shape, heap->data(), owner);
-}
-
 /// Run Python's signal handlers (Ctrl-C, SIGTERM): a raised exception aborts the count.
 void check_signals() {
   py::gil_scoped_acquire gil;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace py = pybind11;
 
@@ -40,6 +42,15 @@ void same_shape(const CArray<T>& a, const CArray<T>& b, const char* name_a, cons
 template <class T>
 constexpr const char* dtype_suffix() {
   return sizeof(T) == 4 ? "_f32" : "_f64";
+}
+
+/// Hand a vector to NumPy without copying (the array owns it through a capsule).
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(heap->size())};
+  return py::array_t<T>(shape, heap->data(), owner);
 }
 
 void bind_info(py::module_& m);

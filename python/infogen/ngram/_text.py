@@ -89,3 +89,19 @@ def to_buffer(sentences: Iterable[Any]) -> tuple[bytes, int]:
     if not lines:
         return b"", 0
     return ("\n".join(lines) + "\n").encode(ENCODING, ERRORS), len(lines)
+
+
+def kept_word_ids(freq: np.ndarray, min_count: int, max_vocab: int | None) -> np.ndarray:
+    """Ids of the words that ``min_count`` / ``max_vocab`` keep, increasing (first occurrence).
+
+    The reserved ids 0..2 are never among them; with ``max_vocab`` the most frequent words
+    win, ties going to the earlier word (a stable sort on -freq).
+    """
+    keep = freq >= min_count
+    keep[:3] = False
+    if max_vocab is not None and keep.sum() > max_vocab:
+        cand = np.flatnonzero(keep)
+        best = cand[np.argsort(-freq[cand], kind="stable")[:max_vocab]]
+        keep[:] = False
+        keep[best] = True
+    return np.flatnonzero(keep)

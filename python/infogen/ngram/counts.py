@@ -22,6 +22,7 @@ from infogen.ngram._text import (
     check_paths,
     decode,
     encode,
+    kept_word_ids,
     to_buffer,
 )
 
@@ -509,16 +510,8 @@ class NGramCounts:
 def _prune(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None) -> tuple[np.ndarray, list[str]]:
     """Map rare words to <unk>; keep the surviving words in first-occurrence order."""
     freq = np.bincount(ids, minlength=len(vocab))
-    keep = freq >= min_count
-    keep[:3] = False
-    if max_vocab is not None and keep.sum() > max_vocab:
-        cand = np.flatnonzero(keep)
-        # most frequent first, ties by id (first occurrence): stable sort on -freq
-        best = cand[np.argsort(-freq[cand], kind="stable")[:max_vocab]]
-        keep[:] = False
-        keep[best] = True
+    kept = kept_word_ids(freq, min_count, max_vocab)
     remap = np.zeros(len(vocab), dtype=np.uint32)
-    kept = np.flatnonzero(keep)
     remap[:3] = [UNK_ID, BOS_ID, EOS_ID]
     remap[kept] = np.arange(3, 3 + kept.size, dtype=np.uint32)
     return remap[ids], list(RESERVED) + [vocab[i] for i in kept]

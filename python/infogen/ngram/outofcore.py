@@ -27,7 +27,7 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
-from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode
+from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode, kept_word_ids
 
 __all__ = ["count_to_file", "parse_memory"]
 
@@ -136,14 +136,7 @@ def sigterm_raises() -> Iterator[None]:
 
 def pruned_vocabulary(words: list[str], freq: np.ndarray, min_count: int, max_vocab: int | None) -> list[str]:
     """The words kept by `min_count`/`max_vocab` in first-occurrence order (same rule as from_file)."""
-    keep = freq >= min_count
-    keep[:3] = False
-    if max_vocab is not None and keep.sum() > max_vocab:
-        cand = np.flatnonzero(keep)
-        best = cand[np.argsort(-freq[cand], kind="stable")[:max_vocab]]
-        keep[:] = False
-        keep[best] = True
-    return list(RESERVED) + [words[i] for i in np.flatnonzero(keep)]
+    return list(RESERVED) + [words[i] for i in kept_word_ids(freq, min_count, max_vocab)]
 
 
 def external_counter(files: Sequence[str], order: int, memory: int, run_dir: str, threads: int,
