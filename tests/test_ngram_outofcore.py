@@ -167,7 +167,11 @@ def test_killed_mid_count_leaves_nothing(corpus, tmp_path, sig):
         data = b"".join(Path(p).read_bytes() for p in corpus)
         for _ in range(40):  # long enough that the signal always lands mid-count
             f.write(data)
+    # A child of a background job inherits SIGINT as ignored (Python then leaves it so):
+    # restore Python's handler, as in an interactive shell where Ctrl-C reaches the count.
     script = textwrap.dedent(f"""
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from infogen.ngram import count_to_file
         count_to_file([{str(big)!r}], 5, {str(out)!r}, memory="4M", temp_dir={str(runs)!r}, n_threads=1)
     """)
