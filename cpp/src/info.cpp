@@ -68,26 +68,33 @@ void exp_into(const T* x, index_t n, T* out) {
 }
 
 /// out = log(x) for n <= kBlock entries, with log 0 -> floor_log, exact for subnormals;
-/// negative x -> NaN. `out` may alias `x`.
+/// negative x -> NaN. `block_min` is the block's minimum (the caller often has it);
+/// `out` must be an aligned buffer (float logs are vectorised by destination alignment,
+/// so their bits would otherwise depend on the caller's address).
 template <class T>
-void log_into(const T* x, index_t n, T* out) {
-  alignas(64) T tmp[kBlock];
-  ArrC<T> X(x, n);
+void log_block(const T* x, index_t n, T block_min, T* out) {
   if constexpr (std::is_same_v<T, double>) {
-    vlog(x, n, tmp);  // exact for subnormals too: the fix-up below only maps 0 and NaN
+    vlog(x, n, out);  // exact for subnormals too: the fix-up below only maps 0 and NaN
   } else {
-    ArrM<T>(tmp, n) = X.max(Lim<T>::min_norm).log();
+    ArrM<T>(out, n) = ArrC<T>(x, n).max(Lim<T>::min_norm).log();
   }
-  if (!(X.minCoeff() >= Lim<T>::min_norm)) {
+  if (!(block_min >= Lim<T>::min_norm)) {
     for (index_t i = 0; i < n; ++i) {
       const T v = x[i];
       if (v < Lim<T>::min_norm) {
-        tmp[i] = v > 0 ? std::log(v) : (v == 0 ? Lim<T>::floor_log : Lim<T>::nan);
+        out[i] = v > 0 ? std::log(v) : (v == 0 ? Lim<T>::floor_log : Lim<T>::nan);
       } else if (std::isnan(v)) {
-        tmp[i] = v;
+        out[i] = v;
       }
     }
   }
+}
+
+/// log_block into any (possibly unaligned) destination, through an aligned buffer.
+template <class T>
+void log_into(const T* x, index_t n, T* out) {
+  alignas(64) T tmp[kBlock];
+  log_block(x, n, ArrC<T>(x, n).minCoeff(), tmp);
   std::copy(tmp, tmp + n, out);
 }
 
@@ -307,8 +314,9 @@ void entropy_with_stats(const T* p, index_t n_rows, index_t n_cols, double scale
         const index_t len = std::min(kBlock, n_cols - i);
         const ArrC<T> X(x + i, len);
         sum += static_cast<double>(X.sum());
-        mn = std::min(mn, X.minCoeff());
-        log_into(x + i, len, LP);
+        const T block_min = X.minCoeff();
+        mn = std::min(mn, block_min);
+        log_block(x + i, len, block_min, LP);  // straight into the aligned buffer
         acc += static_cast<double>(-(X * ArrC<T>(LP, len)).sum());
       }
       out[r] = static_cast<T>(acc * scale);
