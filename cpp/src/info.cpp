@@ -289,41 +289,83 @@ void information_content(Dist<T> p, index_t n_rows, index_t n_cols, double scale
   });
 }
 
+/// Entropy of probability rows, optionally with each row's sum and minimum (the pass that
+/// lets the caller validate without reading the input again). Used by entropy() for
+/// probabilities too, so both give the same bits.
 template <class T>
-void entropy(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
-  require_shape(n_rows, n_cols, "entropy");
-  two_dist_rows<T>(p, nullptr, n_rows, n_cols, scale, out, n_threads,
-                   [](const T* P, const T* LP, const T*, const T*, index_t n, bool&) {
-                     return -(ArrC<T>(P, n) * ArrC<T>(LP, n)).sum();
-                   });
+void entropy_probs(const T* p, index_t n_rows, index_t n_cols, double scale, T* out, double* row_sum, T* row_min,
+                   int n_threads) {
+  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
+    alignas(64) T LP[kBlock];
+    const auto finish_row = [&](index_t r, const T* x, const T* lp) {
+      const ArrC<T> X(x, n_cols);
+      double acc = 0.0;  // 0 + (-0) = +0: a certain outcome has entropy +0, not -0
+      acc += static_cast<double>(-(X * ArrC<T>(lp, n_cols)).sum());
+      out[r] = static_cast<T>(acc * scale);
+      if (row_sum) {
+        row_sum[r] = static_cast<double>(X.sum());
+        row_min[r] = X.minCoeff();
+      }
+    };
+    index_t r = r0;
+    if constexpr (std::is_same_v<T, double>) {
+      // Short rows: one vector log over several rows at once (vlog's result for an entry
+      // does not depend on where it sits), then each row's reductions as for one block.
+      const index_t group = n_cols <= kBlock / 2 ? kBlock / n_cols : 1;
+      for (; group > 1 && r < r1; r += group) {
+        const index_t g = std::min(group, r1 - r);
+        const T* x = p + r * n_cols;
+        log_block(x, g * n_cols, ArrC<T>(x, g * n_cols).minCoeff(), LP);
+        for (index_t j = 0; j < g; ++j) finish_row(r + j, x + j * n_cols, LP + j * n_cols);
+      }
+    }
+    for (; r < r1; ++r) {
+      const T* x = p + r * n_cols;
+      if (n_cols <= kBlock) {  // one block: the same reductions as the grouped path
+        log_block(x, n_cols, ArrC<T>(x, n_cols).minCoeff(), LP);
+        finish_row(r, x, LP);
+        continue;
+      }
+      double acc = 0.0, sum = 0.0;
+      T mn = Lim<T>::inf;
+      for (index_t i = 0; i < n_cols; i += kBlock) {
+        const index_t len = std::min(kBlock, n_cols - i);
+        const ArrC<T> X(x + i, len);
+        const T block_min = X.minCoeff();
+        log_block(x + i, len, block_min, LP);  // straight into the aligned buffer
+        acc += static_cast<double>(-(X * ArrC<T>(LP, len)).sum());
+        if (row_sum) {
+          sum += static_cast<double>(X.sum());
+          mn = std::min(mn, block_min);
+        }
+      }
+      out[r] = static_cast<T>(acc * scale);
+      if (row_sum) {
+        row_sum[r] = sum;
+        row_min[r] = mn;
+      }
+    }
+  });
 }
 
 template <class T>
 void entropy_with_stats(const T* p, index_t n_rows, index_t n_cols, double scale, T* out, double* row_sum,
                         T* row_min, int n_threads) {
   require_shape(n_rows, n_cols, "entropy");
-  // The same blocks, logs and sums as entropy() through two_dist_rows, plus the row's
-  // sum and minimum from the block already in cache.
-  parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
-    alignas(64) T LP[kBlock];
-    for (index_t r = r0; r < r1; ++r) {
-      const T* x = p + r * n_cols;
-      double acc = 0.0, sum = 0.0;
-      T mn = Lim<T>::inf;
-      for (index_t i = 0; i < n_cols; i += kBlock) {
-        const index_t len = std::min(kBlock, n_cols - i);
-        const ArrC<T> X(x + i, len);
-        sum += static_cast<double>(X.sum());
-        const T block_min = X.minCoeff();
-        mn = std::min(mn, block_min);
-        log_block(x + i, len, block_min, LP);  // straight into the aligned buffer
-        acc += static_cast<double>(-(X * ArrC<T>(LP, len)).sum());
-      }
-      out[r] = static_cast<T>(acc * scale);
-      row_sum[r] = sum;
-      row_min[r] = mn;
-    }
-  });
+  entropy_probs(p, n_rows, n_cols, scale, out, row_sum, row_min, n_threads);
+}
+
+template <class T>
+void entropy(Dist<T> p, index_t n_rows, index_t n_cols, double scale, T* out, int n_threads) {
+  require_shape(n_rows, n_cols, "entropy");
+  if (p.input == Input::probs) {
+    entropy_probs<T>(p.data, n_rows, n_cols, scale, out, nullptr, nullptr, n_threads);
+    return;
+  }
+  two_dist_rows<T>(p, nullptr, n_rows, n_cols, scale, out, n_threads,
+                   [](const T* P, const T* LP, const T*, const T*, index_t n, bool&) {
+                     return -(ArrC<T>(P, n) * ArrC<T>(LP, n)).sum();
+                   });
 }
 
 template <class T>
