@@ -3,7 +3,6 @@ import itertools
 import math
 import os
 import random
-import time
 from pathlib import Path
 
 import numpy as np
@@ -310,10 +309,8 @@ def test_kjv_matches_lmplz(tmp_path, order, perplexity):
     for p in (train, test, kenlm_arpa):
         if not p.exists():
             pytest.skip(f"{p} is absent (set INFOGEN_KJV_DIR to the folder with the KJV split and lmplz's ARPA)")
-    t0 = time.perf_counter()
-    lm = NGramLM(order, smoothing="kn").fit(train)
+    lm = NGramLM(order, smoothing="kn").fit(train)  # timed in bench/test_bench_ngram.py -k kn_
     lm.to_arpa(tmp_path / "kjv.arpa")
-    elapsed = time.perf_counter() - t0
     ours = NGramLM.from_arpa(tmp_path / "kjv.arpa")  # C++ parser: the two files in ~3 s
     theirs = NGramLM.from_arpa(kenlm_arpa)
     # their word ids -> ours
@@ -352,4 +349,3 @@ def test_kjv_matches_lmplz(tmp_path, order, perplexity):
         theirs = [model.score(v, bos=True, eos=True) for v in verses]
         np.testing.assert_allclose(lm.scores(verses, base=10), theirs, atol=1e-3)
     assert round(stats["perplexity"], 3) == perplexity
-    assert elapsed < 20
