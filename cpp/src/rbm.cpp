@@ -544,8 +544,10 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     SV.middleRows(B, nc) = Vn;
     // With binary [Vp; Vn], G^T = [Vp; Vn]^T SP is a product with a 0/1 matrix: row i of
     // G^T sums the rows of SP whose visible unit i is on (parallel over visible units).
-    BinarySupport s_sv, s_svt;
-    const bool grad_sparse = pos_binary && binary_support(SV.data(), B + nc, nv, nv, s_sv) &&
+    // The support of [Vp; Vn] is the data's, already scanned, plus the chain's rows.
+    BinarySupport& s_sv = s_pos;
+    BinarySupport s_svt;
+    const bool grad_sparse = pos_binary && append_binary_support(Vneg.data(), nc, nv, nv, s_sv) &&
                              s_sv.density() <= kMaxBinaryDensity;
     RowMat<T> GT;
     if (grad_sparse) {

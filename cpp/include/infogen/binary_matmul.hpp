@@ -85,23 +85,32 @@ inline index_t support_scan(const T* row, index_t n, std::int32_t j0, std::int32
 }
 }  // namespace detail
 
+/// Appends the support of `rows` more rows of the row-major matrix M (leading dimension
+/// ld, `cols` columns, the same as the rows already in `s`). Returns false, leaving `s`
+/// unspecified, when some entry is neither 0 nor 1.
+template <class T>
+bool append_binary_support(const T* M, index_t rows, index_t cols, index_t ld, BinarySupport& s) {
+  if (s.rows == 0) s.start.assign(1, 0);
+  s.cols = cols;
+  index_t n = s.nnz();
+  const auto cap = static_cast<std::size_t>(n + rows * cols) + 16;
+  if (s.index.size() < cap) s.index.resize(cap);
+  s.start.resize(static_cast<std::size_t>(s.rows + rows) + 1);
+  bool binary = true;
+  for (index_t r = 0; r < rows; ++r) {
+    n = detail::support_scan(M + r * ld, cols, 0, s.index.data(), n, binary);
+    s.start[static_cast<std::size_t>(s.rows + r) + 1] = n;
+  }
+  s.rows += rows;
+  return binary;
+}
+
 /// Fills `s` with the support of the row-major rows x cols matrix M (leading dimension
 /// ld). Returns false, leaving `s` unspecified, when some entry is neither 0 nor 1.
 template <class T>
 bool binary_support(const T* M, index_t rows, index_t cols, index_t ld, BinarySupport& s) {
-  s.rows = rows;
-  s.cols = cols;
-  const auto cap = static_cast<std::size_t>(rows * cols) + 16;
-  if (s.index.size() < cap) s.index.resize(cap);
-  s.start.resize(static_cast<std::size_t>(rows) + 1);
-  s.start[0] = 0;
-  index_t n = 0;
-  bool binary = true;
-  for (index_t r = 0; r < rows; ++r) {
-    n = detail::support_scan(M + r * ld, cols, 0, s.index.data(), n, binary);
-    s.start[static_cast<std::size_t>(r) + 1] = n;
-  }
-  return binary;
+  s.rows = 0;
+  return append_binary_support(M, rows, cols, ld, s);
 }
 
 /// The support of S's transpose (column by column of S), from the support of S.
