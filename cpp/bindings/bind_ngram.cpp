@@ -9,19 +9,13 @@
 #include "infogen/ngram/counter.hpp"
 #include "infogen/ngram/kneser_ney.hpp"
 #include "infogen/ngram/model.hpp"
+#include "ngram_common.hpp"
 
 namespace infogen::bindings {
 namespace {
 
 using ngram::count_t;
 using ngram::word_t;
-
-std::vector<std::string> to_strings(const py::list& words) {
-  std::vector<std::string> out;
-  out.reserve(words.size());
-  for (auto w : words) out.push_back(w.cast<std::string>());
-  return out;
-}
 
 py::tuple count(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, int order, word_t vocab_size,
                 int n_threads) {
@@ -123,20 +117,10 @@ py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<coun
       logbo.append(zeros(m));
     }
   }
-  py::list disc, coc, fb;
-  for (std::size_t i = 0; i < res.discounts.size(); ++i) {
-    disc.append(py::make_tuple(res.discounts[i][0], res.discounts[i][1], res.discounts[i][2]));
-    const auto& t = res.count_of_counts[i];
-    coc.append(py::make_tuple(t[0], t[1], t[2], t[3]));
-    fb.append(static_cast<bool>(res.used_fallback[i]));
-  }
   out["ngrams"] = ngrams;
   out["logp"] = logp;
   out["logbo"] = logbo;
-  out["discounts"] = disc;
-  out["count_of_counts"] = coc;
-  out["used_fallback"] = fb;
-  out["warnings"] = res.warnings;
+  add_kn_stats(out, res);
   return out;
 }
 

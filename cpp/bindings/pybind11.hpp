@@ -56,6 +56,7 @@ py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {})
 void bind_info(py::module_& m);
 void bind_ngram(py::module_& m);
 void bind_ngram_external(py::module_& m);
+void bind_ngram_stream(py::module_& m);
 void bind_random(py::module_& m);
 void bind_binary_matmul(py::module_& m);
 void bind_rbm(py::module_& m);

@@ -11,10 +11,8 @@
 #include <stdexcept>
 
 namespace infogen::ngram {
-namespace {
 
-/// Write log10 of e^ln at p (shortest round-trip form, "-99" for <= -99); returns the end.
-char* write_log10(char* p, double ln) {
+char* write_log10(char* p, double ln) noexcept {
   constexpr double kLn10 = 2.302585092994045684017991454684364208;
   const double v = ln / kLn10;
   if (!(v > -99.0)) {
@@ -23,8 +21,6 @@ char* write_log10(char* p, double ln) {
   }
   return std::to_chars(p, p + 32, v).ptr;
 }
-
-}  // namespace
 
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
                               const std::vector<std::string>& vocab, const std::string& bos_logp, int n_threads) {

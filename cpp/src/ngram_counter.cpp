@@ -1,5 +1,6 @@
 // Counting n-grams: see infogen/ngram/counter.hpp.
 #include "infogen/ngram/counter.hpp"
+#include "infogen/ngram/packing.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,12 +10,6 @@
 
 namespace infogen::ngram {
 namespace {
-
-int bit_width(word_t v) noexcept {
-  int b = 1;
-  while (b < 32 && (static_cast<std::uint64_t>(v) >> b) != 0) ++b;
-  return b;
-}
 
 template <class Key>
 void sort_packed(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, int bits) {
@@ -55,37 +50,6 @@ void sort_generic(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int
   counts.swap(ct);
 }
 
-
-/// LSD radix sort of `keys` on their low `total_bits` bits (stable), in as few passes of at
-/// most 14 bits as possible (16k buckets: the histogram stays in L2). The histograms of
-/// all passes are taken in one read of the keys.
-template <class Key>
-void radix_sort(std::vector<Key>& keys, int total_bits) {
-  constexpr int kMaxDigit = 14;
-  const int passes = (total_bits + kMaxDigit - 1) / kMaxDigit;
-  if (passes == 0 || keys.size() < 2) return;
-  const int digit = (total_bits + passes - 1) / passes;
-  const std::size_t buckets = std::size_t(1) << digit;
-  const std::size_t mask = buckets - 1;
-  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * buckets, 0);
-  for (const Key& k : keys)
-    for (int p = 0; p < passes; ++p)
-      ++count[static_cast<std::size_t>(p) * buckets + (static_cast<std::size_t>(k >> (p * digit)) & mask)];
-  std::vector<Key> tmp(keys.size());
-  for (int p = 0; p < passes; ++p) {
-    std::size_t* c = &count[static_cast<std::size_t>(p) * buckets];
-    const int shift = p * digit;
-    if (c[static_cast<std::size_t>(keys[0] >> shift) & mask] == keys.size()) continue;  // one bucket
-    std::size_t sum = 0;
-    for (std::size_t b = 0; b < buckets; ++b) {
-      const std::size_t n = c[b];
-      c[b] = sum;
-      sum += n;
-    }
-    for (const Key& k : keys) tmp[c[static_cast<std::size_t>(k >> shift) & mask]++] = k;
-    keys.swap(tmp);
-  }
-}
 
 /// Count the order-k n-grams by sorting packed keys (k * bits <= 8 * sizeof(Key)): the
 /// n-grams come out sorted, so no hash table and no export sort are needed.
@@ -157,27 +121,12 @@ void count_unigrams(const word_t* ids, const std::int64_t* offsets, index_t n_se
 
 }  // namespace
 
-void sort_ngrams(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, word_t vocab_size) {
-  const int bits = bit_width(vocab_size > 0 ? vocab_size - 1 : 0);
-  if (k * bits <= 64) {
-    sort_packed<std::uint64_t>(ngrams, counts, k, bits);
-  } else if (k * bits <= 128) {
-    sort_packed<unsigned __int128>(ngrams, counts, k, bits);
-  } else {
-    sort_generic(ngrams, counts, k);
-  }
-}
-
-std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* offsets, index_t n_sentences,
-                                      int order, word_t vocab_size, int n_threads, CountStats* stats) {
-  if (order < 1 || order > kMaxOrder)
-    throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
-  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
+void check_corpus(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, word_t vocab_size, int n_threads) {
   if (n_sentences < 0 || offsets[0] != 0) throw std::invalid_argument("offsets must start at 0");
   for (index_t s = 0; s < n_sentences; ++s)
     if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
   const index_t n_tokens = offsets[n_sentences];
-  // Validate the ids (in parallel; chunk results combined in order).
+  // The ids, in parallel; chunk results combined in order.
   {
     const index_t chunk = 1 << 20;
     const index_t n_chunks = (n_tokens + chunk - 1) / chunk;
@@ -198,6 +147,27 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
       }
     }
   }
+
+}
+
+void sort_ngrams(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, word_t vocab_size) {
+  const int bits = bit_width(vocab_size > 0 ? vocab_size - 1 : 0);
+  if (k * bits <= 64) {
+    sort_packed<std::uint64_t>(ngrams, counts, k, bits);
+  } else if (k * bits <= 128) {
+    sort_packed<unsigned __int128>(ngrams, counts, k, bits);
+  } else {
+    sort_generic(ngrams, counts, k);
+  }
+}
+
+std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* offsets, index_t n_sentences,
+                                      int order, word_t vocab_size, int n_threads, CountStats* stats) {
+  if (order < 1 || order > kMaxOrder)
+    throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
+  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
+  check_corpus(ids, offsets, n_sentences, vocab_size, n_threads);
+  const index_t n_tokens = offsets[n_sentences];
 
   // Sort-based counting when every order's n-grams pack into 128 bits (the usual case).
   const int bits = bit_width(vocab_size - 1);

@@ -23,6 +23,7 @@
 
 #include "infogen/common.hpp"
 #include "infogen/fastlog.hpp"
+#include "infogen/ngram/packing.hpp"
 
 namespace infogen::ngram {
 namespace {
@@ -43,48 +44,6 @@ struct Order {
   bool is_pruned(index_t r) const { return !pruned.empty() && pruned[static_cast<std::size_t>(r)] != 0; }
   count_t count(index_t r) const { return raw ? raw[r] : adj[static_cast<std::size_t>(r)]; }
 };
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-/// Discounts of one order from its count-of-counts, or an error message.
-bool compute_discounts(int k, const std::array<count_t, 4>& t, std::array<double, 3>& d, std::string& error) {
-  for (int j = 1; j < 4; ++j) {
-    if (t[static_cast<std::size_t>(j - 1)] == 0) {
-      error = "Could not calculate Kneser-Ney discounts for " + std::to_string(k) + "-grams with adjusted count " +
-              std::to_string(j + 1) + " because we didn't observe any " + std::to_string(k) +
-              "-grams with adjusted count " + std::to_string(j) + "; Is this small or artificial data?";
-      return false;
-    }
-  }
-  const double t1 = static_cast<double>(t[0]), t2 = static_cast<double>(t[1]);
-  const double y = t1 / (t1 + 2.0 * t2);
-  for (int j = 1; j < 4; ++j) {
-    const double tj = static_cast<double>(t[static_cast<std::size_t>(j - 1)]);
-    const double tj1 = static_cast<double>(t[static_cast<std::size_t>(j)]);
-    const double dj = j - (j + 1) * y * tj1 / tj;
-    if (!(dj >= 0.0 && dj <= j)) {
-      error = "ERROR: " + std::to_string(k) + "-gram discount out of range for adjusted count " + std::to_string(j) +
-              ": " + fmt(dj);
-      return false;
-    }
-    d[static_cast<std::size_t>(j - 1)] = dj;
-  }
-  return true;
-}
-
-inline double discount_of(const std::array<double, 3>& d, count_t a) noexcept {
-  return a <= 0 ? 0.0 : d[static_cast<std::size_t>(std::min<count_t>(a, 3) - 1)];
-}
-
-int bit_width(word_t v) noexcept {
-  int b = 1;
-  while (b < 32 && (static_cast<std::uint64_t>(v) >> b) != 0) ++b;
-  return b;
-}
 
 /// Exact index of a sorted n-gram table of order j: the n-gram packed into one 64-bit key
 /// (when j * bits <= 64) -> row, one cache line per probe; lookups are issued in batches
@@ -172,9 +131,43 @@ bool less_words(const word_t* a, const word_t* b, int n) noexcept {
 
 }  // namespace
 
-KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t vocab_size,
-                                   const KneserNeyOptions& options) {
-  const int N = static_cast<int>(counts.size());
+namespace {
+
+std::string format_discount(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+/// Discounts of one order from its count-of-counts, or an error message.
+bool compute_discounts(int k, const std::array<count_t, 4>& t, std::array<double, 3>& d, std::string& error) {
+  for (int j = 1; j < 4; ++j) {
+    if (t[static_cast<std::size_t>(j - 1)] == 0) {
+      error = "Could not calculate Kneser-Ney discounts for " + std::to_string(k) + "-grams with adjusted count " +
+              std::to_string(j + 1) + " because we didn't observe any " + std::to_string(k) +
+              "-grams with adjusted count " + std::to_string(j) + "; Is this small or artificial data?";
+      return false;
+    }
+  }
+  const double t1 = static_cast<double>(t[0]), t2 = static_cast<double>(t[1]);
+  const double y = t1 / (t1 + 2.0 * t2);
+  for (int j = 1; j < 4; ++j) {
+    const double tj = static_cast<double>(t[static_cast<std::size_t>(j - 1)]);
+    const double tj1 = static_cast<double>(t[static_cast<std::size_t>(j)]);
+    const double dj = j - (j + 1) * y * tj1 / tj;
+    if (!(dj >= 0.0 && dj <= j)) {
+      error = "ERROR: " + std::to_string(k) + "-gram discount out of range for adjusted count " + std::to_string(j) +
+              ": " + format_discount(dj);
+      return false;
+    }
+    d[static_cast<std::size_t>(j - 1)] = dj;
+  }
+  return true;
+}
+
+}  // namespace
+
+void check_kneser_ney_options(int N, word_t vocab_size, const KneserNeyOptions& options) {
   if (N < 1 || N > kMaxOrder) throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder));
   if (vocab_size <= kFirstWord - 1) throw std::invalid_argument("vocab_size must include the 3 reserved words");
   if (!options.prune.empty() && static_cast<int>(options.prune.size()) != N)
@@ -187,6 +180,34 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
   }
   if (!options.fallback.empty() && options.fallback.size() != 3)
     throw std::invalid_argument("fallback discounts are (D1, D2, D3+)");
+}
+
+void set_kneser_ney_discounts(int k, const std::array<count_t, 4>& t, const KneserNeyOptions& options,
+                              KneserNeyStats& stats) {
+  const auto N = static_cast<std::size_t>(std::max(k, 1));
+  if (stats.discounts.size() < N) {
+    stats.discounts.resize(N);
+    stats.count_of_counts.resize(N);
+    stats.used_fallback.resize(N, 0);
+  }
+  const auto i = static_cast<std::size_t>(k - 1);
+  stats.count_of_counts[i] = t;
+  std::string error;
+  std::array<double, 3> d{};
+  if (!compute_discounts(k, t, d, error)) {
+    if (options.fallback.empty()) throw std::invalid_argument(error);
+    d = {options.fallback[0], options.fallback[1], options.fallback[2]};
+    stats.used_fallback[i] = 1;
+    stats.warnings.push_back(error + "  Substituting fallback discounts D1=" + format_discount(d[0]) +
+                             " D2=" + format_discount(d[1]) + " D3+=" + format_discount(d[2]));
+  }
+  stats.discounts[i] = d;
+}
+
+KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t vocab_size,
+                                   const KneserNeyOptions& options) {
+  const int N = static_cast<int>(counts.size());
+  check_kneser_ney_options(N, vocab_size, options);
   const int threads = options.n_threads;
   const bool timing = std::getenv("INFOGEN_KN_TIMING") != nullptr;
   auto t_last = std::chrono::steady_clock::now();
@@ -293,9 +314,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
 
   tick("adjust");
   KneserNeyModel out;
-  out.discounts.resize(static_cast<std::size_t>(N));
-  out.count_of_counts.resize(static_cast<std::size_t>(N));
-  out.used_fallback.assign(static_cast<std::size_t>(N), 0);
   for (int k = 1; k <= N; ++k) {
     const Order& o = ord[static_cast<std::size_t>(k - 1)];
     std::array<count_t, 4> t{0, 0, 0, 0};
@@ -303,17 +321,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
       const count_t a = o.count(r);
       if (a >= 1 && a <= 4) ++t[static_cast<std::size_t>(a - 1)];
     }
-    out.count_of_counts[static_cast<std::size_t>(k - 1)] = t;
-    std::string error;
-    std::array<double, 3> d{};
-    if (!compute_discounts(k, t, d, error)) {
-      if (options.fallback.empty()) throw std::invalid_argument(error);
-      d = {options.fallback[0], options.fallback[1], options.fallback[2]};
-      out.used_fallback[static_cast<std::size_t>(k - 1)] = 1;
-      out.warnings.push_back(error + "  Substituting fallback discounts D1=" + fmt(d[0]) + " D2=" + fmt(d[1]) +
-                             " D3+=" + fmt(d[2]));
-    }
-    out.discounts[static_cast<std::size_t>(k - 1)] = d;
+    set_kneser_ney_discounts(k, t, options, out);
   }
 
   // Order 1: one context; interpolated with the uniform distribution over V \ {<s>}.
@@ -323,7 +331,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     double denom = 0.0, numer = 0.0;
     for (std::size_t w = 0; w < V; ++w) {
       denom += static_cast<double>(o.adj[w]);
-      numer += discount_of(d, o.adj[w]);
+      numer += kn_discount(d, o.adj[w]);
     }
     if (!(denom > 0)) throw std::invalid_argument("empty counts: no unigram was seen");
     const double gamma = numer / denom;
@@ -332,7 +340,7 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     o.bo.assign(V, 1.0);
     for (std::size_t w = 0; w < V; ++w) {
       const count_t a = o.adj[w];
-      o.p[w] = (a > 0 ? (static_cast<double>(a) - discount_of(d, a)) / denom : 0.0) + gamma * uniform;
+      o.p[w] = (a > 0 ? (static_cast<double>(a) - kn_discount(d, a)) / denom : 0.0) + gamma * uniform;
     }
     o.p[kBos] = 0.0;
   }
@@ -374,13 +382,13 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
         for (index_t i = r; i < end; ++i) {
           const count_t a = o.count(i);
           denom += static_cast<double>(a);
-          numer += o.is_pruned(i) ? static_cast<double>(a) : discount_of(d, a);
+          numer += o.is_pruned(i) ? static_cast<double>(a) : kn_discount(d, a);
         }
         const double gamma = numer / denom;
         for (index_t i = r; i < end; ++i) {
           if (o.is_pruned(i)) continue;
           const count_t a = o.count(i);
-          o.p[static_cast<std::size_t>(i)] = (static_cast<double>(a) - discount_of(d, a)) / denom +
+          o.p[static_cast<std::size_t>(i)] = (static_cast<double>(a) - kn_discount(d, a)) / denom +
                                              gamma * lo.p[o.suffix[static_cast<std::size_t>(i)]];
         }
         const word_t* ctx = o.ngrams + static_cast<std::size_t>(r) * ku;

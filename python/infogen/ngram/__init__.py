@@ -1,11 +1,13 @@
 """N-gram language models: counting (C++), estimation, scoring, generation, ARPA I/O.
 
-See :class:`NGramCounts`, :class:`NGramLM` and :class:`NGramClassifier`.
+See :class:`NGramCounts`, :class:`NGramLM`, :class:`NGramClassifier` and :func:`build_arpa`.
 """
 from infogen.ngram.arpa import read_arpa, write_arpa
+from infogen.ngram.build import BuildReport, build_arpa
 from infogen.ngram.classify import NGramClassifier
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model import SMOOTHINGS, NGramLM
 from infogen.ngram.outofcore import count_to_file
 
-__all__ = ["NGramClassifier", "NGramCounts", "NGramLM", "SMOOTHINGS", "count_to_file", "read_arpa", "write_arpa"]
+__all__ = ["BuildReport", "NGramClassifier", "NGramCounts", "NGramLM", "SMOOTHINGS", "build_arpa", "count_to_file",
+           "read_arpa", "write_arpa"]

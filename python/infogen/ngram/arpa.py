@@ -18,12 +18,14 @@ Files ending in ``.gz``, ``.bz2`` or ``.xz`` are (de)compressed transparently.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import lzma
 import math
 import os
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -34,11 +36,29 @@ from infogen.ngram._text import BOS, ENCODING, ERRORS, RESERVED, check_order, en
 if TYPE_CHECKING:
     from infogen.ngram.model import NGramLM
 
-__all__ = ["read_arpa", "write_arpa"]
+__all__ = ["arpa_output", "read_arpa", "write_arpa"]
 
 LN10 = math.log(10.0)
 _NEG = -99.0
 _HEADER = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
+
+
+@contextlib.contextmanager
+def arpa_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """A binary stream into `path`, written atomically and compressed by extension
+    (``.gz``, ``.bz2``, ``.xz``): on any error the file is left as it was."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1]
+    with atomic_write(path, "wb") as raw:
+        if ext == ".gz":
+            stream = gzip.GzipFile(fileobj=raw, mode="wb")
+        elif ext in (".bz2", ".xz"):
+            stream = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}[ext](raw, mode="wb")
+        else:
+            yield raw
+            return
+        with stream:
+            yield stream
 
 
 def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
@@ -58,14 +78,7 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
     vocab = encode(lm.vocab_)
     order = lm.order
     sizes = [len(vocab)] + [int(g.shape[0]) for g in lm.ngrams_]
-    ext = os.path.splitext(path)[1]
-    with atomic_write(path, "wb") as raw:
-        if ext == ".gz":
-            stream = gzip.GzipFile(fileobj=raw, mode="wb")
-        elif ext in (".bz2", ".xz"):
-            stream = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}[ext](raw, mode="wb")
-        else:
-            stream = raw
+    with arpa_output(path) as stream:
         stream.write(b"\\data\\\n" + b"".join(f"ngram {k}={n}\n".encode() for k, n in enumerate(sizes, 1)))
         for k in range(1, order + 1):
             stream.write(f"\n\\{k}-grams:\n".encode())
@@ -74,8 +87,6 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
             # streamed in slabs of lines: the text of a large order never sits in memory whole
             _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads, stream.write)
         stream.write(b"\n\\end\\\n")
-        if stream is not raw:
-            stream.close()
 
 
 def _read_bytes(path: str) -> bytes:

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from infogen.ngram.build import build_arpa
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model import SMOOTHINGS, NGramLM
 from infogen.ngram.outofcore import count_to_file
@@ -133,6 +134,10 @@ def _build(args: argparse.Namespace) -> int:
     if args.discount_fallback is not None:
         fallback = tuple(args.discount_fallback) if args.discount_fallback else True
     extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
+    inputs = args.inputs or ["-"]
+    if kn and not args.output.endswith(".npz") and args.memory is None and "-" not in inputs \
+            and not any(p.endswith(".npz") for p in inputs):
+        return _build_streaming(args, inputs, fallback, t0)
     lm = NGramLM(args.order, smoothing=args.smoothing, k=args.k, alpha=args.alpha,
                  n_threads=args.threads_local, **extra).fit(counts)
     for msg in getattr(lm, "discount_warnings_", None) or []:
@@ -142,6 +147,32 @@ def _build(args: argparse.Namespace) -> int:
     else:
         lm.to_arpa(args.output)
     _summary(counts, t0, f"wrote {args.output} ({args.smoothing}, order {args.order})")
+    return 0
+
+
+def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool | tuple[float, ...],
+                     t0: float) -> int:
+    """Kneser-Ney straight from the corpus files to the ARPA file (infogen.ngram.build_arpa)."""
+    missing = [p for p in inputs if not os.path.exists(p)]
+    if missing:
+        raise FileNotFoundError(f"corpus file not found: {missing[0]}")
+    bar = _progress(sum(os.path.getsize(p) for p in inputs), "reading", args.quiet)
+    try:
+        rep = build_arpa([pathlib.Path(p) for p in inputs], args.output, args.order, prune=args.prune,
+                         discount_fallback=fallback, min_count=args.min_count, max_vocab=args.max_vocab,
+                         n_threads=args.threads_local, progress=lambda path, n: bar.update(n))
+    finally:
+        bar.close()
+    for msg in rep.warnings:
+        print(f"infogen ngram: {msg}", file=sys.stderr)
+    dt = time.perf_counter() - t0
+    for line in (f"tokens {rep.n_tokens:,}  sentences {rep.n_sentences:,}  types {rep.n_types:,}",
+                 "n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(rep.sizes, 1)),
+                 "phases: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rep.seconds.items())
+                 + f"  (count trie {rep.trie_bytes / 2**20:,.0f} MB)",
+                 f"time {dt:.2f} s ({rep.n_tokens / dt / 1e6:.1f} M tokens/s)  peak memory {_peak_rss_mb():,.0f} MB",
+                 f"wrote {args.output} (kneser_ney, order {args.order})"):
+        print(f"infogen ngram: {line}", file=sys.stderr)
     return 0
 
 

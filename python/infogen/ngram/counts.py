@@ -152,13 +152,7 @@ class NGramCounts:
         t0 = time.perf_counter()
         if memory is not None:
             return cls._from_files_budgeted(files, order, memory, temp_dir, min_count, max_vocab, threads, progress)
-        tok = _core._Tokenizer(True)
-        for f in files:
-            tok.feed_file(f, threads)
-            if progress is not None:
-                progress(f, os.path.getsize(f))
-        ids, offsets, n_lines, n_bytes = tok.take()
-        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        ids, offsets, vocab, n_lines, n_bytes = tokenize(files=files, n_threads=threads, progress=progress)
         where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, where,
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
@@ -197,10 +191,7 @@ class NGramCounts:
         threads = resolve_threads(n_threads)
         t0 = time.perf_counter()
         buf, _ = to_buffer(sentences)
-        tok = _core._Tokenizer(True)
-        tok.feed_buffer(buf, threads)
-        ids, offsets, n_lines, n_bytes = tok.take()
-        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        ids, offsets, vocab, n_lines, n_bytes = tokenize(data=buf, n_threads=threads)
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, "the sentences",
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
 
@@ -213,10 +204,7 @@ class NGramCounts:
             raise TypeError(f"data must be bytes, got {type(data).__name__}")
         threads = resolve_threads(n_threads)
         t0 = time.perf_counter()
-        tok = _core._Tokenizer(True)
-        tok.feed_buffer(data, threads)
-        ids, offsets, n_lines, n_bytes = tok.take()
-        vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+        ids, offsets, vocab, n_lines, n_bytes = tokenize(data=data, n_threads=threads)
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, "the text",
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})
 
@@ -238,15 +226,7 @@ class NGramCounts:
     @classmethod
     def _from_ids(cls, ids: np.ndarray, offsets: np.ndarray, vocab: list[str], order: int, min_count: int,
                   max_vocab: int | None, threads: int, where: str, stats: dict[str, Any]) -> NGramCounts:
-        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
-        if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
-                                      or max_vocab < 0):
-            raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")
-        if ids.size == 0:
-            raise ValueError(f"empty corpus: no tokens in {where}")
-        if min_count > 1 or max_vocab is not None:
-            ids, vocab = _prune(ids, vocab, min_count, max_vocab)
+        ids, vocab = limit_vocabulary(ids, vocab, min_count, max_vocab, where)
         t0 = time.perf_counter()
         tables, info = _core.ngram_count(ids, offsets, order, len(vocab), threads)
         stats = dict(stats)
@@ -505,6 +485,40 @@ class NGramCounts:
             if g.size and int(g.max()) >= len(vocab):
                 raise ValueError(f"{path}: order-{k} n-grams hold word ids outside the vocabulary")
         return cls(order, vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
+
+
+def tokenize(*, files: Sequence[str] | None = None, data: bytes | None = None, n_threads: int = 1,
+             progress: Callable[[str, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], int, int]:
+    """Word ids of text files or a buffer, by the C++ tokenizer.
+
+    Returns ``(ids, offsets, vocab, n_lines, n_bytes)``: sentence s is
+    ``ids[offsets[s]:offsets[s+1]]``; new words get ids in order of first occurrence.
+    """
+    tok = _core._Tokenizer(True)
+    if data is not None:
+        tok.feed_buffer(data, n_threads)
+    for f in files or ():
+        tok.feed_file(f, n_threads)
+        if progress is not None:
+            progress(f, os.path.getsize(f))
+    ids, offsets, n_lines, n_bytes = tok.take()
+    vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+    return ids, offsets, vocab, int(n_lines), int(n_bytes)
+
+
+def limit_vocabulary(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None,
+                     where: str) -> tuple[np.ndarray, list[str]]:
+    """Check a corpus is not empty and apply `min_count` / `max_vocab` (rare words -> <unk>)."""
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+    if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
+                                  or max_vocab < 0):
+        raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")
+    if ids.size == 0:
+        raise ValueError(f"empty corpus: no tokens in {where}")
+    if min_count > 1 or max_vocab is not None:
+        ids, vocab = _prune(ids, vocab, min_count, max_vocab)
+    return ids, vocab
 
 
 def _prune(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None) -> tuple[np.ndarray, list[str]]:

@@ -121,6 +121,9 @@ class NGramLM:
         ``"kneser_ney"``: (D1, D2, D3+) of each order.
     count_of_counts_ : list of tuple or None
         ``"kneser_ney"``: (t1, t2, t3, t4) of each order's (adjusted) counts.
+    discount_warnings_, used_fallback_ : list
+        ``"kneser_ney"``: lmplz-style messages for the orders whose discounts were invalid,
+        and per order whether it used the fallback discounts.
 
     Examples
     --------
@@ -164,34 +167,10 @@ class NGramLM:
             self._kn_fallback()
 
     def _kn_prune(self) -> list[int]:
-        """Per-order thresholds (lmplz: the last value applies to the remaining orders)."""
-        if self.prune is None:
-            return []
-        p = list(self.prune) if not isinstance(self.prune, (str, bytes)) else None
-        if not p or any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0 for t in p):
-            raise ValueError(f"prune must be a non-empty sequence of non-negative ints, got {self.prune!r}")
-        if len(p) > self.order:
-            raise ValueError(f"prune has {len(p)} thresholds for a model of order {self.order}")
-        if p[0] != 0:
-            raise ValueError(f"unigram pruning is not supported (as in lmplz): prune[0] must be 0, got {p[0]}")
-        if any(b < a for a, b in zip(p, p[1:])):
-            raise ValueError(f"prune thresholds must be non-decreasing, got {list(p)}")
-        p = [int(t) for t in p] + [int(p[-1])] * (self.order - len(p))
-        return [] if not any(p) else p
+        return kn_prune_thresholds(self.prune, self.order)
 
     def _kn_fallback(self) -> list[float]:
-        fb = self.discount_fallback
-        if fb is False or fb is None:
-            return []
-        if fb is True:
-            return list(DEFAULT_FALLBACK)
-        try:
-            d = [float(x) for x in fb]
-        except (TypeError, ValueError):
-            d = []
-        if len(d) != 3 or not all(math.isfinite(x) and 0 <= x <= j for j, x in enumerate(d, 1)):
-            raise ValueError(f"discount_fallback must be True, False or (D1, D2, D3+) with 0 <= Dj <= j, got {fb!r}")
-        return d
+        return kn_fallback_discounts(self.discount_fallback)
 
     def fit(self, corpus: NGramCounts | str | os.PathLike | Iterable[Any]) -> NGramLM:
         """Estimate the model.
@@ -227,6 +206,7 @@ class NGramLM:
             self.discounts_ = [tuple(d) for d in res["discounts"]]
             self.count_of_counts_ = [tuple(t) for t in res["count_of_counts"]]
             self.discount_warnings_ = list(res["warnings"])
+            self.used_fallback_ = [bool(b) for b in res["used_fallback"]]
         else:
             param = float(self.k) if self.smoothing == "add_k" else float(self.alpha)
             logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self.smoothing], param)
@@ -626,3 +606,38 @@ class NGramLM:
     def __repr__(self) -> str:
         fitted = f", vocab={len(self.vocab_)}" if hasattr(self, "vocab_") else ""
         return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{fitted})"
+
+
+def kn_prune_thresholds(prune: Sequence[int] | None, order: int) -> list[int]:
+    """Per-order pruning thresholds of a Kneser-Ney model of `order`, checked; [] = none.
+
+    As lmplz's ``--prune``: the last value applies to the remaining orders.
+    """
+    if prune is None:
+        return []
+    p = list(prune) if not isinstance(prune, (str, bytes)) else None
+    if not p or any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0 for t in p):
+        raise ValueError(f"prune must be a non-empty sequence of non-negative ints, got {prune!r}")
+    if len(p) > order:
+        raise ValueError(f"prune has {len(p)} thresholds for a model of order {order}")
+    if p[0] != 0:
+        raise ValueError(f"unigram pruning is not supported (as in lmplz): prune[0] must be 0, got {p[0]}")
+    if any(b < a for a, b in zip(p, p[1:])):
+        raise ValueError(f"prune thresholds must be non-decreasing, got {list(p)}")
+    p = [int(t) for t in p] + [int(p[-1])] * (order - len(p))
+    return [] if not any(p) else p
+
+
+def kn_fallback_discounts(fb: bool | Sequence[float] | None) -> list[float]:
+    """The fallback discounts (D1, D2, D3+) that `discount_fallback` asks for, checked; [] = none."""
+    if fb is False or fb is None:
+        return []
+    if fb is True:
+        return list(DEFAULT_FALLBACK)
+    try:
+        d = [float(x) for x in fb]
+    except (TypeError, ValueError):
+        d = []
+    if len(d) != 3 or not all(math.isfinite(x) and 0 <= x <= j for j, x in enumerate(d, 1)):
+        raise ValueError(f"discount_fallback must be True, False or (D1, D2, D3+) with 0 <= Dj <= j, got {fb!r}")
+    return d

@@ -10,6 +10,10 @@
 
 namespace infogen::ngram {
 
+/// Write log10 of e^ln at p in the shortest form that reads back to the same double, or
+/// "-99" for anything <= -99 (and -inf); at most 32 characters. Returns the end.
+char* write_log10(char* p, double ln) noexcept;
+
 /// Lines "<log10 p>\t<w1 .. wk>[\t<log10 backoff>]\n" for m n-grams of order k.
 /// `ngrams` (m x k word ids) may be null for k = 1: then row r is word r. Natural logs are
 /// converted to base 10 and printed in the shortest form that reads back to the same

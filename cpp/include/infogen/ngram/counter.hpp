@@ -46,6 +46,11 @@ std::vector<NGramArrays> count_ngrams(const word_t* ids, const std::int64_t* off
                                       int order, word_t vocab_size, int n_threads,
                                       CountStats* stats = nullptr);
 
+/// Check a CSR corpus: offsets start at 0 and never decrease; every id is < vocab_size and
+/// neither <s> nor </s>. Throws std::invalid_argument naming the first bad token.
+void check_corpus(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, word_t vocab_size,
+                  int n_threads);
+
 /// Sort the rows of a (n x k) n-gram array lexicographically, permuting `counts` (any
 /// payload of 8-byte values) alongside. Used for counts and for merged tables.
 void sort_ngrams(std::vector<word_t>& ngrams, std::vector<count_t>& counts, int k, word_t vocab_size);

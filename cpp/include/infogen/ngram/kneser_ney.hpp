@@ -28,6 +28,7 @@
 // context's gamma. Discounts and denominators are computed before pruning, as lmplz does.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -46,15 +47,33 @@ struct KneserNeyOptions {
   int n_threads = 0;
 };
 
-struct KneserNeyModel {
-  std::vector<std::vector<word_t>> ngrams;  ///< [k-2], kept n-grams of order k, sorted (empty if all_kept)
-  std::vector<char> all_kept;               ///< [k-2]: nothing pruned, the n-grams are the input's
-  std::vector<OrderLogs> logs;              ///< [k-1]; order 1 dense over the vocabulary
+/// What the estimation decided per order, besides the probabilities.
+struct KneserNeyStats {
   std::vector<std::array<double, 3>> discounts;         ///< [k-1]: D1, D2, D3+
   std::vector<std::array<count_t, 4>> count_of_counts;  ///< [k-1]: t1..t4 of adjusted counts
   std::vector<char> used_fallback;                      ///< [k-1]
   std::vector<std::string> warnings;                    ///< lmplz-style messages for fallbacks
 };
+
+struct KneserNeyModel : KneserNeyStats {
+  std::vector<std::vector<word_t>> ngrams;  ///< [k-2], kept n-grams of order k, sorted (empty if all_kept)
+  std::vector<char> all_kept;               ///< [k-2]: nothing pruned, the n-grams are the input's
+  std::vector<OrderLogs> logs;              ///< [k-1]; order 1 dense over the vocabulary
+};
+
+/// Throws std::invalid_argument unless the options suit order N: one prune threshold per
+/// order, non-decreasing, the unigram's 0; fallback discounts empty or three.
+void check_kneser_ney_options(int N, word_t vocab_size, const KneserNeyOptions& options);
+
+/// Record order k's count-of-counts t1..t4 and its discounts in `stats`: computed, or the
+/// fallback (with a warning) when invalid; throws lmplz's message when invalid without one.
+void set_kneser_ney_discounts(int k, const std::array<count_t, 4>& t, const KneserNeyOptions& options,
+                              KneserNeyStats& stats);
+
+/// The discount of an (adjusted) count: D1, D2 or D3+; 0 for a count of 0.
+inline double kn_discount(const std::array<double, 3>& d, count_t a) noexcept {
+  return a <= 0 ? 0.0 : d[static_cast<std::size_t>(std::min<count_t>(a, 3) - 1)];
+}
 
 /// Estimate from counts of orders 1..N (counts[k-1] sorted, as count_ngrams returns them).
 /// Throws std::invalid_argument with lmplz's message when a discount is invalid and no

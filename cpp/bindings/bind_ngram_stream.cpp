@@ -1,0 +1,115 @@
+// Bindings of the count trie and the streaming Kneser-Ney ARPA writer.
+#include "pybind11.hpp"
+
+#include <string>
+#include <vector>
+
+#include "infogen/ngram/count_trie.hpp"
+#include "infogen/ngram/kn_stream.hpp"
+#include "ngram_common.hpp"
+
+namespace infogen::bindings {
+namespace {
+
+using ngram::count_t;
+using ngram::word_t;
+
+ngram::CountTrie count_trie(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, int order,
+                            word_t vocab_size, int n_threads) {
+  if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.size() < 1)
+    throw py::value_error("ids and offsets must be 1-D, offsets non-empty");
+  const index_t n_sentences = static_cast<index_t>(offsets.size()) - 1;
+  if (offsets.at(n_sentences) != static_cast<std::int64_t>(ids.size()))
+    throw py::value_error("offsets[-1] must equal len(ids)");
+  const word_t* ip = ids.data();
+  const std::int64_t* op = offsets.data();
+  py::gil_scoped_release nogil;
+  return ngram::count_trie(ip, op, n_sentences, order, vocab_size, n_threads);
+}
+
+/// The trie's n-grams of one order as the sorted (m, k) array count_ngrams gives, and counts.
+py::tuple trie_table(const ngram::CountTrie& t, int k) {
+  if (k < 1 || k > t.order || static_cast<int>(t.orders.size()) != t.order)
+    throw py::value_error("no order " + std::to_string(k) + " in this count trie");
+  std::vector<word_t> ng;
+  std::vector<count_t> ct;
+  {
+    py::gil_scoped_release nogil;
+    const auto& o = t.orders[static_cast<std::size_t>(k - 1)];
+    if (k == 1) {
+      for (index_t w = 0; w < o.m; ++w) {
+        if (o.count[static_cast<std::size_t>(w)] == 0) continue;
+        ng.push_back(static_cast<word_t>(w));
+        ct.push_back(o.count[static_cast<std::size_t>(w)]);
+      }
+    } else {
+      ng.resize(static_cast<std::size_t>(o.m) * static_cast<std::size_t>(k));
+      ct.assign(o.count.begin(), o.count.end());
+      index_t anc[ngram::kMaxOrder + 1] = {};
+      for (index_t r = 0; r < o.m; ++r) {
+        anc[k] = r;
+        for (int j = k - 1; j >= 1; --j) {
+          const auto& c = t.orders[static_cast<std::size_t>(j - 1)].first_child;
+          while (c[static_cast<std::size_t>(anc[j]) + 1] <= anc[j + 1]) ++anc[j];
+        }
+        for (int j = 1; j <= k; ++j)
+          ng[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j - 1)] =
+              j == 1 ? static_cast<word_t>(anc[1]) : t.orders[static_cast<std::size_t>(j - 1)].word[static_cast<std::size_t>(anc[j])];
+      }
+    }
+  }
+  const auto m = static_cast<py::ssize_t>(ct.size());
+  return py::make_tuple(to_numpy(std::move(ng), {m, static_cast<py::ssize_t>(k)}), to_numpy(std::move(ct)));
+}
+
+py::dict write_kn_arpa(ngram::CountTrie& trie, const py::list& vocab, std::vector<count_t> prune,
+                       std::vector<double> fallback, int n_threads, const py::function& sink, index_t slab_rows) {
+  const auto words = to_strings(vocab);
+  ngram::KneserNeyOptions opt;
+  opt.prune = std::move(prune);
+  opt.fallback = std::move(fallback);
+  opt.n_threads = n_threads;
+  // Each piece reaches Python as a memoryview of the C++ buffer: no copy of the text.
+  const ngram::TextSink to_python = [&sink](std::string&& text) {
+    py::gil_scoped_acquire gil;
+    sink(py::memoryview::from_memory(text.data(), static_cast<py::ssize_t>(text.size()), true));
+  };
+  ngram::KneserNeyArpaInfo info;
+  {
+    py::gil_scoped_release nogil;
+    info = ngram::write_kneser_ney_arpa(std::move(trie), words, opt, to_python, slab_rows);
+  }
+  py::dict out;
+  add_kn_stats(out, info);
+  out["sizes"] = info.sizes;
+  return out;
+}
+
+}  // namespace
+
+void bind_ngram_stream(py::module_& m) {
+  py::class_<ngram::CountTrie>(m, "_CountTrie", "Counts of orders 1..N in trie form (see count_trie.hpp).")
+      .def_readonly("order", &ngram::CountTrie::order)
+      .def_readonly("vocab_size", &ngram::CountTrie::vocab_size)
+      .def_readonly("n_tokens", &ngram::CountTrie::n_tokens)
+      .def_readonly("n_sentences", &ngram::CountTrie::n_sentences)
+      .def_property_readonly("sizes",
+                             [](const ngram::CountTrie& t) {
+                               std::vector<index_t> s;
+                               for (const auto& o : t.orders) s.push_back(o.m);
+                               return s;
+                             })
+      .def_property_readonly("nbytes", &ngram::CountTrie::bytes)
+      .def("table", &trie_table, py::arg("k"),
+           "Order k as (sorted (m, k) uint32 n-grams, int64 counts); unigrams without the unseen words.");
+  m.def("ngram_count_trie_supported", &ngram::count_trie_supported, py::arg("order"), py::arg("vocab_size"));
+  m.def("ngram_count_trie", &count_trie, py::arg("ids").noconvert(), py::arg("offsets").noconvert(), py::arg("order"),
+        py::arg("vocab_size"), py::arg("n_threads") = 0, "Count orders 1..order of a CSR corpus into a _CountTrie.");
+  m.def("ngram_write_kn_arpa", &write_kn_arpa, py::arg("trie"), py::arg("vocab"), py::arg("prune"), py::arg("fallback"),
+        py::arg("n_threads"), py::arg("sink"), py::arg("slab_rows") = index_t(1) << 21,
+        "Estimate modified Kneser-Ney from a _CountTrie (consumed) and pass the ARPA file's text to "
+        "sink(memoryview) piece by piece; the memoryview is valid only during the call. Returns the "
+        "discounts, count-of-counts, fallbacks, warnings and the n-grams written per order.");
+}
+
+}  // namespace infogen::bindings

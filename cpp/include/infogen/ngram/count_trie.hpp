@@ -1,0 +1,59 @@
+// Counting every order of a corpus straight into a count trie: the compact form the
+// streaming Kneser-Ney builder (kn_stream.hpp) works on.
+//
+// Every start position of a padded sentence <s> w1 .. wn </s> begins a window of up to N
+// words that stops at </s>; the windows' prefixes are exactly the n-grams count_ngrams
+// counts (<s> only first, never alone; </s> only last). The windows are packed into
+// integer keys (id + 1 per word, most significant first, 0 after the end, so a prefix
+// sorts before its extensions) and radix-sorted in buckets of first words: one bucket's
+// keys at a time per thread, gathered by a scan of the corpus. Walking the sorted keys
+// emits the n-grams of all orders in lexicographic order, each with its parent (its first
+// k - 1 words) already emitted, which is a trie:
+//
+//   order 1: dense over the vocabulary (row = word id);
+//   order k >= 2: rows sorted lexicographically; `word[r]` is the last word of row r and
+//   the children of row p of order k - 1 (its one-word extensions) are the rows
+//   [first_child[p], first_child[p + 1]) of order k, sorted by last word.
+//
+// Memory: 8 bytes per n-gram of order k >= 2 (word and count), 4 per n-gram of order
+// k < N (first_child), plus while counting one bucket of 2 keys (16 or 32 bytes) per
+// window per thread (buckets hold at most ~4M windows unless one word starts more).
+// Deterministic: buckets are merged in order, whatever the number of threads.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "infogen/ngram/hash.hpp"
+
+namespace infogen::ngram {
+
+struct TrieOrder {
+  index_t m = 0;                         ///< rows (order 1: the vocabulary size)
+  std::vector<word_t> word;              ///< order >= 2: last word of each row
+  std::vector<std::uint32_t> count;      ///< raw count of each row
+  std::vector<std::uint32_t> first_child;  ///< order < N: m + 1 offsets into the next order
+};
+
+struct CountTrie {
+  int order = 0;
+  word_t vocab_size = 0;
+  std::int64_t n_tokens = 0;
+  std::int64_t n_sentences = 0;  ///< non-empty sentences
+  std::vector<TrieOrder> orders;  ///< [k-1]
+
+  /// Bytes held by the arrays.
+  std::size_t bytes() const noexcept;
+};
+
+/// True when windows of `order` words of a vocabulary of `vocab_size` pack into 128 bits
+/// (count_trie's requirement; about 25 bits per word at order 5).
+bool count_trie_supported(int order, word_t vocab_size) noexcept;
+
+/// Count orders 1..`order` of the CSR corpus (checked as count_ngrams checks it) into a
+/// trie. Throws std::invalid_argument for bad input or an unsupported order/vocabulary,
+/// std::length_error when an order has 2^32 rows or more, or a count reaches 2^32.
+CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
+                     word_t vocab_size, int n_threads);
+
+}  // namespace infogen::ngram

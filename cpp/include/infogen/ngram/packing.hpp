@@ -1,0 +1,50 @@
+// Packing n-grams into integer keys and sorting the keys (LSD radix): shared by the
+// counters (counter.hpp, count_trie.hpp) and the Kneser-Ney estimator.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "infogen/ngram/hash.hpp"
+
+namespace infogen::ngram {
+
+/// Bits needed to write v (at least 1).
+inline int bit_width(word_t v) noexcept {
+  int b = 1;
+  while (b < 32 && (static_cast<std::uint64_t>(v) >> b) != 0) ++b;
+  return b;
+}
+
+/// LSD radix sort of `keys` on their low `total_bits` bits (stable), in as few passes of at
+/// most 14 bits as possible (16k buckets: the histogram stays in L2). The histograms of
+/// all passes are taken in one read of the keys.
+template <class Key>
+void radix_sort(std::vector<Key>& keys, int total_bits) {
+  constexpr int kMaxDigit = 14;
+  const int passes = (total_bits + kMaxDigit - 1) / kMaxDigit;
+  if (passes == 0 || keys.size() < 2) return;
+  const int digit = (total_bits + passes - 1) / passes;
+  const std::size_t buckets = std::size_t(1) << digit;
+  const std::size_t mask = buckets - 1;
+  std::vector<std::size_t> count(static_cast<std::size_t>(passes) * buckets, 0);
+  for (const Key& k : keys)
+    for (int p = 0; p < passes; ++p)
+      ++count[static_cast<std::size_t>(p) * buckets + (static_cast<std::size_t>(k >> (p * digit)) & mask)];
+  std::vector<Key> tmp(keys.size());
+  for (int p = 0; p < passes; ++p) {
+    std::size_t* c = &count[static_cast<std::size_t>(p) * buckets];
+    const int shift = p * digit;
+    if (c[static_cast<std::size_t>(keys[0] >> shift) & mask] == keys.size()) continue;  // one bucket
+    std::size_t sum = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+      const std::size_t n = c[b];
+      c[b] = sum;
+      sum += n;
+    }
+    for (const Key& k : keys) tmp[c[static_cast<std::size_t>(k >> shift) & mask]++] = k;
+    keys.swap(tmp);
+  }
+}
+
+}  // namespace infogen::ngram

@@ -1,0 +1,215 @@
+// Counting into a trie: see infogen/ngram/count_trie.hpp.
+#include "infogen/ngram/count_trie.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "infogen/ngram/counter.hpp"
+#include "infogen/ngram/packing.hpp"
+
+namespace infogen::ngram {
+namespace {
+
+/// Windows per bucket (unless a single first word starts more).
+constexpr std::size_t kBucketWindows = std::size_t(1) << 22;
+constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
+
+inline void add_count(std::uint32_t& c, std::uint64_t n) {
+  const std::uint64_t s = static_cast<std::uint64_t>(c) + n;
+  if (s > kMaxRows) throw std::length_error("an n-gram count reaches 2^32: too large for the count trie");
+  c = static_cast<std::uint32_t>(s);
+}
+
+/// Builds the trie from sorted keys, bucket after bucket.
+template <class Key>
+class Emitter {
+ public:
+  Emitter(CountTrie& trie, int bits) : t_(trie), N_(trie.order), bits_(bits) {
+    children1_.assign(static_cast<std::size_t>(trie.vocab_size), 0);
+  }
+
+  void emit(const Key* keys, std::size_t n) {
+    const Key wmask = static_cast<Key>((Key(1) << bits_) - 1);
+    for (std::size_t i = 0; i < n;) {
+      std::size_t j = i + 1;
+      while (j < n && keys[j] == keys[i]) ++j;
+      const auto c = static_cast<std::uint64_t>(j - i);
+      word_t w[kMaxOrder];
+      int len = 0;
+      for (int q = 0; q < N_; ++q) {
+        const auto e = static_cast<word_t>((keys[i] >> ((N_ - 1 - q) * bits_)) & wmask);
+        if (e == 0) break;
+        w[len++] = e - 1;
+      }
+      int lcp = 0;
+      while (lcp < len && lcp < prev_len_ && w[lcp] == prev_[lcp]) ++lcp;
+      if (w[0] != kBos) add_count(t_.orders[0].count[w[0]], c);
+      for (int k = 2; k <= len; ++k) {
+        TrieOrder& o = t_.orders[static_cast<std::size_t>(k - 1)];
+        if (k > lcp) {  // a new n-gram of order k: the child of cur_[k - 1]
+          if (static_cast<std::uint64_t>(o.m) >= kMaxRows)
+            throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
+          if (k < N_) o.first_child.push_back(static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k)].m));
+          if (k == 2) ++children1_[w[0]];
+          o.word.push_back(w[k - 1]);
+          o.count.push_back(0);
+          cur_[k] = o.m++;
+        }
+        add_count(t_.orders[static_cast<std::size_t>(k - 1)].count[static_cast<std::size_t>(cur_[k])], c);
+      }
+      std::copy(w, w + len, prev_);
+      prev_len_ = len;
+      i = j;
+    }
+  }
+
+  void finish() {
+    if (N_ >= 2) {
+      TrieOrder& o1 = t_.orders[0];
+      o1.first_child.assign(static_cast<std::size_t>(t_.vocab_size) + 1, 0);
+      std::uint64_t sum = 0;
+      for (std::size_t w = 0; w < children1_.size(); ++w) {
+        o1.first_child[w] = static_cast<std::uint32_t>(sum);
+        sum += children1_[w];
+      }
+      o1.first_child.back() = static_cast<std::uint32_t>(sum);
+    }
+    for (int k = 2; k < N_; ++k)
+      t_.orders[static_cast<std::size_t>(k - 1)].first_child.push_back(
+          static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k)].m));
+  }
+
+ private:
+  CountTrie& t_;
+  int N_, bits_;
+  std::vector<std::uint64_t> children1_;
+  index_t cur_[kMaxOrder + 1] = {};
+  word_t prev_[kMaxOrder] = {};
+  int prev_len_ = 0;
+};
+
+/// The packed windows of the corpus whose first word's code (id + 1) is in [lo, hi).
+template <class Key>
+void gather(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int N, int bits, word_t lo,
+            word_t hi, std::vector<Key>& keys) {
+  keys.clear();
+  const word_t span = hi - lo;
+  for (index_t s = 0; s < n_sentences; ++s) {
+    const index_t n = offsets[s + 1] - offsets[s];
+    if (n == 0) continue;
+    const word_t* w = ids + offsets[s];
+    const index_t padded = n + 2;
+    auto at = [&](index_t i) -> word_t { return i == 0 ? kBos : (i <= n ? w[i - 1] : kEos); };
+    for (index_t i = 0; i < padded; ++i) {
+      const word_t first = at(i) + 1;
+      if (first - lo >= span) continue;
+      Key key = 0;
+      for (int q = 0; q < N; ++q) {
+        const index_t pos = i + q;
+        const word_t code = pos < padded ? at(pos) + 1 : 0;
+        key = static_cast<Key>((key << bits) | static_cast<Key>(code));
+      }
+      keys.push_back(key);
+    }
+  }
+}
+
+template <class Key>
+void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int n_threads, int bits,
+                CountTrie& t) {
+  const int N = t.order;
+  const auto V = static_cast<std::size_t>(t.vocab_size);
+  // How many windows each first word starts (by code, id + 1), and each order's row bound.
+  std::vector<std::uint64_t> starts(V + 1, 0);
+  std::vector<std::uint64_t> bound(static_cast<std::size_t>(N) + 1, 0);
+  for (index_t s = 0; s < n_sentences; ++s) {
+    const index_t n = offsets[s + 1] - offsets[s];
+    if (n == 0) continue;
+    ++t.n_sentences;
+    ++starts[kBos + 1];
+    ++starts[kEos + 1];
+    for (index_t i = offsets[s]; i < offsets[s + 1]; ++i) ++starts[ids[i] + 1];
+    for (int k = 2; k <= N; ++k) bound[static_cast<std::size_t>(k)] += static_cast<std::uint64_t>(std::max<index_t>(0, n + 3 - k));
+  }
+  t.orders.assign(static_cast<std::size_t>(N), TrieOrder{});
+  t.orders[0].m = static_cast<index_t>(V);
+  t.orders[0].count.assign(V, 0);
+  // Reserved, not touched: the pages beyond the final sizes are never resident.
+  for (int k = 2; k <= N; ++k) {
+    TrieOrder& o = t.orders[static_cast<std::size_t>(k - 1)];
+    const auto b = static_cast<std::size_t>(std::min<std::uint64_t>(bound[static_cast<std::size_t>(k)], kMaxRows));
+    o.word.reserve(b);
+    o.count.reserve(b);
+    if (k < N) o.first_child.reserve(b + 1);
+  }
+  // Buckets: consecutive first-word codes holding up to kBucketWindows windows.
+  std::vector<std::pair<word_t, word_t>> buckets;
+  {
+    word_t lo = 1;
+    std::uint64_t held = 0;
+    for (word_t code = 1; code <= static_cast<word_t>(V); ++code) {
+      if (held > 0 && held + starts[code] > kBucketWindows) {
+        buckets.emplace_back(lo, code);
+        lo = code;
+        held = 0;
+      }
+      held += starts[code];
+    }
+    if (held > 0) buckets.emplace_back(lo, static_cast<word_t>(V) + 1);
+  }
+  std::vector<std::uint64_t>().swap(starts);
+  Emitter<Key> emitter(t, bits);
+  const int threads = std::max(1, resolve_threads(n_threads));
+  std::vector<std::vector<Key>> keys(static_cast<std::size_t>(threads));
+  const index_t work = static_cast<index_t>(offsets[n_sentences]) * N + kSerialWorkThreshold;
+  for (std::size_t b0 = 0; b0 < buckets.size(); b0 += static_cast<std::size_t>(threads)) {
+    const auto nb = static_cast<index_t>(std::min<std::size_t>(static_cast<std::size_t>(threads), buckets.size() - b0));
+    parallel_chunks(nb, 1, threads, work, [&](index_t i, index_t, index_t) {
+      auto& k = keys[static_cast<std::size_t>(i)];
+      const auto& bk = buckets[b0 + static_cast<std::size_t>(i)];
+      gather(ids, offsets, n_sentences, N, bits, bk.first, bk.second, k);
+      radix_sort(k, N * bits);
+    });
+    for (index_t i = 0; i < nb; ++i) emitter.emit(keys[static_cast<std::size_t>(i)].data(), keys[static_cast<std::size_t>(i)].size());
+  }
+  emitter.finish();
+}
+
+}  // namespace
+
+std::size_t CountTrie::bytes() const noexcept {
+  std::size_t b = 0;
+  for (const auto& o : orders)
+    b += o.word.size() * sizeof(word_t) + o.count.size() * 4 + o.first_child.size() * 4;
+  return b;
+}
+
+bool count_trie_supported(int order, word_t vocab_size) noexcept {
+  return order >= 1 && order <= kMaxOrder && vocab_size >= kFirstWord && order * bit_width(vocab_size) <= 128;
+}
+
+CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
+                     word_t vocab_size, int n_threads) {
+  if (order < 1 || order > kMaxOrder)
+    throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
+  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
+  if (!count_trie_supported(order, vocab_size))
+    throw std::invalid_argument("order " + std::to_string(order) + " with " + std::to_string(vocab_size) +
+                                " word types does not pack into 128-bit keys");
+  check_corpus(ids, offsets, n_sentences, vocab_size, n_threads);
+  CountTrie t;
+  t.order = order;
+  t.vocab_size = vocab_size;
+  t.n_tokens = offsets[n_sentences];
+  const int bits = bit_width(vocab_size);  // codes are id + 1 <= vocab_size
+  if (order * bits <= 64) {
+    count_into<std::uint64_t>(ids, offsets, n_sentences, n_threads, bits, t);
+  } else {
+    count_into<unsigned __int128>(ids, offsets, n_sentences, n_threads, bits, t);
+  }
+  return t;
+}
+
+}  // namespace infogen::ngram

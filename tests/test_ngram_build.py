@@ -1,0 +1,241 @@
+"""The count trie and the streaming Kneser-Ney build (infogen.ngram.build_arpa).
+
+The in-memory path (count_ngrams -> NGramLM(kneser_ney) -> to_arpa) is the reference: it is
+itself checked against the Python reference and against lmplz (test_ngram_kn.py), and the
+streaming build must write the same file byte for byte.
+"""
+import gzip
+import itertools
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from infogen import NGramLM, _core, cli
+from infogen.ngram import BuildReport, NGramCounts, build_arpa
+from infogen.ngram._text import encode
+
+KJV = Path(os.environ.get("INFOGEN_KJV_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "kjv"))
+
+
+def zipf_sentences(seed, n_sentences=300, vocab=200, max_len=12):
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    cum = list(itertools.accumulate(1 / (i + 1) for i in range(vocab)))
+    return [" ".join(rng.choices(words, cum_weights=cum, k=rng.randint(1, max_len))) for _ in range(n_sentences)]
+
+
+def write_corpus(path, sentences):
+    path.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    return path
+
+
+def reference_arpa(tmp_path, corpus, order, **kw):
+    out = tmp_path / "reference.arpa"
+    NGramLM(order, smoothing="kneser_ney", **kw).fit(corpus).to_arpa(out)
+    return out.read_bytes()
+
+
+def trie_of(sentences, order, threads=1):
+    counts_ids = NGramCounts.from_sentences(sentences, 1)  # only for its vocabulary
+    vocab = counts_ids.vocab
+    index = {w: i for i, w in enumerate(vocab)}
+    ids, offsets = [], [0]
+    for s in sentences:
+        ids.extend(index[w] for w in s.split())
+        offsets.append(len(ids))
+    ids = np.array(ids, dtype=np.uint32)
+    offsets = np.array(offsets, dtype=np.int64)
+    return _core.ngram_count_trie(ids, offsets, order, len(vocab), threads), ids, offsets, vocab
+
+
+# --- the count trie ---------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 7), min_size=0, max_size=9), min_size=1, max_size=25),
+       st.integers(1, 6))
+def test_trie_holds_the_counts_of_count_ngrams(sentences, order):
+    """Every order's n-grams and counts, as the sorted tables of the reference counter."""
+    sentences = [" ".join(f"v{w}" for w in s) for s in sentences]
+    if not any(sentences):
+        sentences.append("v0")
+    trie, ids, offsets, vocab = trie_of(sentences, order)
+    tables, _ = _core.ngram_count(ids, offsets, order, len(vocab), 1)
+    assert trie.sizes[0] == len(vocab)
+    for k in range(1, order + 1):
+        g, c = trie.table(k)
+        np.testing.assert_array_equal(g, tables[k - 1][0].reshape(g.shape))
+        np.testing.assert_array_equal(c, tables[k - 1][1])
+        if k >= 2:
+            assert trie.sizes[k - 1] == len(c)
+    assert trie.n_tokens == ids.size
+    assert trie.n_sentences == int(np.count_nonzero(np.diff(offsets)))
+
+
+def test_trie_memory_is_eight_bytes_per_ngram_and_four_per_context():
+    trie, *_ = trie_of(zipf_sentences(3), 4)
+    m = trie.sizes
+    assert trie.nbytes == 4 * m[0] + 8 * sum(m[1:]) + 4 * (m[0] + 1) + 4 * sum(x + 1 for x in m[1:-1])
+
+
+def test_trie_is_the_same_with_one_or_two_threads():
+    sentences = zipf_sentences(5, n_sentences=3000, vocab=400)
+    one, *_ = trie_of(sentences, 5, threads=1)
+    two, *_ = trie_of(sentences, 5, threads=2)
+    for k in range(1, 6):
+        for a, b in zip(one.table(k), two.table(k)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_trie_rejects_bad_ids_and_unpackable_orders():
+    ids = np.array([3, 1, 4], dtype=np.uint32)  # 1 is <s>: not allowed inside a sentence
+    offsets = np.array([0, 3], dtype=np.int64)
+    with pytest.raises(ValueError, match="sentence boundary"):
+        _core.ngram_count_trie(ids, offsets, 3, 5, 1)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        _core.ngram_count_trie(np.array([9], dtype=np.uint32), np.array([0, 1], dtype=np.int64), 3, 5, 1)
+    assert not _core.ngram_count_trie_supported(16, 300)  # 16 x 9 bits > 128
+    with pytest.raises(ValueError, match="128-bit"):
+        _core.ngram_count_trie(np.array([3], dtype=np.uint32), np.array([0, 1], dtype=np.int64), 16, 300, 1)
+
+
+# --- build_arpa: byte for byte the in-memory path -----------------------------------------------
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_build_arpa_writes_the_in_memory_models_file(tmp_path, order, seed):
+    corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(seed, n_sentences=400 + 300 * seed))
+    rep = build_arpa(corpus, tmp_path / "s.arpa", order, discount_fallback=True)
+    assert (tmp_path / "s.arpa").read_bytes() == reference_arpa(tmp_path, corpus, order, discount_fallback=True)
+    assert isinstance(rep, BuildReport) and rep.order == order and len(rep.sizes) == order
+    lm = NGramLM(order, smoothing="kn", discount_fallback=True).fit(corpus)
+    assert rep.sizes == tuple([len(lm.vocab_)] + [g.shape[0] for g in lm.ngrams_])
+    np.testing.assert_array_equal(np.array(rep.discounts), np.array(lm.discounts_))
+    assert list(rep.count_of_counts) == lm.count_of_counts_
+    assert rep.n_tokens == lm.counts_.n_tokens and rep.n_sentences == lm.counts_.n_sentences
+
+
+@pytest.mark.parametrize("prune", [(0, 1), (0, 1, 2), (0, 0, 1), (0, 2, 2, 3)])
+def test_build_arpa_prunes_like_the_in_memory_model(tmp_path, prune):
+    corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(7, n_sentences=800, vocab=60))
+    build_arpa(corpus, tmp_path / "s.arpa", 4, prune=prune, discount_fallback=True)
+    expected = reference_arpa(tmp_path, corpus, 4, prune=prune, discount_fallback=True)
+    assert (tmp_path / "s.arpa").read_bytes() == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=8), min_size=1, max_size=30), st.integers(1, 4))
+def test_build_arpa_matches_on_arbitrary_small_corpora(tmp_path_factory, sentences, order):
+    """Tiny corpora exercise the fallback discounts and one-word sentences."""
+    tmp = tmp_path_factory.mktemp("b")
+    corpus = [" ".join(f"u{w}" for w in s) for s in sentences]
+    build_arpa(corpus, tmp / "s.arpa", order, discount_fallback=True)
+    expected = tmp / "r.arpa"
+    NGramLM(order, smoothing="kn", discount_fallback=True).fit(corpus).to_arpa(expected)
+    assert (tmp / "s.arpa").read_bytes() == expected.read_bytes()
+
+
+def test_build_arpa_slabs_threads_and_vocabulary_limits(tmp_path):
+    """Slab boundaries, 1 or 2 threads and min_count/max_vocab change nothing in the file."""
+    sentences = zipf_sentences(11, n_sentences=5000, vocab=3000)
+    corpus = write_corpus(tmp_path / "c.txt", sentences)
+    one = build_arpa(corpus, tmp_path / "one.arpa", 3, n_threads=1, min_count=2, discount_fallback=True)
+    build_arpa(corpus, tmp_path / "two.arpa", 3, n_threads=2, min_count=2, discount_fallback=True)
+    assert (tmp_path / "one.arpa").read_bytes() == (tmp_path / "two.arpa").read_bytes()
+    assert (tmp_path / "one.arpa").read_bytes() == reference_arpa(tmp_path, corpus, 3, min_count=2, discount_fallback=True)
+    assert one.n_types < 3000
+    build_arpa(corpus, tmp_path / "mv.arpa", 3, max_vocab=100, discount_fallback=True)
+    assert (tmp_path / "mv.arpa").read_bytes() == reference_arpa(tmp_path, corpus, 3, max_vocab=100, discount_fallback=True)
+    # tiny slabs through the core: the pieces join into the same text
+    trie, *_ = trie_of(sentences, 3)
+    pieces = []
+    vocab = NGramCounts.from_sentences(sentences, 1).vocab
+    _core.ngram_write_kn_arpa(trie, encode(vocab), [], [0.5, 1.0, 1.5], 2, lambda mv: pieces.append(bytes(mv)), 7)
+    assert len(pieces) > 100
+    assert b"".join(pieces) == reference_arpa(tmp_path, sentences, 3, discount_fallback=True)
+    with pytest.raises(ValueError, match="empty"):  # the trie was consumed
+        _core.ngram_write_kn_arpa(trie, encode(vocab), [], [], 2, pieces.append)
+
+
+def test_build_arpa_accepts_sentences_lists_of_paths_and_compresses(tmp_path):
+    sentences = zipf_sentences(4)
+    a = write_corpus(tmp_path / "a.txt", sentences[:150])
+    b = write_corpus(tmp_path / "b.txt", sentences[150:])
+    build_arpa([a, b], tmp_path / "files.arpa.gz", 3)
+    build_arpa(sentences, tmp_path / "sents.arpa", 3)
+    with gzip.open(tmp_path / "files.arpa.gz", "rb") as f:
+        assert f.read() == (tmp_path / "sents.arpa").read_bytes() == reference_arpa(tmp_path, sentences, 3)
+
+
+def test_build_arpa_beyond_128_bit_keys_goes_through_the_model(tmp_path):
+    """Order 16 with 300 word types does not pack into 128 bits: same file via NGramLM."""
+    rng = random.Random(0)
+    sentences = [" ".join(f"t{rng.randrange(300)}" for _ in range(rng.randint(1, 30))) for _ in range(400)]
+    rep = build_arpa(sentences, tmp_path / "s.arpa", 16, discount_fallback=True)
+    assert (tmp_path / "s.arpa").read_bytes() == reference_arpa(tmp_path, sentences, 16, discount_fallback=True)
+    assert rep.trie_bytes == 0 and len(rep.sizes) == 16 and any(rep.used_fallback)
+
+
+def test_build_arpa_errors_leave_no_file(tmp_path):
+    out = tmp_path / "m.arpa"
+    with pytest.raises(FileNotFoundError, match="not found"):
+        build_arpa(tmp_path / "missing.txt", out, 3)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        build_arpa(["a b"], tmp_path / "no" / "m.arpa", 3)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(ValueError, match="empty corpus"):
+        build_arpa(empty, out, 3)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        build_arpa(["a b"], out, 3, prune=(0, 2, 1))
+    with pytest.raises(ValueError, match="order"):
+        build_arpa(["a b"], out, 0)
+    # tiny data: lmplz's message without a fallback, and nothing written
+    with pytest.raises(ValueError, match="Could not calculate Kneser-Ney discounts"):
+        build_arpa(["a b", "b a"], out, 2)
+    assert not out.exists() and os.listdir(tmp_path) == ["empty.txt"]
+
+
+def test_build_arpa_sink_failure_removes_the_partial_file(tmp_path, monkeypatch):
+    """A write error (disk full) propagates and leaves neither the file nor its temp."""
+    import infogen.ngram.build as build
+
+    class Full:
+        def __init__(self):
+            self.n = 0
+
+        def write(self, data):
+            self.n += 1
+            if self.n == 3:
+                raise OSError(28, "No space left on device")
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def full_output(path):
+        yield Full()
+
+    monkeypatch.setattr(build, "arpa_output", full_output)
+    with pytest.raises(OSError, match="No space left"):
+        build_arpa(zipf_sentences(1), tmp_path / "m.arpa", 3)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_build_kneser_ney_streams(tmp_path, capsys):
+    corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(9, n_sentences=600))
+    out = tmp_path / "kn.arpa"
+    assert cli.main(["ngram", "build", str(corpus), "-o", "4", "-s", "kn", "--output", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "phases: read" in err and "count trie" in err and "n-grams per order: 1:" in err
+    assert out.read_bytes() == reference_arpa(tmp_path, corpus, 4)
+
+
+def test_kjv_build_arpa_is_the_in_memory_file(tmp_path):
+    """On real text (many line chunks and slabs): the file the lmplz-checked path writes."""
+    train = KJV / "kjv.train.txt"
+    if not train.exists():
+        pytest.skip(f"{train} is absent (set INFOGEN_KJV_DIR to the folder with the KJV split)")
+    rep = build_arpa(train, tmp_path / "s.arpa", 5)
+    assert rep.sizes == (12032, 129367, 359847, 549524, 641067)  # lmplz's counts (kjv5.kenlm.arpa.xz)
+    assert (tmp_path / "s.arpa").read_bytes() == reference_arpa(tmp_path, train, 5)
