@@ -222,7 +222,13 @@ def test_build_arpa_sink_failure_removes_the_partial_file(tmp_path, monkeypatch)
     assert os.listdir(tmp_path) == []
 
 
-def test_cli_build_kneser_ney_streams(tmp_path, capsys):
+def test_cli_build_kneser_ney_streams(tmp_path, capsys, monkeypatch):
+    import infogen.ngram.cli as ngram_cli
+
+    def no_counts(*args):
+        raise AssertionError("the streaming build must not count into NGramCounts")
+
+    monkeypatch.setattr(ngram_cli, "_read_counts", no_counts)
     corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(9, n_sentences=600))
     out = tmp_path / "kn.arpa"
     assert cli.main(["ngram", "build", str(corpus), "-o", "4", "-s", "kn", "--output", str(out), "-q"]) == 0

@@ -126,18 +126,18 @@ def _count(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    counts = _read_counts(args, args.order)
     kn = args.smoothing in ("kneser_ney", "kn")
     if not kn and (args.prune is not None or args.discount_fallback is not None):
         raise ValueError("--prune and --discount-fallback apply to --smoothing kneser_ney (kn) only")
     fallback: bool | tuple[float, ...] = False
     if args.discount_fallback is not None:
         fallback = tuple(args.discount_fallback) if args.discount_fallback else True
-    extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
     inputs = args.inputs or ["-"]
     if kn and not args.output.endswith(".npz") and args.memory is None and "-" not in inputs \
             and not any(p.endswith(".npz") for p in inputs):
         return _build_streaming(args, inputs, fallback, t0)
+    counts = _read_counts(args, args.order)
+    extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
     lm = NGramLM(args.order, smoothing=args.smoothing, k=args.k, alpha=args.alpha,
                  n_threads=args.threads_local, **extra).fit(counts)
     for msg in getattr(lm, "discount_warnings_", None) or []:
