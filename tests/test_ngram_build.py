@@ -168,13 +168,78 @@ def test_build_arpa_accepts_sentences_lists_of_paths_and_compresses(tmp_path):
         assert f.read() == (tmp_path / "sents.arpa").read_bytes() == reference_arpa(tmp_path, sentences, 3)
 
 
-def test_build_arpa_beyond_128_bit_keys_goes_through_the_model(tmp_path):
-    """Order 16 with 300 word types does not pack into 128 bits: same file via NGramLM."""
+def test_build_arpa_beyond_128_bit_keys_counts_with_the_hash_counter(tmp_path):
+    """Order 16 with 300 word types does not pack into 128 bits: the hash counter's tables
+    go into the trie, with the same file as a result."""
     rng = random.Random(0)
     sentences = [" ".join(f"t{rng.randrange(300)}" for _ in range(rng.randint(1, 30))) for _ in range(400)]
     rep = build_arpa(sentences, tmp_path / "s.arpa", 16, discount_fallback=True)
     assert (tmp_path / "s.arpa").read_bytes() == reference_arpa(tmp_path, sentences, 16, discount_fallback=True)
-    assert rep.trie_bytes == 0 and len(rep.sizes) == 16 and any(rep.used_fallback)
+    assert rep.trie_bytes > 0 and len(rep.sizes) == 16 and any(rep.used_fallback)
+
+
+def test_build_arpa_from_counts_and_out_of_core(tmp_path):
+    """NGramCounts (e.g. merged by a distributed count) and a memory budget (spilled runs read
+    back in chunks) give the same file."""
+    import infogen.ngram.build as build
+
+    sentences = zipf_sentences(12, n_sentences=3000, vocab=500)
+    corpus = write_corpus(tmp_path / "c.txt", sentences)
+    expected = reference_arpa(tmp_path, corpus, 4)
+    counts = NGramCounts.from_file(corpus, 5)
+    build_arpa(counts, tmp_path / "counts.arpa", 4)
+    assert (tmp_path / "counts.arpa").read_bytes() == expected
+    old = build._CHUNK_ROWS
+    build._CHUNK_ROWS = 1000  # many chunks per order
+    try:
+        rep = build_arpa(corpus, tmp_path / "ooc.arpa", 4, memory="1M", temp_dir=tmp_path)
+    finally:
+        build._CHUNK_ROWS = old
+    assert (tmp_path / "ooc.arpa").read_bytes() == expected
+    assert set(rep.seconds) == {"count", "trie", "estimate"}
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("infogen-count-")]  # runs removed
+    with pytest.raises(ValueError, match="pass paths"):
+        build_arpa(sentences, tmp_path / "x.arpa", 3, memory="1M")
+    with pytest.raises(ValueError, match="apply when counting text"):
+        build_arpa(counts, tmp_path / "x.arpa", 3, min_count=2)
+    with pytest.raises(ValueError, match="counts of order 5 cannot build"):
+        build_arpa(counts, tmp_path / "x.arpa", 6)
+
+
+def test_trie_builder_rejects_what_is_not_counts_of_one_corpus():
+    def builder():
+        return _core._TrieBuilder(2, 6, [0, 2])
+
+    u = (np.array([[3], [4]], dtype=np.uint32), np.array([2, 1], dtype=np.int64))
+    ok = builder()
+    ok.add(1, *u)
+    ok.add(2, np.array([[3, 4], [4, 5]], dtype=np.uint32), np.array([1, 1], dtype=np.int64))
+    assert ok.finish(3, 1).table(2)[1].tolist() == [1, 1]
+    cases = [
+        (np.array([[4, 5], [3, 4]], dtype=np.uint32), np.array([1, 1], dtype=np.int64), "not sorted"),
+        (np.array([[3, 4], [3, 4]], dtype=np.uint32), np.array([1, 1], dtype=np.int64), "not sorted"),
+        (np.array([[3, 4], [3, 9]], dtype=np.uint32), np.array([1, 1], dtype=np.int64), "outside the vocabulary"),
+        (np.array([[3, 4], [3, 5]], dtype=np.uint32), np.array([1, 0], dtype=np.int64), "below 1"),
+    ]
+    for g, c, msg in cases:
+        b = builder()
+        b.add(1, *u)
+        with pytest.raises(ValueError, match=msg):
+            b.add(2, g, c)
+    b = _core._TrieBuilder(3, 6, [0, 1, 1])
+    b.add(1, *u)
+    b.add(2, np.array([[3, 4]], dtype=np.uint32), np.array([1], dtype=np.int64))
+    with pytest.raises(ValueError, match="first words are not an n-gram of the order below"):
+        b.add(3, np.array([[4, 4, 4]], dtype=np.uint32), np.array([1], dtype=np.int64))
+    b = builder()
+    with pytest.raises(ValueError, match="in turn"):
+        b.add(2, np.array([[3, 4]], dtype=np.uint32), np.array([1], dtype=np.int64))
+    b = builder()
+    b.add(1, *u)
+    with pytest.raises(ValueError, match="announced with 2 rows, got 0"):
+        b.finish(3, 1)
+    with pytest.raises(ValueError, match="unigram"):
+        builder().add(1, np.array([[1]], dtype=np.uint32), np.array([1], dtype=np.int64))
 
 
 def test_build_arpa_errors_leave_no_file(tmp_path):
@@ -235,6 +300,14 @@ def test_cli_build_kneser_ney_streams(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "phases: read" in err and "count trie" in err and "n-grams per order: 1:" in err
     assert out.read_bytes() == reference_arpa(tmp_path, corpus, 4)
+    # under a budget, and from a counts file of `ngram count`
+    assert cli.main(["ngram", "build", str(corpus), "-o", "4", "-s", "kn", "-S", "1M", "-T", str(tmp_path),
+                     "--output", str(tmp_path / "ooc.arpa"), "-q"]) == 0
+    assert (tmp_path / "ooc.arpa").read_bytes() == out.read_bytes()
+    NGramCounts.from_file(corpus, 4).save(tmp_path / "c.npz")
+    assert cli.main(["ngram", "build", str(tmp_path / "c.npz"), "-o", "4", "-s", "kn",
+                     "--output", str(tmp_path / "npz.arpa"), "-q"]) == 0
+    assert (tmp_path / "npz.arpa").read_bytes() == out.read_bytes()
 
 
 def test_kjv_build_arpa_is_the_in_memory_file(tmp_path):

@@ -102,6 +102,23 @@ void bind_ngram_stream(py::module_& m) {
       .def_property_readonly("nbytes", &ngram::CountTrie::bytes)
       .def("table", &trie_table, py::arg("k"),
            "Order k as (sorted (m, k) uint32 n-grams, int64 counts); unigrams without the unseen words.");
+  py::class_<ngram::TrieBuilder>(m, "_TrieBuilder", "A _CountTrie from sorted count tables, fed order by order.")
+      .def(py::init<int, word_t, const std::vector<index_t>&>(), py::arg("order"), py::arg("vocab_size"), py::arg("sizes"))
+      .def(
+          "add",
+          [](ngram::TrieBuilder& b, int k, const CArray<word_t>& ngrams, const CArray<count_t>& counts) {
+            const auto n = static_cast<index_t>(counts.size());
+            if (counts.ndim() != 1 || ngrams.ndim() != 2 || ngrams.shape(0) != n || ngrams.shape(1) != k)
+              throw py::value_error("ngrams must have shape (len(counts), k) and counts be 1-D");
+            const word_t* g = ngrams.data();
+            const count_t* c = counts.data();
+            py::gil_scoped_release nogil;
+            b.add(k, g, c, n);
+          },
+          py::arg("k"), py::arg("ngrams").noconvert(), py::arg("counts").noconvert(),
+          "Sorted rows of order k (orders in turn).")
+      .def("finish", &ngram::TrieBuilder::finish, py::arg("n_tokens"), py::arg("n_sentences"),
+           py::call_guard<py::gil_scoped_release>());
   m.def("ngram_count_trie_supported", &ngram::count_trie_supported, py::arg("order"), py::arg("vocab_size"));
   m.def("ngram_count_trie", &count_trie, py::arg("ids").noconvert(), py::arg("offsets").noconvert(), py::arg("order"),
         py::arg("vocab_size"), py::arg("n_threads") = 0, "Count orders 1..order of a CSR corpus into a _CountTrie.");

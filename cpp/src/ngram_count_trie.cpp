@@ -212,4 +212,124 @@ CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_s
   return t;
 }
 
+TrieBuilder::TrieBuilder(int order, word_t vocab_size, const std::vector<index_t>& sizes) : sizes_(sizes) {
+  if (order < 1 || order > kMaxOrder)
+    throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
+  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
+  if (static_cast<int>(sizes.size()) != order) throw std::invalid_argument("sizes needs one entry per order");
+  t_.order = order;
+  t_.vocab_size = vocab_size;
+  t_.orders.assign(static_cast<std::size_t>(order), TrieOrder{});
+  t_.orders[0].m = static_cast<index_t>(vocab_size);
+  t_.orders[0].count.assign(static_cast<std::size_t>(vocab_size), 0);
+  for (int k = 2; k <= order; ++k) {
+    const index_t m = sizes[static_cast<std::size_t>(k - 1)];
+    if (m < 0 || static_cast<std::uint64_t>(m) >= kMaxRows)
+      throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
+    t_.orders[static_cast<std::size_t>(k - 1)].word.reserve(static_cast<std::size_t>(m));
+    t_.orders[static_cast<std::size_t>(k - 1)].count.reserve(static_cast<std::size_t>(m));
+  }
+  last_.assign(kMaxOrder, 0);
+}
+
+void TrieBuilder::start_order(int k) {
+  if (k != k_ + 1)
+    throw std::invalid_argument("orders must come in turn: got order " + std::to_string(k) + " after order " +
+                                std::to_string(k_));
+  if (k_ >= 1) end_order();
+  k_ = k;
+  have_last_ = false;
+  parent_ = -1;
+  filled_ = 0;
+  if (k >= 2) {
+    TrieOrder& lo = t_.orders[static_cast<std::size_t>(k - 2)];
+    lo.first_child.assign(static_cast<std::size_t>(lo.m) + 1, 0);
+  }
+}
+
+void TrieBuilder::end_order() {
+  if (k_ >= 2) {
+    TrieOrder& lo = t_.orders[static_cast<std::size_t>(k_ - 2)];
+    const auto m = static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k_ - 1)].m);
+    for (index_t q = filled_; q <= lo.m; ++q) lo.first_child[static_cast<std::size_t>(q)] = m;
+    filled_ = lo.m + 1;
+  }
+}
+
+int TrieBuilder::compare_row(int j, index_t p, const word_t* w) {
+  if (j == 1) return p < w[0] ? -1 : (p > w[0] ? 1 : 0);
+  anc_[j] = p;
+  for (int i = j - 1; i >= 1; --i) {
+    const auto& c = t_.orders[static_cast<std::size_t>(i - 1)].first_child;
+    // forward walk, or a search when the row moved back (a new chunk of rows)
+    if (anc_[i] < 0 || static_cast<std::size_t>(anc_[i]) + 1 >= c.size() || c[static_cast<std::size_t>(anc_[i])] > anc_[i + 1]) {
+      anc_[i] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc_[i + 1])) - c.begin()) - 1;
+    }
+    while (c[static_cast<std::size_t>(anc_[i]) + 1] <= anc_[i + 1]) ++anc_[i];
+  }
+  for (int i = 1; i <= j; ++i) {
+    const word_t x = i == 1 ? static_cast<word_t>(anc_[1]) : t_.orders[static_cast<std::size_t>(i - 1)].word[static_cast<std::size_t>(anc_[i])];
+    if (x != w[i - 1]) return x < w[i - 1] ? -1 : 1;
+  }
+  return 0;
+}
+
+void TrieBuilder::add(int k, const word_t* ngrams, const count_t* counts, index_t n) {
+  if (k < 1 || k > t_.order) throw std::invalid_argument("order " + std::to_string(k) + " is outside 1.." + std::to_string(t_.order));
+  if (k != k_) start_order(k);
+  const auto ku = static_cast<std::size_t>(k);
+  const auto V = t_.vocab_size;
+  auto not_corpus = [&](const std::string& what) {
+    throw std::invalid_argument("not counts of one corpus: " + what + " (order " + std::to_string(k) + ")");
+  };
+  for (index_t r = 0; r < n; ++r) {
+    const word_t* w = ngrams + static_cast<std::size_t>(r) * ku;
+    const count_t c = counts[r];
+    if (c < 1 || static_cast<std::uint64_t>(c) > kMaxRows) not_corpus("a count is below 1 or at least 2^32");
+    for (std::size_t i = 0; i < ku; ++i)
+      if (w[i] >= V) not_corpus("a word id is outside the vocabulary");
+    if (have_last_ && !std::lexicographical_compare(last_.begin(), last_.begin() + static_cast<std::ptrdiff_t>(ku), w, w + ku))
+      not_corpus("rows are not sorted, or repeat");
+    std::copy(w, w + ku, last_.begin());
+    have_last_ = true;
+    if (k == 1) {
+      if (w[0] == kBos) not_corpus("<s> is counted as a unigram");
+      t_.orders[0].count[w[0]] = static_cast<std::uint32_t>(c);
+      continue;
+    }
+    TrieOrder& lo = t_.orders[static_cast<std::size_t>(k - 2)];
+    if (parent_ < 0 || compare_row(k - 1, parent_, w) != 0) {
+      index_t p = parent_ + 1;
+      if (k == 2) {
+        p = static_cast<index_t>(w[0]);
+      } else {
+        while (p < lo.m && compare_row(k - 1, p, w) < 0) ++p;
+        if (p >= lo.m || compare_row(k - 1, p, w) != 0) not_corpus("an n-gram's first words are not an n-gram of the order below");
+      }
+      parent_ = p;
+      const auto m = static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k - 1)].m);
+      for (; filled_ <= p; ++filled_) lo.first_child[static_cast<std::size_t>(filled_)] = m;
+    }
+    TrieOrder& o = t_.orders[static_cast<std::size_t>(k - 1)];
+    if (static_cast<std::uint64_t>(o.m) >= kMaxRows) throw std::length_error("too many n-grams for the count trie");
+    o.word.push_back(w[k - 1]);
+    o.count.push_back(static_cast<std::uint32_t>(c));
+    ++o.m;
+  }
+}
+
+CountTrie TrieBuilder::finish(std::int64_t n_tokens, std::int64_t n_sentences) {
+  while (k_ < t_.order) start_order(k_ + 1);  // orders without rows
+  end_order();
+  for (int k = 2; k <= t_.order; ++k)
+    if (t_.orders[static_cast<std::size_t>(k - 1)].m != sizes_[static_cast<std::size_t>(k - 1)])
+      throw std::invalid_argument("order " + std::to_string(k) + " was announced with " +
+                                  std::to_string(sizes_[static_cast<std::size_t>(k - 1)]) + " rows, got " +
+                                  std::to_string(t_.orders[static_cast<std::size_t>(k - 1)].m));
+  t_.n_tokens = n_tokens;
+  t_.n_sentences = n_sentences;
+  k_ = 0;
+  return std::move(t_);
+}
+
 }  // namespace infogen::ngram

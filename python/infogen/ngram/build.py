@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from infogen import _core
 from infogen._config import resolve_threads
-from infogen.ngram._text import check_order, check_paths, encode, to_buffer
+from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode, to_buffer
 from infogen.ngram.arpa import arpa_output
-from infogen.ngram.counts import limit_vocabulary, tokenize
+from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
 
 __all__ = ["BuildReport", "build_arpa"]
@@ -45,7 +47,8 @@ class BuildReport:
     warnings : tuple of str
         lmplz-style messages for orders that used the fallback discounts.
     seconds : dict
-        Wall time of ``read``, ``count`` and ``estimate`` (estimation and writing).
+        Wall time of the phases: ``read`` (tokenising), ``count``, ``trie`` (out of core:
+        reading the merged tables back) and ``estimate`` (estimation and writing).
     trie_bytes : int
         Memory of the count trie.
     """
@@ -67,7 +70,8 @@ class BuildReport:
 def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterable[Any], output: str | os.PathLike,
                order: int = 3, *, prune: Sequence[int] | None = None,
                discount_fallback: bool | Sequence[float] = False, min_count: int = 1,
-               max_vocab: int | None = None, n_threads: int | None = None,
+               max_vocab: int | None = None, memory: int | str | None = None,
+               temp_dir: str | os.PathLike | None = None, n_threads: int | None = None,
                progress: Callable[[str, int], None] | None = None) -> BuildReport:
     """Estimate an interpolated modified Kneser-Ney model and write it as an ARPA file.
 
@@ -79,10 +83,11 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
 
     Parameters
     ----------
-    corpus : path, list of ``os.PathLike``, or iterable of sentences
-        Text files (one sentence per line, whitespace-separated tokens), or sentences as
+    corpus : path, list of ``os.PathLike``, iterable of sentences, or NGramCounts
+        Text files (one sentence per line, whitespace-separated tokens), sentences as
         strings or token lists (as :meth:`NGramLM.fit`: a ``str`` is a path, a list of
-        ``str`` is sentences).
+        ``str`` is sentences), or counts made already (e.g. merged by
+        :func:`~infogen.ngram.distributed.count_distributed`).
     output : path
         The ARPA file to write.
     order : int, default=3
@@ -91,6 +96,11 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
         As in :class:`~infogen.NGramLM` (lmplz's ``--prune`` and ``--discount_fallback``).
     min_count, max_vocab :
         Rare words become ``<unk>`` (as in :meth:`NGramCounts.from_file`).
+    memory, temp_dir :
+        Count the files under a memory budget (``"2G"``; lmplz's ``-S``/``-T``): sorted runs
+        are spilled to `temp_dir` and merged into raw files there, which are read back in
+        chunks into the count trie. The budget covers counting; the trie and the estimation
+        that follow need the memory given below.
     n_threads : int, optional
         Threads (default: all). The file does not depend on it.
     progress : callable, optional
@@ -104,9 +114,9 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     -----
     Memory: the corpus's word ids (4 bytes per token, freed before estimation), then the
     count trie (about 8 bytes per n-gram and 4 per context), the suffix rows and
-    probabilities of the two orders being estimated, and one slab of text. Corpora whose
+    probabilities of the two orders being estimated, and one slab of text. Text whose
     windows of N words do not pack into 128 bits (more than about 2^25 word types at
-    order 5) are built through :class:`~infogen.NGramLM` instead, with the same result.
+    order 5) is counted by the hash counter first (more memory), with the same result.
     """
     order = check_order(order)
     prune_t = kn_prune_thresholds(prune, order)
@@ -117,36 +127,47 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
     t0 = time.perf_counter()
-    if isinstance(corpus, (str, os.PathLike)) or (
-            isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, os.PathLike) for p in corpus)):
-        files = check_paths(corpus)
-        ids, offsets, vocab, _, _ = tokenize(files=files, n_threads=threads, progress=progress)
-        where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
+    if isinstance(corpus, NGramCounts):
+        if min_count != 1 or max_vocab is not None or memory is not None:
+            raise ValueError("min_count, max_vocab and memory apply when counting text, not to NGramCounts")
+        if corpus.order < order:
+            raise ValueError(f"counts of order {corpus.order} cannot build a model of order {order}")
+        vocab = list(corpus.vocab)
+        trie = trie_from_tables(order, len(vocab), corpus.ngrams[:order], corpus.counts[:order],
+                                corpus.n_tokens, corpus.n_sentences)
+        seconds = {"count": time.perf_counter() - t0}
+    elif memory is not None:
+        if not _is_paths(corpus):
+            raise ValueError("memory= counts corpus files out of core: pass paths, not sentences")
+        trie, vocab, seconds = _trie_out_of_core(check_paths(corpus), order, memory, temp_dir, min_count,
+                                                 max_vocab, threads, progress)
     else:
-        buf, _ = to_buffer(corpus)
-        ids, offsets, vocab, _, _ = tokenize(data=buf, n_threads=threads)
-        del buf
-        where = "the sentences"
-    ids, vocab = limit_vocabulary(ids, vocab, min_count, max_vocab, where)
-    n_tokens, n_sentences = int(ids.size), int((offsets[1:] > offsets[:-1]).sum())
-    t1 = time.perf_counter()
-    if not _core.ngram_count_trie_supported(order, len(vocab)):
-        return _build_via_model(ids, offsets, vocab, output, order, prune, discount_fallback, threads,
-                                {"read": t1 - t0}, n_tokens, n_sentences)
-    trie = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads)
-    del ids, offsets  # the tokens are counted: free them before estimating
+        if _is_paths(corpus):
+            files = check_paths(corpus)
+            ids, offsets, vocab, _, _ = tokenize(files=files, n_threads=threads, progress=progress)
+            where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
+        else:
+            buf, _ = to_buffer(corpus)
+            ids, offsets, vocab, _, _ = tokenize(data=buf, n_threads=threads)
+            del buf
+            where = "the sentences"
+        ids, vocab = limit_vocabulary(ids, vocab, min_count, max_vocab, where)
+        t1 = time.perf_counter()
+        if _core.ngram_count_trie_supported(order, len(vocab)):
+            trie = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads)
+        else:  # windows wider than 128 bits: the hash counter's tables, then the trie
+            tables, _ = _core.ngram_count(ids, offsets, order, len(vocab), threads)
+            trie = trie_from_tables(order, len(vocab), [g for g, _ in tables], [c for _, c in tables],
+                                    int(ids.size), int(np.count_nonzero(np.diff(offsets))))
+            del tables
+        del ids, offsets  # the tokens are counted: free them before estimating
+        seconds = {"read": t1 - t0, "count": time.perf_counter() - t1}
     t2 = time.perf_counter()
-    trie_bytes = int(trie.nbytes)
+    n_tokens, n_sentences, trie_bytes = int(trie.n_tokens), int(trie.n_sentences), int(trie.nbytes)
     with arpa_output(output) as stream:
         res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune_t, fallback, threads, stream.write)
-    t3 = time.perf_counter()
-    return _report(output, order, n_tokens, n_sentences, len(vocab) - 3, res,
-                   {"read": t1 - t0, "count": t2 - t1, "estimate": t3 - t2}, trie_bytes)
-
-
-def _report(path: str, order: int, n_tokens: int, n_sentences: int, n_types: int, res: dict[str, Any],
-            seconds: dict[str, float], trie_bytes: int) -> BuildReport:
-    return BuildReport(path=path, order=order, n_tokens=n_tokens, n_sentences=n_sentences, n_types=n_types,
+    seconds["estimate"] = time.perf_counter() - t2
+    return BuildReport(path=output, order=order, n_tokens=n_tokens, n_sentences=n_sentences, n_types=len(vocab) - 3,
                        sizes=tuple(int(n) for n in res["sizes"]),
                        discounts=tuple(tuple(d) for d in res["discounts"]),
                        count_of_counts=tuple(tuple(int(x) for x in t) for t in res["count_of_counts"]),
@@ -154,20 +175,54 @@ def _report(path: str, order: int, n_tokens: int, n_sentences: int, n_types: int
                        warnings=tuple(res["warnings"]), seconds=seconds, trie_bytes=trie_bytes)
 
 
-def _build_via_model(ids: Any, offsets: Any, vocab: list[str], output: str, order: int, prune: Any,
-                     discount_fallback: Any, threads: int, seconds: dict[str, float], n_tokens: int,
-                     n_sentences: int) -> BuildReport:
-    from infogen.ngram.counts import NGramCounts
-    from infogen.ngram.model import NGramLM
+def _is_paths(corpus: Any) -> bool:
+    """As NGramLM.fit: a str or PathLike is a path, a list of PathLike is paths."""
+    return isinstance(corpus, (str, os.PathLike)) or (
+        isinstance(corpus, (list, tuple)) and bool(corpus) and all(isinstance(p, os.PathLike) for p in corpus))
 
-    t = time.perf_counter()
-    counts = NGramCounts.from_ids(ids, offsets, vocab, order, n_threads=threads)
-    lm = NGramLM(order, smoothing="kneser_ney", prune=prune, discount_fallback=discount_fallback,
-                 n_threads=threads).fit(counts)
-    lm.to_arpa(output)
-    seconds = dict(seconds, estimate=time.perf_counter() - t)
-    res = {"sizes": [len(vocab)] + [int(g.shape[0]) for g in lm.ngrams_], "discounts": lm.discounts_,
-           "count_of_counts": lm.count_of_counts_, "used_fallback": lm.used_fallback_,
-           "warnings": lm.discount_warnings_}
-    return _report(output, order, n_tokens, n_sentences, len(vocab) - 3, res, seconds, 0)
 
+def trie_from_tables(order: int, vocab_size: int, ngrams: Sequence[np.ndarray], counts: Sequence[np.ndarray],
+                     n_tokens: int, n_sentences: int) -> Any:
+    """A count trie (``_core._CountTrie``) from sorted count tables of orders 1..order."""
+    builder = _core._TrieBuilder(order, vocab_size, [int(c.shape[0]) for c in counts[:order]])
+    for k in range(1, order + 1):
+        builder.add(k, np.ascontiguousarray(ngrams[k - 1], dtype=np.uint32).reshape(-1, k),
+                    np.ascontiguousarray(counts[k - 1], dtype=np.int64))
+    return builder.finish(n_tokens, n_sentences)
+
+
+_CHUNK_ROWS = 1 << 22
+
+
+def _trie_out_of_core(files: list[str], order: int, memory: int | str, temp_dir: Any, min_count: int,
+                      max_vocab: int | None, threads: int, progress: Any) -> tuple[Any, list[str], dict[str, float]]:
+    """Count under a budget (spilled sorted runs, merged into raw files), then read the merged
+    tables back in chunks into the trie: the counts are never in memory as tables."""
+    from infogen.ngram.outofcore import (_check_vocab_args, external_counter, parse_memory, run_directory,
+                                         sigterm_raises)
+
+    budget = parse_memory(memory)
+    _check_vocab_args(min_count, max_vocab)
+    t0 = time.perf_counter()
+    with sigterm_raises(), run_directory(temp_dir) as run_dir:
+        counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab, progress)
+        ng_paths = [os.path.join(run_dir, f"ngrams_{k}.raw") for k in range(1, order + 1)]
+        ct_paths = [os.path.join(run_dir, f"counts_{k}.raw") for k in range(1, order + 1)]
+        rows = [int(r) for r in counter.merge_to_files(ng_paths, ct_paths)]
+        stats = dict(counter.stats)
+        vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
+        del counter
+        if stats["tokens"] == 0:
+            raise ValueError(f"empty corpus: no tokens in {files[0] if len(files) == 1 else f'{len(files)} files'}")
+        t1 = time.perf_counter()
+        builder = _core._TrieBuilder(order, len(vocab), rows)
+        for k in range(1, order + 1):
+            for start in range(0, max(rows[k - 1], 1), _CHUNK_ROWS):
+                n = min(_CHUNK_ROWS, rows[k - 1] - start)
+                g = np.fromfile(ng_paths[k - 1], dtype=np.uint32, count=n * k, offset=4 * k * start)
+                c = np.fromfile(ct_paths[k - 1], dtype=np.int64, count=n, offset=8 * start)
+                builder.add(k, g.reshape(n, k), c)
+            os.unlink(ng_paths[k - 1])
+            os.unlink(ct_paths[k - 1])
+        trie = builder.finish(int(stats["tokens"]), int(stats["sentences"]))
+    return trie, vocab, {"count": t1 - t0, "trie": time.perf_counter() - t1}

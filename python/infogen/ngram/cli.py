@@ -133,8 +133,7 @@ def _build(args: argparse.Namespace) -> int:
     if args.discount_fallback is not None:
         fallback = tuple(args.discount_fallback) if args.discount_fallback else True
     inputs = args.inputs or ["-"]
-    if kn and not args.output.endswith(".npz") and args.memory is None and "-" not in inputs \
-            and not any(p.endswith(".npz") for p in inputs):
+    if kn and not args.output.endswith(".npz") and "-" not in inputs:
         return _build_streaming(args, inputs, fallback, t0)
     counts = _read_counts(args, args.order)
     extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
@@ -153,16 +152,22 @@ def _build(args: argparse.Namespace) -> int:
 def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool | tuple[float, ...],
                      t0: float) -> int:
     """Kneser-Ney straight from the corpus files to the ARPA file (infogen.ngram.build_arpa)."""
-    missing = [p for p in inputs if not os.path.exists(p)]
-    if missing:
-        raise FileNotFoundError(f"corpus file not found: {missing[0]}")
-    bar = _progress(sum(os.path.getsize(p) for p in inputs), "reading", args.quiet)
-    try:
-        rep = build_arpa([pathlib.Path(p) for p in inputs], args.output, args.order, prune=args.prune,
-                         discount_fallback=fallback, min_count=args.min_count, max_vocab=args.max_vocab,
-                         n_threads=args.threads_local, progress=lambda path, n: bar.update(n))
-    finally:
-        bar.close()
+    if len(inputs) == 1 and inputs[0].endswith(".npz"):  # counts from `ngram count`
+        counts = NGramCounts.load(inputs[0])
+        rep = build_arpa(counts, args.output, args.order, prune=args.prune, discount_fallback=fallback,
+                         n_threads=args.threads_local)
+    else:
+        missing = [p for p in inputs if not os.path.exists(p)]
+        if missing:
+            raise FileNotFoundError(f"corpus file not found: {missing[0]}")
+        bar = _progress(sum(os.path.getsize(p) for p in inputs), "reading", args.quiet)
+        try:
+            rep = build_arpa([pathlib.Path(p) for p in inputs], args.output, args.order, prune=args.prune,
+                             discount_fallback=fallback, min_count=args.min_count, max_vocab=args.max_vocab,
+                             memory=args.memory, temp_dir=args.temp_dir, n_threads=args.threads_local,
+                             progress=lambda path, n: bar.update(n))
+        finally:
+            bar.close()
     for msg in rep.warnings:
         print(f"infogen ngram: {msg}", file=sys.stderr)
     dt = time.perf_counter() - t0

@@ -56,4 +56,34 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept;
 CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
                      word_t vocab_size, int n_threads);
 
+/// A count trie from sorted count tables (count_ngrams' form, a merged count file, the
+/// tables of a distributed count), fed in pieces so that no table need be in memory whole:
+/// all rows of order 1, then of order 2, ..., each order's rows in sorted order. Each row's
+/// parent (its first k - 1 words) is found by walking order k - 1 forward. Rows that are
+/// not sorted, repeated, or lack their prefix in the order below throw
+/// std::invalid_argument (not counts of one corpus).
+class TrieBuilder {
+ public:
+  /// `sizes[k-1]`: rows of order k to come (reserved up front); sizes[0] is ignored.
+  TrieBuilder(int order, word_t vocab_size, const std::vector<index_t>& sizes);
+  void add(int k, const word_t* ngrams, const count_t* counts, index_t n);
+  /// The trie (the builder is left empty); throws unless every order has its announced rows.
+  CountTrie finish(std::int64_t n_tokens, std::int64_t n_sentences);
+
+ private:
+  void start_order(int k);
+  void end_order();
+  /// -1, 0, 1: the words of row p of order j against w[0..j).
+  int compare_row(int j, index_t p, const word_t* w);
+
+  CountTrie t_;
+  std::vector<index_t> sizes_;
+  int k_ = 0;                        // order being added
+  index_t parent_ = -1;              // current parent row in order k_ - 1
+  index_t filled_ = 0;               // rows of order k_ - 1 whose first child is set
+  index_t anc_[kMaxOrder + 1] = {};  // ancestors of the row compare_row looked at
+  std::vector<word_t> last_;         // previous row of order k_
+  bool have_last_ = false;
+};
+
 }  // namespace infogen::ngram
