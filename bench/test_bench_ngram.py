@@ -258,6 +258,23 @@ def test_kn_build_infogen(benchmark, kjv, tmp_path, order):
     benchmark.extra_info["ngrams"] = [len(lm.vocab_)] + [g.shape[0] for g in lm.ngrams_]
 
 
+@pytest.mark.benchmark(group="ngram-kn-build-kjv")
+@pytest.mark.parametrize("order", [3, 5])
+def test_kn_build_arpa_streaming(benchmark, kjv, tmp_path, order):
+    """The same job by infogen.ngram.build_arpa: count trie, estimation streamed into the file."""
+    from infogen.ngram import build_arpa
+
+    path, _, _ = kjv
+    out = tmp_path / f"kjv{order}.stream.arpa"
+    rep = benchmark.pedantic(build_arpa, args=(path, out, order), kwargs={"discount_fallback": True},
+                             rounds=5, iterations=1, warmup_rounds=1)
+    expected = tmp_path / "expected.arpa"
+    NGramLM(order, smoothing="kneser_ney", discount_fallback=True).fit(path).to_arpa(expected)
+    assert out.read_bytes() == expected.read_bytes()  # the in-memory path's file, byte for byte
+    benchmark.extra_info["lmplz_seconds"] = LMPLZ_SECONDS[order]
+    benchmark.extra_info["ngrams"] = list(rep.sizes)
+
+
 @pytest.mark.benchmark(group="ngram-kn-estimate-kjv")
 @pytest.mark.parametrize("order", [3, 5])
 def test_kn_estimate_infogen(benchmark, kjv, order):

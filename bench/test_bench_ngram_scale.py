@@ -12,6 +12,7 @@ checked is "budget + the interpreter with infogen imported + 48 MiB" (see bench/
 """
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -158,3 +159,46 @@ def test_big_corpus(order):
     print(json.dumps({"order": order, "seconds": wall, "peak_rss_gb": rss / 1024}))
     assert rss / 1024 <= 2 + SLACK_MB / 1024 + 0.5
     os.unlink(out)
+
+
+@pytest.mark.skipif(BIG is None or TIME is None, reason="set INFOGEN_BIG_CORPUS to bench/big_corpus.py's output")
+@pytest.mark.parametrize("order, budget", [(3, None), (5, None), (5, "2G")])
+def test_big_corpus_kneser_ney_build(order, budget):
+    """The issue's job: the whole modified-KN build of the 10^8-token corpus, as lmplz -o N."""
+    tmp = os.environ.get("INFOGEN_BIG_TMP", tempfile.gettempdir())
+    out = os.path.join(tmp, f"big{order}kn.arpa")
+    exe = os.path.join(os.path.dirname(sys.executable), "infogen")
+    extra = ["-S", budget, "-T", tmp] if budget else []
+    rss, wall, err = peak_rss_mb([exe, "ngram", "build", BIG, "-o", str(order), "-s", "kn", *extra,
+                                  "--output", out, "-q"])
+    lmplz = {3: (109.0, 2.8), 5: (217.0, 4.8)}[order]
+    print(f"\norder {order} budget {budget}: {wall:.1f} s, peak RSS {rss / 1024:.2f} GB "
+          f"(lmplz {lmplz[0]:.0f} s, {lmplz[1]} GB: {lmplz[0] / wall:.2f}x faster)\n{err}")
+    with open(out, "rb") as f:
+        header = f.read(200).decode()
+    assert f"ngram {order}=" in header
+    os.unlink(out)
+
+
+# --- the whole Kneser-Ney build: Dask (2 workers) vs one process -----------------------------
+@pytest.mark.benchmark(group="ngram-dask-build")
+@pytest.mark.parametrize("order", [3, 5])
+def test_build_single_process(benchmark, copies, order, tmp_path):
+    from infogen.ngram import build_arpa
+
+    out = tmp_path / "single.arpa"
+    benchmark.pedantic(build_arpa, args=([pathlib.Path(p) for p in copies], out, order),
+                       rounds=3, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="ngram-dask-build")
+@pytest.mark.parametrize("order", [3, 5])
+def test_build_dask_two_workers(benchmark, client, copies, order, tmp_path):
+    from infogen.ngram import build_arpa
+    from infogen.ngram.distributed import build_distributed
+
+    out = tmp_path / "dask.arpa"
+    benchmark.pedantic(build_distributed, args=(copies, out, order), kwargs={"client": client},
+                       rounds=3, warmup_rounds=1)
+    build_arpa([pathlib.Path(p) for p in copies], tmp_path / "single.arpa", order)
+    assert out.read_bytes() == (tmp_path / "single.arpa").read_bytes()

@@ -39,6 +39,22 @@ def test_distributed_equals_single_process(shards, cluster, order):
     assert got == NGramCounts.from_file(shards, order)
 
 
+@pytest.mark.parametrize("order", [3, 5])
+def test_build_distributed_writes_the_single_process_file(shards, cluster, order, tmp_path):
+    """The whole Kneser-Ney build with Dask counting: byte for byte build_arpa's file."""
+    from pathlib import Path
+
+    from infogen.ngram import build_arpa
+    from infogen.ngram.distributed import build_distributed
+
+    with distributed.Client(cluster) as client:
+        rep = build_distributed(shards, tmp_path / "dask.arpa", order, client=client, prune=(0, 1))
+    single = build_arpa([Path(p) for p in shards], tmp_path / "single.arpa", order, prune=(0, 1))
+    assert (tmp_path / "dask.arpa").read_bytes() == (tmp_path / "single.arpa").read_bytes()
+    assert rep.sizes == single.sizes and rep.n_tokens == single.n_tokens
+    assert set(rep.seconds) == {"count", "trie", "estimate"}
+
+
 def test_distributed_by_address_send_text_and_fan_in(shards, cluster):
     got = count_distributed(shards, 3, address=cluster.scheduler_address, send_text=True, fan_in=3)
     assert got == NGramCounts.from_file(shards, 3)

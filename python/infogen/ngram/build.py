@@ -162,11 +162,18 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
             del tables
         del ids, offsets  # the tokens are counted: free them before estimating
         seconds = {"read": t1 - t0, "count": time.perf_counter() - t1}
-    t2 = time.perf_counter()
-    n_tokens, n_sentences, trie_bytes = int(trie.n_tokens), int(trie.n_sentences), int(trie.nbytes)
+    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, threads, seconds)
+
+
+def estimate_to_arpa(trie: Any, vocab: list[str], output: str, prune: list[int], fallback: list[float],
+                     threads: int, seconds: dict[str, float]) -> BuildReport:
+    """Estimate from a count trie (consumed) into the ARPA file `output`, atomically."""
+    t = time.perf_counter()
+    order, n_tokens, n_sentences, trie_bytes = int(trie.order), int(trie.n_tokens), int(trie.n_sentences), \
+        int(trie.nbytes)
     with arpa_output(output) as stream:
-        res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune_t, fallback, threads, stream.write)
-    seconds["estimate"] = time.perf_counter() - t2
+        res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune, fallback, threads, stream.write)
+    seconds = dict(seconds, estimate=time.perf_counter() - t)
     return BuildReport(path=output, order=order, n_tokens=n_tokens, n_sentences=n_sentences, n_types=len(vocab) - 3,
                        sizes=tuple(int(n) for n in res["sizes"]),
                        discounts=tuple(tuple(d) for d in res["discounts"]),
@@ -182,12 +189,18 @@ def _is_paths(corpus: Any) -> bool:
 
 
 def trie_from_tables(order: int, vocab_size: int, ngrams: Sequence[np.ndarray], counts: Sequence[np.ndarray],
-                     n_tokens: int, n_sentences: int) -> Any:
-    """A count trie (``_core._CountTrie``) from sorted count tables of orders 1..order."""
+                     n_tokens: int, n_sentences: int, consume: bool = False) -> Any:
+    """A count trie (``_core._CountTrie``) from sorted count tables of orders 1..order.
+
+    With `consume`, ``ngrams`` and ``counts`` are lists whose entries are dropped as they are
+    used, so that each table can be freed once it is in the trie.
+    """
     builder = _core._TrieBuilder(order, vocab_size, [int(c.shape[0]) for c in counts[:order]])
     for k in range(1, order + 1):
         builder.add(k, np.ascontiguousarray(ngrams[k - 1], dtype=np.uint32).reshape(-1, k),
                     np.ascontiguousarray(counts[k - 1], dtype=np.int64))
+        if consume:
+            ngrams[k - 1] = counts[k - 1] = None  # type: ignore[index]
     return builder.finish(n_tokens, n_sentences)
 
 

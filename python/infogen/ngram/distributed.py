@@ -16,6 +16,9 @@ How it works, and what travels:
    arrays in C++ (orders in parallel), the last merge in the calling process.
 
 The result equals a single-process count of the concatenated shards.
+:func:`build_distributed` continues from there to the Kneser-Ney ARPA file: the merged
+tables go into a count trie here and the model is estimated and streamed into the file,
+as :func:`~infogen.ngram.build_arpa` does in one process.
 
 Pointing it at a cluster
 ------------------------
@@ -38,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +52,11 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen.ngram._text import RESERVED, UNK_ID, check_order, check_paths, decode, encode
+from infogen.ngram.build import BuildReport
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.outofcore import _check_vocab_args, pruned_vocabulary
 
-__all__ = ["count_distributed"]
+__all__ = ["build_distributed", "count_distributed"]
 
 
 def _worker_threads(n_threads: int | None) -> int:
@@ -310,3 +315,41 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
                     os.unlink(name)
         if own is not None:
             own.close()
+
+
+def build_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
+                      order: int = 3, *, prune: Sequence[int] | None = None,
+                      discount_fallback: bool | Sequence[float] = False, n_threads: int | None = None,
+                      **count_options: Any) -> BuildReport:
+    """The whole modified Kneser-Ney build with the counting on a Dask cluster.
+
+    The shards are counted by :func:`count_distributed` (`count_options`: ``client``,
+    ``address``, ``memory``, ``send_text``, ``fan_in``, ``shared_dir``, ``min_count``,
+    ``max_vocab``); the merged tables arrive here, go into a count trie table by table
+    (each freed once in it), and the model is estimated and streamed into the ARPA file
+    `output` as :func:`~infogen.ngram.build_arpa` does. The file is byte for byte the one
+    ``build_arpa(shards, output, order, ...)`` writes in one process.
+
+    Returns
+    -------
+    BuildReport
+    """
+    from infogen.ngram.build import estimate_to_arpa, trie_from_tables
+    from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
+
+    order = check_order(order)
+    prune_t = kn_prune_thresholds(prune, order)
+    fallback = kn_fallback_discounts(discount_fallback)
+    output = os.fspath(output)
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
+    t0 = time.perf_counter()
+    counts = count_distributed(shards, order, n_threads=n_threads, **count_options)
+    t1 = time.perf_counter()
+    vocab, n_tokens, n_sentences = list(counts.vocab), counts.n_tokens, counts.n_sentences
+    ngrams, tables = list(counts.ngrams), list(counts.counts)
+    del counts
+    trie = trie_from_tables(order, len(vocab), ngrams, tables, n_tokens, n_sentences, consume=True)
+    seconds = {"count": t1 - t0, "trie": time.perf_counter() - t1}
+    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, resolve_threads(n_threads), seconds)
