@@ -29,7 +29,7 @@ struct Chunk {
   std::vector<word_t> ids;
   std::vector<std::int64_t> lengths;
   std::vector<std::string_view> new_words;
-  StringMap local{1024};
+  StringMap local{4096};
   std::int64_t newlines = 0;
   std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
   std::string error_token;
@@ -78,6 +78,9 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   const bool grow = grow_;
   const bool keep_empty = keep_empty_;
   const auto& index = index_;
+  // A fresh vocabulary holds only the reserved words, which all start with '<': other
+  // tokens skip the global lookup (the first block of a corpus is all new words).
+  const bool only_reserved = index_.size() == kFirstWord;
   parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads, static_cast<index_t>(n),
                   [&](index_t ci, index_t, index_t) {
     Chunk& c = chunks[static_cast<std::size_t>(ci)];
@@ -106,7 +109,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
       i = j;
       const std::uint64_t th = hash_bytes(tp, tn);
       word_t id;
-      const std::int64_t known = index.find(tp, tn, th);
+      const std::int64_t known = (only_reserved && tp[0] != '<') ? -1 : index.find(tp, tn, th);
       if (known >= 0) {
         id = static_cast<word_t>(known);
         if ((id == kBos || id == kEos) && c.error_line < 0) {

@@ -36,11 +36,21 @@ inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
     n -= 8;
   }
   if (n > 0) {
+    // the tail as memcpy into a little-endian word would load it, without a call
     std::uint64_t v = 0;
-    std::memcpy(&v, p, n);
+    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
     h = (h ^ v) * 0x94D049BB133111EBULL;
   }
   return splitmix64(h);
+}
+
+/// a[0..n) == b[0..n): a plain loop for the short strings words are (a call to memcmp
+/// costs more than comparing five bytes), memcmp for long ones.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 /// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids.
@@ -53,7 +63,7 @@ class StringMap {
     std::size_t s = h & mask_;
     while (slots_[s].ptr != nullptr) {
       const Slot& e = slots_[s];
-      if (e.hash == h && e.len == n && std::memcmp(e.ptr, p, n) == 0) return e.id;
+      if (e.hash == h && e.len == n && same_bytes(e.ptr, p, n)) return e.id;
       s = (s + 1) & mask_;
     }
     return -1;
