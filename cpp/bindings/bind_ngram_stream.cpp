@@ -28,35 +28,12 @@ ngram::CountTrie count_trie(const CArray<word_t>& ids, const CArray<std::int64_t
 }
 
 /// The trie's n-grams of one order as the sorted (m, k) array count_ngrams gives, and counts.
-py::tuple trie_table(const ngram::CountTrie& t, int k) {
-  if (k < 1 || k > t.order || static_cast<int>(t.orders.size()) != t.order)
-    throw py::value_error("no order " + std::to_string(k) + " in this count trie");
+py::tuple trie_table(const ngram::CountTrie& t, int k, int n_threads) {
   std::vector<word_t> ng;
   std::vector<count_t> ct;
   {
     py::gil_scoped_release nogil;
-    const auto& o = t.orders[static_cast<std::size_t>(k - 1)];
-    if (k == 1) {
-      for (index_t w = 0; w < o.m; ++w) {
-        if (o.count[static_cast<std::size_t>(w)] == 0) continue;
-        ng.push_back(static_cast<word_t>(w));
-        ct.push_back(o.count[static_cast<std::size_t>(w)]);
-      }
-    } else {
-      ng.resize(static_cast<std::size_t>(o.m) * static_cast<std::size_t>(k));
-      ct.assign(o.count.begin(), o.count.end());
-      index_t anc[ngram::kMaxOrder + 1] = {};
-      for (index_t r = 0; r < o.m; ++r) {
-        anc[k] = r;
-        for (int j = k - 1; j >= 1; --j) {
-          const auto& c = t.orders[static_cast<std::size_t>(j - 1)].first_child;
-          while (c[static_cast<std::size_t>(anc[j]) + 1] <= anc[j + 1]) ++anc[j];
-        }
-        for (int j = 1; j <= k; ++j)
-          ng[static_cast<std::size_t>(r) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j - 1)] =
-              j == 1 ? static_cast<word_t>(anc[1]) : t.orders[static_cast<std::size_t>(j - 1)].word[static_cast<std::size_t>(anc[j])];
-      }
-    }
+    t.table(k, ng, ct, n_threads);
   }
   const auto m = static_cast<py::ssize_t>(ct.size());
   return py::make_tuple(to_numpy(std::move(ng), {m, static_cast<py::ssize_t>(k)}), to_numpy(std::move(ct)));
@@ -100,7 +77,7 @@ void bind_ngram_stream(py::module_& m) {
                                return s;
                              })
       .def_property_readonly("nbytes", &ngram::CountTrie::bytes)
-      .def("table", &trie_table, py::arg("k"),
+      .def("table", &trie_table, py::arg("k"), py::arg("n_threads") = 0,
            "Order k as (sorted (m, k) uint32 n-grams, int64 counts); unigrams without the unseen words.");
   py::class_<ngram::TrieBuilder>(m, "_TrieBuilder", "A _CountTrie from sorted count tables, fed order by order.")
       .def(py::init<int, word_t, const std::vector<index_t>&>(), py::arg("order"), py::arg("vocab_size"), py::arg("sizes"))

@@ -186,6 +186,44 @@ std::size_t CountTrie::bytes() const noexcept {
   return b;
 }
 
+void CountTrie::table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& counts, int n_threads) const {
+  if (k < 1 || k > order || static_cast<int>(orders.size()) != order)
+    throw std::invalid_argument("no order " + std::to_string(k) + " in this count trie");
+  const TrieOrder& o = orders[static_cast<std::size_t>(k - 1)];
+  ngrams.clear();
+  counts.clear();
+  if (k == 1) {
+    for (index_t w = 0; w < o.m; ++w) {
+      if (o.count[static_cast<std::size_t>(w)] == 0) continue;
+      ngrams.push_back(static_cast<word_t>(w));
+      counts.push_back(o.count[static_cast<std::size_t>(w)]);
+    }
+    return;
+  }
+  const auto ku = static_cast<std::size_t>(k);
+  ngrams.resize(static_cast<std::size_t>(o.m) * ku);
+  counts.resize(static_cast<std::size_t>(o.m));
+  parallel_chunks(o.m, index_t(1) << 16, n_threads, o.m * k, [&](index_t, index_t b, index_t e) {
+    index_t anc[kMaxOrder + 1];
+    anc[k] = b;
+    for (int j = k - 1; j >= 1; --j) {  // ancestors of row b, then walked forward
+      const auto& c = orders[static_cast<std::size_t>(j - 1)].first_child;
+      anc[j] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc[j + 1])) - c.begin()) - 1;
+    }
+    for (index_t r = b; r < e; ++r) {
+      anc[k] = r;
+      for (int j = k - 1; j >= 1; --j) {
+        const auto& c = orders[static_cast<std::size_t>(j - 1)].first_child;
+        while (c[static_cast<std::size_t>(anc[j]) + 1] <= anc[j + 1]) ++anc[j];
+      }
+      word_t* row = ngrams.data() + static_cast<std::size_t>(r) * ku;
+      row[0] = static_cast<word_t>(anc[1]);
+      for (int j = 2; j <= k; ++j) row[j - 1] = orders[static_cast<std::size_t>(j - 1)].word[static_cast<std::size_t>(anc[j])];
+      counts[static_cast<std::size_t>(r)] = o.count[static_cast<std::size_t>(r)];
+    }
+  });
+}
+
 bool count_trie_supported(int order, word_t vocab_size) noexcept {
   return order >= 1 && order <= kMaxOrder && vocab_size >= kFirstWord && order * bit_width(vocab_size) <= 128;
 }

@@ -232,7 +232,7 @@ class NGramCounts:
             # large corpora: one bucketed sort of all windows (count_trie.hpp), then the tables
             trie = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads)
             t1 = time.perf_counter()
-            tables = [trie.table(k) for k in range(1, order + 1)]
+            tables = [trie.table(k, threads) for k in range(1, order + 1)]
             del trie
             info = {"table_bytes": [0] * order, "scan_seconds": t1 - t0, "export_seconds": time.perf_counter() - t1}
         else:

@@ -44,6 +44,10 @@ struct CountTrie {
 
   /// Bytes held by the arrays.
   std::size_t bytes() const noexcept;
+
+  /// Order k as count_ngrams gives it: the sorted (m x k) n-grams and their counts (order 1:
+  /// only the words seen). Rows are written in parallel chunks.
+  void table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& counts, int n_threads) const;
 };
 
 /// True when windows of `order` words of a vocabulary of `vocab_size` pack into 128 bits
