@@ -8,6 +8,10 @@ import gzip
 import itertools
 import os
 import random
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -297,6 +301,42 @@ def test_build_arpa_sink_failure_removes_the_partial_file(tmp_path, monkeypatch)
     with pytest.raises(OSError, match="No space left"):
         build_arpa(zipf_sentences(1), tmp_path / "m.arpa", 3)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_killed_mid_build_leaves_no_file(tmp_path, sig):
+    """Ctrl-C or a kill while the file is being written: neither it nor its temp file stays."""
+    corpus = write_corpus(tmp_path / "c.txt", zipf_sentences(2, n_sentences=4000))
+    out = tmp_path / "out" / "m.arpa"
+    out.parent.mkdir()
+    # The child's output stream announces its first write, then waits to be interrupted there.
+    script = textwrap.dedent(f"""
+        import contextlib, signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        import infogen.ngram.build as build
+        real = build.arpa_output
+
+        @contextlib.contextmanager
+        def slow_output(path):
+            with real(path) as stream:
+                class Slow:
+                    def write(self, data):
+                        stream.write(data)
+                        print("writing", flush=True)
+                        time.sleep(60)
+                yield Slow()
+
+        build.arpa_output = slow_output
+        build.build_arpa({str(corpus)!r}, {str(out)!r}, 3, discount_fallback=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().strip()
+    assert line == b"writing", proc.communicate(timeout=60)[1].decode()[-2000:]
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert (b"KeyboardInterrupt" in err) if sig == signal.SIGINT else proc.returncode == 143
+    assert os.listdir(out.parent) == []
 
 
 def test_cli_build_kneser_ney_streams(tmp_path, capsys, monkeypatch):

@@ -23,6 +23,7 @@ from infogen.ngram._text import RESERVED, check_order, check_paths, decode, enco
 from infogen.ngram.arpa import arpa_output
 from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
+from infogen.ngram.outofcore import sigterm_raises
 
 __all__ = ["BuildReport", "build_arpa"]
 
@@ -110,6 +111,13 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     -------
     BuildReport
 
+    Raises
+    ------
+    ValueError, FileNotFoundError, OSError
+        Bad arguments, a missing corpus file or output directory, invalid discounts without
+        a fallback, or a failed write. Then, as on Ctrl-C or SIGTERM, no partial file is
+        left: the ARPA file appears only when complete (temporary file, renamed).
+
     Notes
     -----
     Memory: the corpus's word ids (4 bytes per token, freed before estimation), then the
@@ -126,6 +134,13 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
+    with sigterm_raises():  # a kill (SIGTERM), like Ctrl-C, removes the partial file
+        return _build(corpus, output, order, prune_t, fallback, min_count, max_vocab, memory, temp_dir, threads,
+                      progress)
+
+
+def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: list[float], min_count: int,
+           max_vocab: int | None, memory: Any, temp_dir: Any, threads: int, progress: Any) -> BuildReport:
     t0 = time.perf_counter()
     if isinstance(corpus, NGramCounts):
         if min_count != 1 or max_vocab is not None or memory is not None:
@@ -211,13 +226,12 @@ def _trie_out_of_core(files: list[str], order: int, memory: int | str, temp_dir:
                       max_vocab: int | None, threads: int, progress: Any) -> tuple[Any, list[str], dict[str, float]]:
     """Count under a budget (spilled sorted runs, merged into raw files), then read the merged
     tables back in chunks into the trie: the counts are never in memory as tables."""
-    from infogen.ngram.outofcore import (_check_vocab_args, external_counter, parse_memory, run_directory,
-                                         sigterm_raises)
+    from infogen.ngram.outofcore import _check_vocab_args, external_counter, parse_memory, run_directory
 
     budget = parse_memory(memory)
     _check_vocab_args(min_count, max_vocab)
     t0 = time.perf_counter()
-    with sigterm_raises(), run_directory(temp_dir) as run_dir:
+    with run_directory(temp_dir) as run_dir:
         counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab, progress)
         ng_paths = [os.path.join(run_dir, f"ngrams_{k}.raw") for k in range(1, order + 1)]
         ct_paths = [os.path.join(run_dir, f"counts_{k}.raw") for k in range(1, order + 1)]
