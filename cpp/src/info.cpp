@@ -292,52 +292,78 @@ void information_content(Dist<T> p, index_t n_rows, index_t n_cols, double scale
 /// Entropy of probability rows, optionally with each row's sum and minimum (the pass that
 /// lets the caller validate without reading the input again). Used by entropy() for
 /// probabilities too, so both give the same bits.
+/// Sum, minimum and whether every entry is a normal positive number (no 0, subnormal,
+/// negative or NaN: then log_block needs no fix-up), in one vectorised pass.
+template <class T>
+struct RowStats {
+  T sum;
+  T min;
+  bool all_normal;
+};
+
+template <class T>
+RowStats<T> row_stats(const T* x, index_t n) {
+  T s = 0, m = Lim<T>::inf;
+  int abnormal = 0;
+  // simdlen(16): several vector accumulators; a ternary min (std::min's references make
+  // GCC gather)
+#pragma omp simd simdlen(16) reduction(+ : s) reduction(min : m) reduction(| : abnormal)
+  for (index_t i = 0; i < n; ++i) {
+    s += x[i];
+    m = x[i] < m ? x[i] : m;
+    abnormal |= !(x[i] >= Lim<T>::min_norm);
+  }
+  return {s, m, abnormal == 0};
+}
+
+/// Entropy of probability rows, optionally with each row's sum and minimum (the pass that
+/// lets the caller validate without reading the input again). Used by entropy() for
+/// probabilities too, so both give the same bits. Per block of a row: one pass for the
+/// sum, minimum and normality, the vector log, and one pass for the dot product.
 template <class T>
 void entropy_probs(const T* p, index_t n_rows, index_t n_cols, double scale, T* out, double* row_sum, T* row_min,
                    int n_threads) {
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     alignas(64) T LP[kBlock];
-    const auto finish_row = [&](index_t r, const T* x, const T* lp) {
-      const ArrC<T> X(x, n_cols);
+    RowStats<T> st[kBlock];
+    const auto finish_row = [&](index_t r, const T* x, const T* lp, const RowStats<T>& s) {
       double acc = 0.0;  // 0 + (-0) = +0: a certain outcome has entropy +0, not -0
-      acc += static_cast<double>(-(X * ArrC<T>(lp, n_cols)).sum());
+      acc += static_cast<double>(-(ArrC<T>(x, n_cols) * ArrC<T>(lp, n_cols)).sum());
       out[r] = static_cast<T>(acc * scale);
       if (row_sum) {
-        row_sum[r] = static_cast<double>(X.sum());
-        row_min[r] = X.minCoeff();
+        row_sum[r] = static_cast<double>(s.sum);
+        row_min[r] = s.min;
       }
     };
-    index_t r = r0;
-    if constexpr (std::is_same_v<T, double>) {
-      // Short rows: one vector log over several rows at once (vlog's result for an entry
-      // does not depend on where it sits), then each row's reductions as for one block.
-      const index_t group = n_cols <= kBlock / 2 ? kBlock / n_cols : 1;
-      for (; group > 1 && r < r1; r += group) {
+    // Short float64 rows: one vector log over several rows at once (vlog's result for an
+    // entry does not depend on where it sits; Eigen's float log may differ in its tail),
+    // then each row's reductions as for one block.
+    const index_t group = std::is_same_v<T, double> && n_cols <= kBlock / 2 ? kBlock / n_cols : 1;
+    if (n_cols <= kBlock) {
+      for (index_t r = r0; r < r1; r += group) {
         const index_t g = std::min(group, r1 - r);
         const T* x = p + r * n_cols;
-        log_block(x, g * n_cols, ArrC<T>(x, g * n_cols).minCoeff(), LP);
-        for (index_t j = 0; j < g; ++j) finish_row(r + j, x + j * n_cols, LP + j * n_cols);
+        bool normal = true;
+        for (index_t j = 0; j < g; ++j) {
+          st[j] = row_stats(x + j * n_cols, n_cols);
+          normal = normal && st[j].all_normal;
+        }
+        log_block(x, g * n_cols, normal ? Lim<T>::min_norm : T(0), LP);
+        for (index_t j = 0; j < g; ++j) finish_row(r + j, x + j * n_cols, LP + j * n_cols, st[j]);
       }
+      return;
     }
-    for (; r < r1; ++r) {
+    for (index_t r = r0; r < r1; ++r) {
       const T* x = p + r * n_cols;
-      if (n_cols <= kBlock) {  // one block: the same reductions as the grouped path
-        log_block(x, n_cols, ArrC<T>(x, n_cols).minCoeff(), LP);
-        finish_row(r, x, LP);
-        continue;
-      }
       double acc = 0.0, sum = 0.0;
       T mn = Lim<T>::inf;
       for (index_t i = 0; i < n_cols; i += kBlock) {
         const index_t len = std::min(kBlock, n_cols - i);
-        const ArrC<T> X(x + i, len);
-        const T block_min = X.minCoeff();
-        log_block(x + i, len, block_min, LP);  // straight into the aligned buffer
-        acc += static_cast<double>(-(X * ArrC<T>(LP, len)).sum());
-        if (row_sum) {
-          sum += static_cast<double>(X.sum());
-          mn = std::min(mn, block_min);
-        }
+        const RowStats<T> b = row_stats(x + i, len);
+        log_block(x + i, len, b.all_normal ? Lim<T>::min_norm : T(0), LP);  // into the aligned buffer
+        acc += static_cast<double>(-(ArrC<T>(x + i, len) * ArrC<T>(LP, len)).sum());
+        sum += static_cast<double>(b.sum);
+        mn = std::min(mn, b.min);
       }
       out[r] = static_cast<T>(acc * scale);
       if (row_sum) {
