@@ -119,6 +119,59 @@ inline void vlog(const double* x, index_t n, double* out) noexcept {
                                                    -((ok >> 3) & 1))))));
     for (index_t l = 0; l < len; ++l) out[j + l] = (ok >> l) & 1 ? buf[l] : std::log(x[j + l]);
   };
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  // Sixteen entries per step: the same operations as log4 on 8 lanes (so the same bits),
+  // the table read by gathers.
+  {
+    const __m512i off8 = _mm512_set1_epi64(0x3fe6000000000000LL);
+    const __m512i exp_mask8 = _mm512_set1_epi64(static_cast<long long>(0xfff0000000000000ULL));
+    const __m512i sign8 = _mm512_set1_epi64(static_cast<long long>(0x8000000000000000ULL));
+    const __m512i magic8 = _mm512_set1_epi64(0x4330000000000000LL);
+    const __m512i idx_mask8 = _mm512_set1_epi64(127);
+    const __m512d magic_bias8 = _mm512_set1_pd(4503599627370496.0 + 2048.0);
+    const __m512d lo_ok8 = _mm512_set1_pd(2.2250738585072014e-308);
+    const __m512d hi_ok8 = _mm512_set1_pd(1.7976931348623157e308);
+    const __m512d ln2_hi8 = _mm512_set1_pd(0x1.62e42fefa3800p-1);
+    const __m512d ln2_lo8 = _mm512_set1_pd(0x1.ef35793c76730p-45);
+    const __m512d minus_one8 = _mm512_set1_pd(-1.0);
+    const auto log8 = [&](__m512d v) {
+      const __m512i bits = _mm512_castpd_si512(v);
+      const __m512i tmp = _mm512_sub_epi64(bits, off8);
+      const __m512i idx = _mm512_and_si512(_mm512_srli_epi64(tmp, 45), idx_mask8);
+      const __m512i kb = _mm512_or_si512(_mm512_srli_epi64(_mm512_xor_si512(tmp, sign8), 52), magic8);
+      const __m512d k = _mm512_sub_pd(_mm512_castsi512_pd(kb), magic_bias8);
+      const __m512d z = _mm512_castsi512_pd(_mm512_sub_epi64(bits, _mm512_and_si512(tmp, exp_mask8)));
+      const __m512d invc = _mm512_i64gather_pd(idx, t.invc, 8);
+      const __m512d logc = _mm512_i64gather_pd(idx, t.logc, 8);
+      const __m512d r = _mm512_fmadd_pd(z, invc, minus_one8);
+      const __m512d r2 = _mm512_mul_pd(r, r);
+      const __m512d r4 = _mm512_mul_pd(r2, r2);
+      const __m512d q01 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 3), _mm512_set1_pd(-1.0 / 2));
+      const __m512d q23 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 5), _mm512_set1_pd(-1.0 / 4));
+      const __m512d q45 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 7), _mm512_set1_pd(-1.0 / 6));
+      const __m512d q0123 = _mm512_fmadd_pd(r2, q23, q01);
+      const __m512d q456 = _mm512_fmadd_pd(r2, _mm512_set1_pd(-1.0 / 8), q45);
+      const __m512d p = _mm512_fmadd_pd(r4, q456, q0123);
+      const __m512d hi = _mm512_fmadd_pd(k, ln2_hi8, logc);
+      const __m512d lo = _mm512_fmadd_pd(p, r2, _mm512_mul_pd(k, ln2_lo8));
+      return _mm512_add_pd(hi, _mm512_add_pd(r, lo));
+    };
+    const auto normal8 = [&](__m512d v) {
+      return static_cast<unsigned>(_mm512_cmp_pd_mask(v, lo_ok8, _CMP_GE_OQ) &
+                                   _mm512_cmp_pd_mask(v, hi_ok8, _CMP_LE_OQ));
+    };
+    for (; i + 16 <= n; i += 16) {
+      const __m512d v0 = _mm512_loadu_pd(x + i), v1 = _mm512_loadu_pd(x + i + 8);
+      if ((normal8(v0) & normal8(v1)) == 0xFFu) {
+        const __m512d y0 = log8(v0), y1 = log8(v1);
+        _mm512_storeu_pd(out + i, y0);
+        _mm512_storeu_pd(out + i + 8, y1);
+      } else {
+        for (index_t j = i; j < i + 16; j += 4) some(j, 4);
+      }
+    }
+  }
+#endif
   // Two groups per step: their independent dependency chains overlap.
   for (; i + 8 <= n; i += 8) {
     const __m256d v0 = _mm256_loadu_pd(x + i), v1 = _mm256_loadu_pd(x + i + 4);
