@@ -553,7 +553,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     if (grad_sparse) {
       transpose_support(s_sv, s_svt);
       GT.resize(nv, nh);
-      parallel_chunks(nv, std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
+      parallel_chunks(nv, small ? nv : std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
                       s_sv.nnz() * nh / kTrainWorkDivisor * 4, [&](index_t, index_t i0, index_t i1) {
                         binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, nh, nullptr, GT.data() + i0 * nh, nh);
                       });
