@@ -56,6 +56,93 @@ inline const Table& table() noexcept {
   return t;
 }
 
+#if INFOGEN_FASTLOG_AVX2
+/// Four lanes (AVX2). The table is read by scalar loads: faster than vgatherqpd on the
+/// AMD cores this was tuned on.
+struct Lanes4 {
+  using D = __m256d;
+  using I = __m256i;
+  static D set(double x) noexcept { return _mm256_set1_pd(x); }
+  static I seti(long long x) noexcept { return _mm256_set1_epi64x(x); }
+  static I sub(I a, I b) noexcept { return _mm256_sub_epi64(a, b); }
+  static I band(I a, I b) noexcept { return _mm256_and_si256(a, b); }
+  static I bxor(I a, I b) noexcept { return _mm256_xor_si256(a, b); }
+  static I bor(I a, I b) noexcept { return _mm256_or_si256(a, b); }
+  static I shr(I a, int n) noexcept { return _mm256_srli_epi64(a, n); }
+  static D as_d(I a) noexcept { return _mm256_castsi256_pd(a); }
+  static I as_i(D a) noexcept { return _mm256_castpd_si256(a); }
+  static D subd(D a, D b) noexcept { return _mm256_sub_pd(a, b); }
+  static D add(D a, D b) noexcept { return _mm256_add_pd(a, b); }
+  static D mul(D a, D b) noexcept { return _mm256_mul_pd(a, b); }
+  static D fma(D a, D b, D c) noexcept { return _mm256_fmadd_pd(a, b, c); }
+  static void lookup(I idx, const Table& t, D& invc, D& logc) noexcept {
+    alignas(32) std::int64_t ix[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ix), idx);
+    invc = _mm256_setr_pd(t.invc[ix[0]], t.invc[ix[1]], t.invc[ix[2]], t.invc[ix[3]]);
+    logc = _mm256_setr_pd(t.logc[ix[0]], t.logc[ix[1]], t.logc[ix[2]], t.logc[ix[3]]);
+  }
+};
+#endif
+
+#if INFOGEN_FASTLOG_AVX2 && defined(__AVX512F__) && defined(__AVX512DQ__)
+#define INFOGEN_FASTLOG_AVX512 1
+/// Eight lanes (AVX-512), the table read by gathers.
+struct Lanes8 {
+  using D = __m512d;
+  using I = __m512i;
+  static D set(double x) noexcept { return _mm512_set1_pd(x); }
+  static I seti(long long x) noexcept { return _mm512_set1_epi64(x); }
+  static I sub(I a, I b) noexcept { return _mm512_sub_epi64(a, b); }
+  static I band(I a, I b) noexcept { return _mm512_and_si512(a, b); }
+  static I bxor(I a, I b) noexcept { return _mm512_xor_si512(a, b); }
+  static I bor(I a, I b) noexcept { return _mm512_or_si512(a, b); }
+  static I shr(I a, int n) noexcept { return _mm512_srli_epi64(a, static_cast<unsigned>(n)); }
+  static D as_d(I a) noexcept { return _mm512_castsi512_pd(a); }
+  static I as_i(D a) noexcept { return _mm512_castpd_si512(a); }
+  static D subd(D a, D b) noexcept { return _mm512_sub_pd(a, b); }
+  static D add(D a, D b) noexcept { return _mm512_add_pd(a, b); }
+  static D mul(D a, D b) noexcept { return _mm512_mul_pd(a, b); }
+  static D fma(D a, D b, D c) noexcept { return _mm512_fmadd_pd(a, b, c); }
+  static void lookup(I idx, const Table& t, D& invc, D& logc) noexcept {
+    invc = _mm512_i64gather_pd(idx, t.invc, 8);
+    logc = _mm512_i64gather_pd(idx, t.logc, 8);
+  }
+};
+#endif
+
+#if INFOGEN_FASTLOG_AVX2
+/// Logs of normal, finite positive doubles, one per lane. Written once for every lane
+/// count, so an entry gets the same bits whichever width computes it.
+template <class L>
+inline typename L::D log_lanes(typename L::D v, const Table& t) noexcept {
+  using D = typename L::D;
+  using I = typename L::I;
+  const I bits = L::as_i(v);
+  const I tmp = L::sub(bits, L::seti(0x3fe6000000000000LL));
+  const I idx = L::band(L::shr(tmp, 45), L::seti(127));
+  // k = tmp >> 52 (arithmetic), as a double: bias by 2048, convert via the 2^52 trick.
+  const I kb = L::bor(L::shr(L::bxor(tmp, L::seti(static_cast<long long>(0x8000000000000000ULL))), 52),
+                      L::seti(0x4330000000000000LL));
+  const D k = L::subd(L::as_d(kb), L::set(4503599627370496.0 + 2048.0));
+  const D z = L::as_d(L::sub(bits, L::band(tmp, L::seti(static_cast<long long>(0xfff0000000000000ULL)))));
+  D invc, logc;
+  L::lookup(idx, t, invc, logc);
+  const D r = L::fma(z, invc, L::set(-1.0));
+  // log1p(r) = r + r^2 q(r), q(r) = -1/2 + r/3 - r^2/4 + ... - r^6/8 (Estrin's scheme).
+  const D r2 = L::mul(r, r);
+  const D r4 = L::mul(r2, r2);
+  const D q01 = L::fma(r, L::set(1.0 / 3), L::set(-1.0 / 2));
+  const D q23 = L::fma(r, L::set(1.0 / 5), L::set(-1.0 / 4));
+  const D q45 = L::fma(r, L::set(1.0 / 7), L::set(-1.0 / 6));
+  const D q0123 = L::fma(r2, q23, q01);
+  const D q456 = L::fma(r2, L::set(-1.0 / 8), q45);
+  const D p = L::fma(r4, q456, q0123);
+  const D hi = L::fma(k, L::set(0x1.62e42fefa3800p-1), logc);  // exact: ln2_hi has 42 bits
+  const D lo = L::fma(p, r2, L::mul(k, L::set(0x1.ef35793c76730p-45)));
+  return L::add(hi, L::add(r, lo));
+}
+#endif
+
 }  // namespace fastlog_detail
 
 /// out[i] = log(x[i]) for i < n; `out` may alias `x`.
@@ -63,45 +150,9 @@ inline void vlog(const double* x, index_t n, double* out) noexcept {
   index_t i = 0;
 #if INFOGEN_FASTLOG_AVX2
   const auto& t = fastlog_detail::table();
-  const __m256i off = _mm256_set1_epi64x(0x3fe6000000000000LL);
-  const __m256i exp_mask = _mm256_set1_epi64x(static_cast<long long>(0xfff0000000000000ULL));
-  const __m256i sign = _mm256_set1_epi64x(static_cast<long long>(0x8000000000000000ULL));
-  const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52 as a double
-  const __m256i idx_mask = _mm256_set1_epi64x(127);
-  const __m256d magic_bias = _mm256_set1_pd(4503599627370496.0 + 2048.0);
   const __m256d lo_ok = _mm256_set1_pd(2.2250738585072014e-308);
   const __m256d hi_ok = _mm256_set1_pd(1.7976931348623157e308);
-  const __m256d ln2_hi = _mm256_set1_pd(0x1.62e42fefa3800p-1);
-  const __m256d ln2_lo = _mm256_set1_pd(0x1.ef35793c76730p-45);
-  const __m256d minus_one = _mm256_set1_pd(-1.0);
-  // Four logs of normal, finite positive doubles.
-  const auto log4 = [&](__m256d v) {
-    const __m256i bits = _mm256_castpd_si256(v);
-    const __m256i tmp = _mm256_sub_epi64(bits, off);
-    const __m256i idx = _mm256_and_si256(_mm256_srli_epi64(tmp, 45), idx_mask);
-    // k = tmp >> 52 (arithmetic), as a double: bias by 2048, convert via the 2^52 trick.
-    const __m256i kb = _mm256_or_si256(_mm256_srli_epi64(_mm256_xor_si256(tmp, sign), 52), magic);
-    const __m256d k = _mm256_sub_pd(_mm256_castsi256_pd(kb), magic_bias);
-    const __m256d z = _mm256_castsi256_pd(_mm256_sub_epi64(bits, _mm256_and_si256(tmp, exp_mask)));
-    // Scalar table loads: faster than vgatherqpd on the AMD cores this was tuned on.
-    alignas(32) std::int64_t ix[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ix), idx);
-    const __m256d invc = _mm256_setr_pd(t.invc[ix[0]], t.invc[ix[1]], t.invc[ix[2]], t.invc[ix[3]]);
-    const __m256d logc = _mm256_setr_pd(t.logc[ix[0]], t.logc[ix[1]], t.logc[ix[2]], t.logc[ix[3]]);
-    const __m256d r = _mm256_fmadd_pd(z, invc, minus_one);
-    // log1p(r) = r + r^2 q(r), q(r) = -1/2 + r/3 - r^2/4 + ... - r^6/8 (Estrin's scheme).
-    const __m256d r2 = _mm256_mul_pd(r, r);
-    const __m256d r4 = _mm256_mul_pd(r2, r2);
-    const __m256d q01 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 3), _mm256_set1_pd(-1.0 / 2));
-    const __m256d q23 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 5), _mm256_set1_pd(-1.0 / 4));
-    const __m256d q45 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 7), _mm256_set1_pd(-1.0 / 6));
-    const __m256d q0123 = _mm256_fmadd_pd(r2, q23, q01);
-    const __m256d q456 = _mm256_fmadd_pd(r2, _mm256_set1_pd(-1.0 / 8), q45);
-    const __m256d p = _mm256_fmadd_pd(r4, q456, q0123);
-    const __m256d hi = _mm256_fmadd_pd(k, ln2_hi, logc);            // exact: ln2_hi has 42 bits
-    const __m256d lo = _mm256_fmadd_pd(p, r2, _mm256_mul_pd(k, ln2_lo));
-    return _mm256_add_pd(hi, _mm256_add_pd(r, lo));
-  };
+  const auto log4 = [&](__m256d v) { return fastlog_detail::log_lanes<fastlog_detail::Lanes4>(v, t); };
   const auto normal_lanes = [&](__m256d v) {
     return _mm256_movemask_pd(
         _mm256_and_pd(_mm256_cmp_pd(v, lo_ok, _CMP_GE_OQ), _mm256_cmp_pd(v, hi_ok, _CMP_LE_OQ)));
@@ -119,43 +170,11 @@ inline void vlog(const double* x, index_t n, double* out) noexcept {
                                                    -((ok >> 3) & 1))))));
     for (index_t l = 0; l < len; ++l) out[j + l] = (ok >> l) & 1 ? buf[l] : std::log(x[j + l]);
   };
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-  // Sixteen entries per step: the same operations as log4 on 8 lanes (so the same bits),
-  // the table read by gathers.
+#if INFOGEN_FASTLOG_AVX512
+  // Sixteen entries per step on 8 lanes: the same operations, so the same bits.
   {
-    const __m512i off8 = _mm512_set1_epi64(0x3fe6000000000000LL);
-    const __m512i exp_mask8 = _mm512_set1_epi64(static_cast<long long>(0xfff0000000000000ULL));
-    const __m512i sign8 = _mm512_set1_epi64(static_cast<long long>(0x8000000000000000ULL));
-    const __m512i magic8 = _mm512_set1_epi64(0x4330000000000000LL);
-    const __m512i idx_mask8 = _mm512_set1_epi64(127);
-    const __m512d magic_bias8 = _mm512_set1_pd(4503599627370496.0 + 2048.0);
     const __m512d lo_ok8 = _mm512_set1_pd(2.2250738585072014e-308);
     const __m512d hi_ok8 = _mm512_set1_pd(1.7976931348623157e308);
-    const __m512d ln2_hi8 = _mm512_set1_pd(0x1.62e42fefa3800p-1);
-    const __m512d ln2_lo8 = _mm512_set1_pd(0x1.ef35793c76730p-45);
-    const __m512d minus_one8 = _mm512_set1_pd(-1.0);
-    const auto log8 = [&](__m512d v) {
-      const __m512i bits = _mm512_castpd_si512(v);
-      const __m512i tmp = _mm512_sub_epi64(bits, off8);
-      const __m512i idx = _mm512_and_si512(_mm512_srli_epi64(tmp, 45), idx_mask8);
-      const __m512i kb = _mm512_or_si512(_mm512_srli_epi64(_mm512_xor_si512(tmp, sign8), 52), magic8);
-      const __m512d k = _mm512_sub_pd(_mm512_castsi512_pd(kb), magic_bias8);
-      const __m512d z = _mm512_castsi512_pd(_mm512_sub_epi64(bits, _mm512_and_si512(tmp, exp_mask8)));
-      const __m512d invc = _mm512_i64gather_pd(idx, t.invc, 8);
-      const __m512d logc = _mm512_i64gather_pd(idx, t.logc, 8);
-      const __m512d r = _mm512_fmadd_pd(z, invc, minus_one8);
-      const __m512d r2 = _mm512_mul_pd(r, r);
-      const __m512d r4 = _mm512_mul_pd(r2, r2);
-      const __m512d q01 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 3), _mm512_set1_pd(-1.0 / 2));
-      const __m512d q23 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 5), _mm512_set1_pd(-1.0 / 4));
-      const __m512d q45 = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 7), _mm512_set1_pd(-1.0 / 6));
-      const __m512d q0123 = _mm512_fmadd_pd(r2, q23, q01);
-      const __m512d q456 = _mm512_fmadd_pd(r2, _mm512_set1_pd(-1.0 / 8), q45);
-      const __m512d p = _mm512_fmadd_pd(r4, q456, q0123);
-      const __m512d hi = _mm512_fmadd_pd(k, ln2_hi8, logc);
-      const __m512d lo = _mm512_fmadd_pd(p, r2, _mm512_mul_pd(k, ln2_lo8));
-      return _mm512_add_pd(hi, _mm512_add_pd(r, lo));
-    };
     const auto normal8 = [&](__m512d v) {
       return static_cast<unsigned>(_mm512_cmp_pd_mask(v, lo_ok8, _CMP_GE_OQ) &
                                    _mm512_cmp_pd_mask(v, hi_ok8, _CMP_LE_OQ));
@@ -163,7 +182,8 @@ inline void vlog(const double* x, index_t n, double* out) noexcept {
     for (; i + 16 <= n; i += 16) {
       const __m512d v0 = _mm512_loadu_pd(x + i), v1 = _mm512_loadu_pd(x + i + 8);
       if ((normal8(v0) & normal8(v1)) == 0xFFu) {
-        const __m512d y0 = log8(v0), y1 = log8(v1);
+        const __m512d y0 = fastlog_detail::log_lanes<fastlog_detail::Lanes8>(v0, t);
+        const __m512d y1 = fastlog_detail::log_lanes<fastlog_detail::Lanes8>(v1, t);
         _mm512_storeu_pd(out + i, y0);
         _mm512_storeu_pd(out + i + 8, y1);
       } else {
