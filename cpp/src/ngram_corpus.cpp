@@ -29,6 +29,7 @@ struct Chunk {
   std::vector<word_t> ids;
   std::vector<std::int64_t> lengths;
   std::vector<std::string_view> new_words;
+  std::vector<std::uint64_t> new_hashes;  // of new_words, for the merge
   StringMap local{4096};
   std::int64_t newlines = 0;
   std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
@@ -126,6 +127,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
           const auto lid = static_cast<word_t>(c.new_words.size());
           c.local.insert(tp, tn, th, lid);
           c.new_words.emplace_back(tp, tn);
+          c.new_hashes.push_back(th);
           id = lid | kLocalFlag;
         }
       }
@@ -154,7 +156,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     for (std::size_t k = 0; k < c.new_words.size(); ++k) {
       const std::string_view w = c.new_words[k];
       const auto n = static_cast<std::uint32_t>(w.size());
-      const std::uint64_t h = hash_bytes(w.data(), n);
+      const std::uint64_t h = c.new_hashes[k];
       const std::int64_t found = index_.find(w.data(), n, h);
       if (found < 0) {
         if (words_.size() >= kLocalFlag - 1) throw std::length_error("vocabulary too large");
