@@ -174,6 +174,13 @@ def test_build_arpa_slabs_threads_and_vocabulary_limits(tmp_path):
         _core.ngram_write_kn_arpa(trie, encode(vocab), [], [], 2, pieces.append)
 
 
+def test_build_arpa_reports_each_slab(tmp_path):
+    calls = []
+    rep = build_arpa(zipf_sentences(3), tmp_path / "m.arpa", 3, write_progress=lambda *a: calls.append(a))
+    assert [k for k, _, _ in calls] == [1, 2, 3]  # one slab per order at this size
+    assert [(done, total) for _, done, total in calls] == [(n, n) for n in rep.sizes]
+
+
 def test_build_arpa_accepts_sentences_lists_of_paths_and_compresses(tmp_path):
     sentences = zipf_sentences(4)
     a = write_corpus(tmp_path / "a.txt", sentences[:150])

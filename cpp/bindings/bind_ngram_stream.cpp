@@ -1,6 +1,7 @@
 // Bindings of the count trie and the streaming Kneser-Ney ARPA writer.
 #include "pybind11.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ py::tuple trie_table(const ngram::CountTrie& t, int k, int n_threads) {
 }
 
 py::dict write_kn_arpa(ngram::CountTrie& trie, const py::list& vocab, std::vector<count_t> prune,
-                       std::vector<double> fallback, int n_threads, const py::function& sink, index_t slab_rows) {
+                       std::vector<double> fallback, int n_threads, const py::function& sink, index_t slab_rows,
+                       const std::optional<py::function>& progress) {
   const auto words = to_strings(vocab);
   ngram::KneserNeyOptions opt;
   opt.prune = std::move(prune);
@@ -51,10 +53,17 @@ py::dict write_kn_arpa(ngram::CountTrie& trie, const py::list& vocab, std::vecto
     py::gil_scoped_acquire gil;
     sink(py::memoryview::from_memory(text.data(), static_cast<py::ssize_t>(text.size()), true));
   };
+  ngram::SlabProgress report;
+  if (progress) {
+    report = [&progress](int k, index_t done, index_t total) {
+      py::gil_scoped_acquire gil;
+      (*progress)(k, done, total);
+    };
+  }
   ngram::KneserNeyArpaInfo info;
   {
     py::gil_scoped_release nogil;
-    info = ngram::write_kneser_ney_arpa(std::move(trie), words, opt, to_python, slab_rows);
+    info = ngram::write_kneser_ney_arpa(std::move(trie), words, opt, to_python, slab_rows, report);
   }
   py::dict out;
   add_kn_stats(out, info);
@@ -101,8 +110,10 @@ void bind_ngram_stream(py::module_& m) {
         py::arg("vocab_size"), py::arg("n_threads") = 0, "Count orders 1..order of a CSR corpus into a _CountTrie.");
   m.def("ngram_write_kn_arpa", &write_kn_arpa, py::arg("trie"), py::arg("vocab"), py::arg("prune"), py::arg("fallback"),
         py::arg("n_threads"), py::arg("sink"), py::arg("slab_rows") = index_t(1) << 21,
+        py::arg("progress") = py::none(),
         "Estimate modified Kneser-Ney from a _CountTrie (consumed) and pass the ARPA file's text to "
-        "sink(memoryview) piece by piece; the memoryview is valid only during the call. Returns the "
+        "sink(memoryview) piece by piece; the memoryview is valid only during the call; progress(k, done, "
+        "total) after each slab of lines. Returns the "
         "discounts, count-of-counts, fallbacks, warnings and the n-grams written per order.");
 }
 

@@ -27,8 +27,8 @@ constexpr index_t kLineChunk = 1 << 16;
 class Estimator {
  public:
   Estimator(CountTrie&& trie, const std::vector<std::string>& vocab, const KneserNeyOptions& options,
-            const TextSink& sink, index_t slab_rows)
-      : t_(std::move(trie)), vocab_(vocab), options_(options), sink_(sink), slab_(slab_rows),
+            const TextSink& sink, index_t slab_rows, const SlabProgress& progress)
+      : t_(std::move(trie)), vocab_(vocab), options_(options), sink_(sink), progress_(progress), slab_(slab_rows),
         N_(t_.order), V_(t_.vocab_size), threads_(options.n_threads) {}
 
   KneserNeyArpaInfo run() {
@@ -242,6 +242,7 @@ class Estimator {
         std::string().swap(s);
       }
       sink_(std::move(text));
+      if (progress_) progress_(k, z, m);
     }
   }
 
@@ -308,6 +309,7 @@ class Estimator {
   const std::vector<std::string>& vocab_;
   const KneserNeyOptions& options_;
   const TextSink& sink_;
+  const SlabProgress& progress_;
   index_t slab_;
   int N_;
   word_t V_;
@@ -321,14 +323,15 @@ class Estimator {
 }  // namespace
 
 KneserNeyArpaInfo write_kneser_ney_arpa(CountTrie&& trie, const std::vector<std::string>& vocab,
-                                        const KneserNeyOptions& options, const TextSink& sink, index_t slab_rows) {
+                                        const KneserNeyOptions& options, const TextSink& sink, index_t slab_rows,
+                                        const SlabProgress& progress) {
   check_kneser_ney_options(trie.order, trie.vocab_size, options);
   if (vocab.size() != static_cast<std::size_t>(trie.vocab_size))
     throw std::invalid_argument("vocab has " + std::to_string(vocab.size()) + " words, the counts " +
                                 std::to_string(trie.vocab_size));
   if (static_cast<int>(trie.orders.size()) != trie.order) throw std::invalid_argument("the count trie is empty");
   if (slab_rows < 1) throw std::invalid_argument("slab_rows must be positive");
-  return Estimator(std::move(trie), vocab, options, sink, slab_rows).run();
+  return Estimator(std::move(trie), vocab, options, sink, slab_rows, progress).run();
 }
 
 }  // namespace infogen::ngram

@@ -73,7 +73,8 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
                discount_fallback: bool | Sequence[float] = False, min_count: int = 1,
                max_vocab: int | None = None, memory: int | str | None = None,
                temp_dir: str | os.PathLike | None = None, n_threads: int | None = None,
-               progress: Callable[[str, int], None] | None = None) -> BuildReport:
+               progress: Callable[[str, int], None] | None = None,
+               write_progress: Callable[[int, int, int], None] | None = None) -> BuildReport:
     """Estimate an interpolated modified Kneser-Ney model and write it as an ARPA file.
 
     The same model as ``NGramLM(order, smoothing="kneser_ney", prune=..., discount_fallback=...)
@@ -106,6 +107,9 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
         Threads (default: all). The file does not depend on it.
     progress : callable, optional
         Called as ``progress(path, n_bytes)`` after each file is read.
+    write_progress : callable, optional
+        Called as ``write_progress(k, done, total)`` after each slab of lines of order k is
+        written (the command line's progress bars).
 
     Returns
     -------
@@ -136,11 +140,12 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
         raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
     with sigterm_raises():  # a kill (SIGTERM), like Ctrl-C, removes the partial file
         return _build(corpus, output, order, prune_t, fallback, min_count, max_vocab, memory, temp_dir, threads,
-                      progress)
+                      progress, write_progress)
 
 
 def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: list[float], min_count: int,
-           max_vocab: int | None, memory: Any, temp_dir: Any, threads: int, progress: Any) -> BuildReport:
+           max_vocab: int | None, memory: Any, temp_dir: Any, threads: int, progress: Any,
+           write_progress: Any) -> BuildReport:
     t0 = time.perf_counter()
     if isinstance(corpus, NGramCounts):
         if min_count != 1 or max_vocab is not None or memory is not None:
@@ -177,17 +182,19 @@ def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: l
             del tables
         del ids, offsets  # the tokens are counted: free them before estimating
         seconds = {"read": t1 - t0, "count": time.perf_counter() - t1}
-    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, threads, seconds)
+    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, threads, seconds, write_progress)
 
 
 def estimate_to_arpa(trie: Any, vocab: list[str], output: str, prune: list[int], fallback: list[float],
-                     threads: int, seconds: dict[str, float]) -> BuildReport:
+                     threads: int, seconds: dict[str, float],
+                     write_progress: Callable[[int, int, int], None] | None = None) -> BuildReport:
     """Estimate from a count trie (consumed) into the ARPA file `output`, atomically."""
     t = time.perf_counter()
     order, n_tokens, n_sentences, trie_bytes = int(trie.order), int(trie.n_tokens), int(trie.n_sentences), \
         int(trie.nbytes)
     with arpa_output(output) as stream:
-        res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune, fallback, threads, stream.write)
+        res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune, fallback, threads, stream.write,
+                                        progress=write_progress)
     seconds = dict(seconds, estimate=time.perf_counter() - t)
     return BuildReport(path=output, order=order, n_tokens=n_tokens, n_sentences=n_sentences, n_types=len(vocab) - 3,
                        sizes=tuple(int(n) for n in res["sizes"]),

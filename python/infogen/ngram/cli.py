@@ -27,7 +27,7 @@ def _peak_rss_mb() -> float:
     return kb / 1024.0
 
 
-def _progress(total_bytes: int, desc: str, quiet: bool) -> Any:
+def _progress(total_bytes: int, desc: str, quiet: bool, unit: str = "B") -> Any:
     """A tqdm bar over bytes (or a no-op if tqdm is unavailable or quiet)."""
     try:
         from tqdm import tqdm
@@ -41,7 +41,27 @@ def _progress(total_bytes: int, desc: str, quiet: bool) -> Any:
             def close(self) -> None:
                 pass
         return _Null()
-    return tqdm(total=total_bytes, desc=desc, unit="B", unit_scale=True, file=sys.stderr, leave=False)
+    return tqdm(total=total_bytes, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+
+
+class _OrderBars:
+    """One progress bar per order while the ARPA file is written: call(k, done, total)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.k, self.bar = quiet, 0, None
+
+    def __call__(self, k: int, done: int, total: int) -> None:
+        if k != self.k:
+            self.close()
+            self.k, self.bar = k, _progress(total, f"writing {k}-grams", self.quiet, unit=" n-grams")
+            self.done = 0
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _read_counts(args: argparse.Namespace, order: int) -> NGramCounts:
@@ -152,10 +172,14 @@ def _build(args: argparse.Namespace) -> int:
 def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool | tuple[float, ...],
                      t0: float) -> int:
     """Kneser-Ney straight from the corpus files to the ARPA file (infogen.ngram.build_arpa)."""
+    bars = _OrderBars(args.quiet)
     if len(inputs) == 1 and inputs[0].endswith(".npz"):  # counts from `ngram count`
         counts = NGramCounts.load(inputs[0])
-        rep = build_arpa(counts, args.output, args.order, prune=args.prune, discount_fallback=fallback,
-                         n_threads=args.threads_local)
+        try:
+            rep = build_arpa(counts, args.output, args.order, prune=args.prune, discount_fallback=fallback,
+                             n_threads=args.threads_local, write_progress=bars)
+        finally:
+            bars.close()
     else:
         missing = [p for p in inputs if not os.path.exists(p)]
         if missing:
@@ -165,9 +189,10 @@ def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool
             rep = build_arpa([pathlib.Path(p) for p in inputs], args.output, args.order, prune=args.prune,
                              discount_fallback=fallback, min_count=args.min_count, max_vocab=args.max_vocab,
                              memory=args.memory, temp_dir=args.temp_dir, n_threads=args.threads_local,
-                             progress=lambda path, n: bar.update(n))
+                             progress=lambda path, n: bar.update(n), write_progress=bars)
         finally:
             bar.close()
+            bars.close()
     for msg in rep.warnings:
         print(f"infogen ngram: {msg}", file=sys.stderr)
     dt = time.perf_counter() - t0
