@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from infogen import NGramLM, _core, cli
 from infogen.ngram import BuildReport, NGramCounts, build_arpa
 from infogen.ngram._text import encode
+from infogen.reference import ngram as ref
 
 KJV = Path(os.environ.get("INFOGEN_KJV_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "kjv"))
 
@@ -88,6 +89,38 @@ def test_large_corpus_counts_through_the_trie_are_the_same(tmp_path, monkeypatch
     via_trie = NGramCounts.from_file(corpus, order)
     assert via_trie == direct
     assert via_trie.n_tokens == direct.n_tokens and via_trie.n_sentences == direct.n_sentences
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=0, max_size=8), min_size=1, max_size=20), st.integers(1, 5))
+def test_trie_counts_equal_the_plain_python_reference(sentences, order):
+    sentences = [" ".join(f"v{w}" for w in s) for s in sentences]
+    if not any(sentences):
+        sentences.append("v0")
+    trie, ids, offsets, vocab = trie_of(sentences, order)
+    expected = ref.count_ngrams([s.split() for s in sentences], order)
+    for k in range(1, order + 1):
+        g, c = trie.table(k)
+        got = {tuple(vocab[i] for i in row): int(n) for row, n in zip(g.tolist(), c.tolist())}
+        assert got == dict(expected[k])
+
+
+def test_streamed_file_equals_the_plain_python_kneser_ney(tmp_path):
+    """Read back, the streamed ARPA file holds the reference estimator's numbers (1e-10)."""
+    sentences = zipf_sentences(21, n_sentences=500)
+    build_arpa(sentences, tmp_path / "m.arpa", 3)
+    lm = NGramLM.from_arpa(tmp_path / "m.arpa")
+    logp, logbo, _ = ref.kneser_ney(ref.count_ngrams([s.split() for s in sentences], 3), lm.vocab_)
+    for k in range(1, 4):
+        rows = [(i,) for i in range(len(lm.vocab_))] if k == 1 else lm.ngrams_[k - 2].tolist()
+        for row, p, b in zip(rows, lm.logp_[k - 1], lm.logbo_[k - 1]):
+            g = tuple(lm.vocab_[i] for i in row)
+            if g == ("<s>",):
+                continue
+            assert p == pytest.approx(logp[g], abs=1e-10), g
+            assert b == pytest.approx(logbo.get(g, 0.0), abs=1e-10), g
+    assert sum(1 for k in range(2, 4) for _ in lm.ngrams_[k - 2]) + len(lm.vocab_) == \
+        sum(1 for g in logp if g != ("<s>",)) + 1
 
 
 def test_trie_memory_is_eight_bytes_per_ngram_and_four_per_context():
