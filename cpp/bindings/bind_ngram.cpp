@@ -234,6 +234,21 @@ void bind_ngram(py::module_& m) {
              return out;
            },
            py::arg("start"), "Vocabulary entries from id `start` on, as bytes.")
+      .def("words_text_from",
+           [](const ngram::Tokenizer& t, std::size_t start) {
+             // one decode of the joined words instead of one bytes object per word
+             std::string joined;
+             for (std::size_t i = start; i < t.words().size(); ++i) {
+               if (i > start) joined += '\n';
+               joined += t.words()[i];
+             }
+             PyObject* text = PyUnicode_DecodeUTF8(joined.data(), static_cast<Py_ssize_t>(joined.size()),
+                                                   "surrogateescape");
+             if (text == nullptr) throw py::error_already_set();
+             return py::reinterpret_steal<py::str>(text);
+           },
+           py::arg("start"),
+           "Vocabulary entries from id `start` on, '\\n'-joined and decoded as UTF-8 with surrogateescape.")
       .def("take",
            [](ngram::Tokenizer& t) {
              ngram::Tokenized r = std::move(t.result());

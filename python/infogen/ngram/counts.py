@@ -516,8 +516,15 @@ def tokenize(*, files: Sequence[str] | None = None, data: bytes | None = None, n
         if progress is not None:
             progress(f, os.path.getsize(f))
     ids, offsets, n_lines, n_bytes = tok.take()
-    vocab = list(RESERVED) + decode(tok.words_from(len(RESERVED)))
+    vocab = list(RESERVED) + _words_after_reserved(tok)
     return ids, offsets, vocab, int(n_lines), int(n_bytes)
+
+
+def _words_after_reserved(tok: Any) -> list[str]:
+    """The tokenizer's words after the reserved ones, decoded in one call as ``decode`` does
+    (UTF-8, surrogateescape); words never hold whitespace, so a newline separates them."""
+    text = tok.words_text_from(len(RESERVED))
+    return text.split("\n") if text else []
 
 
 def limit_vocabulary(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None,
