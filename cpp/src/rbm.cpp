@@ -474,6 +474,14 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
   const index_t unit_chunk = small ? nh : std::max<index_t>(kGradUnits, (nh + 7) / 8);
   const index_t n_batches = (n_rows + bs - 1) / bs;
+  // Buffers kept across minibatches (large ones would otherwise be mapped and zeroed by
+  // the kernel for every minibatch): one workspace per chunk of rows, and G^T.
+  struct Workspace {
+    RowMat<T> H, P, V;
+    BinarySupport S;
+  };
+  std::vector<Workspace> work(static_cast<std::size_t>((std::max(bs, n_chain) + row_chunk - 1) / row_chunk));
+  RowMat<T> GT;
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
     const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
@@ -488,15 +496,16 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_pos;
     const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
-    parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
-      RowMat<T> P(r1 - r0, nh);
+    parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
+      auto P = Ppos.middleRows(r0, r1 - r0);  // written in place: no buffer per minibatch
       if (pos_sparse) {
         binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, nh, s.c, P.data(), nh);
         sigmoid_inplace(P);
       } else {
-        hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), P);
+        RowMat<T>& buf = work[static_cast<std::size_t>(c)].P;
+        hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), buf);
+        P = buf;
       }
-      Ppos.middleRows(r0, r1 - r0) = P;
       if (!opt.persistent) {
         for (index_t r = r0; r < r1; ++r) {
           Philox rng(seed_pos, static_cast<std::uint64_t>(r));
@@ -505,11 +514,15 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       }
     });
     // Negative phase: k steps of block Gibbs sampling on the chain.
-    parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t, index_t r0, index_t r1) {
+    parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
       const index_t nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
-      RowMat<T> H = Hchain.middleRows(r0, nr), P, V;
-      BinarySupport S;
+      Workspace& ws = work[static_cast<std::size_t>(c)];  // kept across minibatches: no page faults
+      RowMat<T>& H = ws.H;
+      RowMat<T>& P = ws.P;
+      RowMat<T>& V = ws.V;
+      BinarySupport& S = ws.S;
+      H = Hchain.middleRows(r0, nr);
       for (int step = 0; step < opt.k; ++step) {
         if (sparse_states(H, S)) {
           binary_block<T>(S, s.W, nv, s.b, P);
@@ -549,10 +562,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_svt;
     const bool grad_sparse = pos_binary && append_binary_support(Vneg.data(), nc, nv, nv, s_sv) &&
                              s_sv.density() <= kMaxBinaryDensity;
-    RowMat<T> GT;
     if (grad_sparse) {
       transpose_support(s_sv, s_svt);
-      GT.resize(nv, nh);
+      GT.resize(nv, nh);  // a no-op after the first minibatch
       parallel_chunks(nv, small ? nv : std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
                       s_sv.nnz() * nh / kTrainWorkDivisor * 4, [&](index_t, index_t i0, index_t i1) {
                         binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, nh, nullptr, GT.data() + i0 * nh, nh);
