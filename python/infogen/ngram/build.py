@@ -79,7 +79,7 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
 
     The same model as ``NGramLM(order, smoothing="kneser_ney", prune=..., discount_fallback=...)
     .fit(corpus).to_arpa(output)`` -- the same file, byte for byte -- built in far less memory
-    and time: on a 10^8-token corpus, order 5, 74 s and 3.7 GB against lmplz's 217 s and
+    and time: on a 10^8-token corpus, order 5, 69 s and 3.7 GB against lmplz's 217 s and
     4.8 GB (see bench/README.md). The file is written atomically; a ``.gz``/``.bz2``/``.xz``
     name compresses it.
 
