@@ -207,6 +207,34 @@ def test_build_arpa_slabs_threads_and_vocabulary_limits(tmp_path):
         _core.ngram_write_kn_arpa(trie, encode(vocab), [], [], 2, pieces.append)
 
 
+def test_float_precision_like_kenlm(tmp_path):
+    """precision="float": both routes write the same, smaller file; every number reads back
+    within float rounding of the double file's, and the model scores the same."""
+    sentences = zipf_sentences(17, n_sentences=800)
+    build_arpa(sentences, tmp_path / "d.arpa", 4)
+    build_arpa(sentences, tmp_path / "f.arpa", 4, precision="float")
+    NGramLM(4, smoothing="kn").fit(sentences).to_arpa(tmp_path / "r.arpa", precision="float")
+    assert (tmp_path / "f.arpa").read_bytes() == (tmp_path / "r.arpa").read_bytes()
+    assert (tmp_path / "f.arpa").stat().st_size < 0.9 * (tmp_path / "d.arpa").stat().st_size
+    d, f = NGramLM.from_arpa(tmp_path / "d.arpa"), NGramLM.from_arpa(tmp_path / "f.arpa")
+    for k in range(4):
+        finite = np.isfinite(d.logp_[k])
+        np.testing.assert_array_equal(np.isfinite(f.logp_[k]), finite)
+        # rounding to a float, then its shortest decimal: each within half a float ulp
+        np.testing.assert_allclose(f.logp_[k][finite], d.logp_[k][finite], rtol=2.4e-7, atol=0)
+        np.testing.assert_allclose(f.logbo_[k], d.logbo_[k], rtol=2.4e-7, atol=0)
+    np.testing.assert_allclose(f.scores(sentences[:50]), d.scores(sentences[:50]), rtol=1e-6)
+    # each number is the shortest decimal of a float: at most 9 significant digits
+    for line in (tmp_path / "f.arpa").read_text().splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2:
+            for x in (fields[0], *fields[2:]):
+                digits = x.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+                assert len(digits) <= 9, line
+    with pytest.raises(ValueError, match="precision must be"):
+        build_arpa(sentences, tmp_path / "x.arpa", 3, precision="half")
+
+
 def test_build_arpa_reports_each_slab(tmp_path):
     calls = []
     rep = build_arpa(zipf_sentences(3), tmp_path / "m.arpa", 3, write_progress=lambda *a: calls.append(a))

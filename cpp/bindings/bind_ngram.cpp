@@ -151,7 +151,7 @@ void bind_ngram(py::module_& m) {
   m.def("ngram_arpa_lines",
         [](int k, std::optional<CArray<word_t>> ngrams, const CArray<double>& logp, std::optional<CArray<double>> logbo,
            const py::list& vocab, const std::string& bos, int n_threads, std::optional<py::function> sink,
-           std::int64_t slab_rows) -> py::object {
+           std::int64_t slab_rows, bool float32) -> py::object {
           const auto words = to_strings(vocab);
           const index_t rows = static_cast<index_t>(logp.size());
           if (ngrams && (ngrams->ndim() != 2 || ngrams->shape(0) != rows || ngrams->shape(1) != k))
@@ -172,7 +172,7 @@ void bind_ngram(py::module_& m) {
             {
               py::gil_scoped_release nogil;
               text = ngram::format_arpa_lines(k, gp ? gp + a * k : nullptr, n, pp + a, bp ? bp + a : nullptr, words,
-                                              bos, n_threads);
+                                              bos, n_threads, float32);
             }
             if (!sink) return py::bytes(text);
             (*sink)(py::bytes(text));
@@ -181,6 +181,7 @@ void bind_ngram(py::module_& m) {
         },
         py::arg("k"), py::arg("ngrams"), py::arg("logp"), py::arg("logbo"), py::arg("vocab"), py::arg("bos") = "-99",
         py::arg("n_threads") = 1, py::arg("sink") = py::none(), py::arg("slab_rows") = 1 << 21,
+        py::arg("float32") = false,
         "ARPA lines of one order (log10, shortest round-trip numbers, -99 for zero): as bytes, or "
         "passed to sink(bytes) in slabs of slab_rows lines.");
 

@@ -42,7 +42,7 @@ py::tuple trie_table(const ngram::CountTrie& t, int k, int n_threads) {
 
 py::dict write_kn_arpa(ngram::CountTrie& trie, const py::list& vocab, std::vector<count_t> prune,
                        std::vector<double> fallback, int n_threads, const py::function& sink, index_t slab_rows,
-                       const std::optional<py::function>& progress) {
+                       const std::optional<py::function>& progress, bool float32) {
   const auto words = to_strings(vocab);
   ngram::KneserNeyOptions opt;
   opt.prune = std::move(prune);
@@ -63,7 +63,7 @@ py::dict write_kn_arpa(ngram::CountTrie& trie, const py::list& vocab, std::vecto
   ngram::KneserNeyArpaInfo info;
   {
     py::gil_scoped_release nogil;
-    info = ngram::write_kneser_ney_arpa(std::move(trie), words, opt, to_python, slab_rows, report);
+    info = ngram::write_kneser_ney_arpa(std::move(trie), words, opt, to_python, slab_rows, report, float32);
   }
   py::dict out;
   add_kn_stats(out, info);
@@ -110,7 +110,7 @@ void bind_ngram_stream(py::module_& m) {
         py::arg("vocab_size"), py::arg("n_threads") = 0, "Count orders 1..order of a CSR corpus into a _CountTrie.");
   m.def("ngram_write_kn_arpa", &write_kn_arpa, py::arg("trie"), py::arg("vocab"), py::arg("prune"), py::arg("fallback"),
         py::arg("n_threads"), py::arg("sink"), py::arg("slab_rows") = index_t(1) << 21,
-        py::arg("progress") = py::none(),
+        py::arg("progress") = py::none(), py::arg("float32") = false,
         "Estimate modified Kneser-Ney from a _CountTrie (consumed) and pass the ARPA file's text to "
         "sink(memoryview) piece by piece; the memoryview is valid only during the call; progress(k, done, "
         "total) after each slab of lines. Returns the "

@@ -12,18 +12,20 @@
 
 namespace infogen::ngram {
 
-char* write_log10(char* p, double ln) noexcept {
+char* write_log10(char* p, double ln, bool single) noexcept {
   constexpr double kLn10 = 2.302585092994045684017991454684364208;
   const double v = ln / kLn10;
   if (!(v > -99.0)) {
     std::memcpy(p, "-99", 3);
     return p + 3;
   }
+  if (single) return std::to_chars(p, p + 32, static_cast<float>(v)).ptr;
   return std::to_chars(p, p + 32, v).ptr;
 }
 
 std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const double* logp, const double* logbo,
-                              const std::vector<std::string>& vocab, const std::string& bos_logp, int n_threads) {
+                              const std::vector<std::string>& vocab, const std::string& bos_logp, int n_threads,
+                              bool single) {
   if (k < 1) throw std::invalid_argument("order must be >= 1");
   if (k > 1 && ngrams == nullptr) throw std::invalid_argument("n-grams of order > 1 need their word ids");
   const auto V = static_cast<word_t>(vocab.size());
@@ -49,7 +51,7 @@ std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const doub
         std::memcpy(p, bos_logp.data(), bos_logp.size());
         p += bos_logp.size();
       } else {
-        p = write_log10(p, logp[r]);
+        p = write_log10(p, logp[r], single);
       }
       *p++ = '\t';
       for (int j = 0; j < k; ++j) {
@@ -62,7 +64,7 @@ std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const doub
       }
       if (logbo != nullptr && logbo[r] != 0.0) {
         *p++ = '\t';
-        p = write_log10(p, logbo[r]);
+        p = write_log10(p, logbo[r], single);
       }
       *p++ = '\n';
     }

@@ -27,8 +27,9 @@ constexpr index_t kLineChunk = 1 << 16;
 class Estimator {
  public:
   Estimator(CountTrie&& trie, const std::vector<std::string>& vocab, const KneserNeyOptions& options,
-            const TextSink& sink, index_t slab_rows, const SlabProgress& progress)
+            const TextSink& sink, index_t slab_rows, const SlabProgress& progress, bool single)
       : t_(std::move(trie)), vocab_(vocab), options_(options), sink_(sink), progress_(progress), slab_(slab_rows),
+        single_(single),
         N_(t_.order), V_(t_.vocab_size), threads_(options.n_threads) {}
 
   KneserNeyArpaInfo run() {
@@ -285,7 +286,7 @@ class Estimator {
       if (k == 1 && r == kBos) {
         *p++ = '0';  // lmplz writes the unigram <s> of a Kneser-Ney model with probability 0
       } else {
-        p = write_log10(p, std::min(0.0, lp[i]));
+        p = write_log10(p, std::min(0.0, lp[i]), single_);
       }
       *p++ = '\t';
       for (int j = 1; j <= k; ++j) {
@@ -298,7 +299,7 @@ class Estimator {
       const double bo = std::min(0.0, lb[i]);
       if (k < N_ && bo != 0.0) {
         *p++ = '\t';
-        p = write_log10(p, bo);
+        p = write_log10(p, bo, single_);
       }
       *p++ = '\n';
     }
@@ -311,6 +312,7 @@ class Estimator {
   const TextSink& sink_;
   const SlabProgress& progress_;
   index_t slab_;
+  bool single_;
   int N_;
   word_t V_;
   int threads_;
@@ -324,14 +326,14 @@ class Estimator {
 
 KneserNeyArpaInfo write_kneser_ney_arpa(CountTrie&& trie, const std::vector<std::string>& vocab,
                                         const KneserNeyOptions& options, const TextSink& sink, index_t slab_rows,
-                                        const SlabProgress& progress) {
+                                        const SlabProgress& progress, bool single) {
   check_kneser_ney_options(trie.order, trie.vocab_size, options);
   if (vocab.size() != static_cast<std::size_t>(trie.vocab_size))
     throw std::invalid_argument("vocab has " + std::to_string(vocab.size()) + " words, the counts " +
                                 std::to_string(trie.vocab_size));
   if (static_cast<int>(trie.orders.size()) != trie.order) throw std::invalid_argument("the count trie is empty");
   if (slab_rows < 1) throw std::invalid_argument("slab_rows must be positive");
-  return Estimator(std::move(trie), vocab, options, sink, slab_rows, progress).run();
+  return Estimator(std::move(trie), vocab, options, sink, slab_rows, progress, single).run();
 }
 
 }  // namespace infogen::ngram

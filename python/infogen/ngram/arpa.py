@@ -61,11 +61,18 @@ def arpa_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             yield stream
 
 
-def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
+def float32_precision(precision: str) -> bool:
+    """True for ``"float"``, False for ``"double"`` (the precision of ARPA numbers)."""
+    if precision not in ("double", "float"):
+        raise ValueError(f"precision must be 'double' or 'float', got {precision!r}")
+    return precision == "float"
+
+
+def write_arpa(lm: NGramLM, path: str | os.PathLike, *, precision: str = "double") -> None:
     """Write a fitted :class:`~infogen.NGramLM` as an ARPA file, atomically.
 
     The lines are formatted by the C++ core: base-10 logs in the shortest form that reads
-    back to the same double, ``-99`` for probability zero, no backoff field where the
+    back to the same double (``precision="float"``: the same float, as KenLM writes), ``-99`` for probability zero, no backoff field where the
     backoff is 1 (log 0) or for the highest order. The unigram ``<s>`` is written with
     probability ``-99``, or ``0`` for Kneser-Ney models, as lmplz writes it. Lines are
     formatted in parallel (``lm.n_threads``).
@@ -73,6 +80,7 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
     from infogen._config import resolve_threads
 
     threads = resolve_threads(lm.n_threads)
+    float32 = float32_precision(precision)
     bos = "0" if lm.smoothing == "kneser_ney" else "-99"
     path = os.fspath(path)
     vocab = encode(lm.vocab_)
@@ -85,7 +93,8 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike) -> None:
             ngrams = None if k == 1 else lm.ngrams_[k - 2]
             logbo = lm.logbo_[k - 1] if k < order else None
             # streamed in slabs of lines: the text of a large order never sits in memory whole
-            _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads, stream.write)
+            _core.ngram_arpa_lines(k, ngrams, lm.logp_[k - 1], logbo, vocab, bos, threads, stream.write,
+                                   float32=float32)
         stream.write(b"\n\\end\\\n")
 
 

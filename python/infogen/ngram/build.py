@@ -20,7 +20,7 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode, to_buffer
-from infogen.ngram.arpa import arpa_output
+from infogen.ngram.arpa import arpa_output, float32_precision
 from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
 from infogen.ngram.outofcore import sigterm_raises
@@ -74,7 +74,8 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
                max_vocab: int | None = None, memory: int | str | None = None,
                temp_dir: str | os.PathLike | None = None, n_threads: int | None = None,
                progress: Callable[[str, int], None] | None = None,
-               write_progress: Callable[[int, int, int], None] | None = None) -> BuildReport:
+               write_progress: Callable[[int, int, int], None] | None = None,
+               precision: str = "double") -> BuildReport:
     """Estimate an interpolated modified Kneser-Ney model and write it as an ARPA file.
 
     The same model as ``NGramLM(order, smoothing="kneser_ney", prune=..., discount_fallback=...)
@@ -110,6 +111,9 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     write_progress : callable, optional
         Called as ``write_progress(k, done, total)`` after each slab of lines of order k is
         written (the command line's progress bars).
+    precision : {"double", "float"}, default="double"
+        Numbers in the shortest form that reads back to the same double, or to the same
+        float as KenLM writes them (a file about a quarter smaller, written faster).
 
     Returns
     -------
@@ -133,6 +137,7 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     order = check_order(order)
     prune_t = kn_prune_thresholds(prune, order)
     fallback = kn_fallback_discounts(discount_fallback)
+    float32 = float32_precision(precision)
     threads = resolve_threads(n_threads)
     output = os.fspath(output)
     directory = os.path.dirname(os.path.abspath(output))
@@ -140,12 +145,12 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
         raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
     with sigterm_raises():  # a kill (SIGTERM), like Ctrl-C, removes the partial file
         return _build(corpus, output, order, prune_t, fallback, min_count, max_vocab, memory, temp_dir, threads,
-                      progress, write_progress)
+                      progress, write_progress, float32)
 
 
 def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: list[float], min_count: int,
            max_vocab: int | None, memory: Any, temp_dir: Any, threads: int, progress: Any,
-           write_progress: Any) -> BuildReport:
+           write_progress: Any, float32: bool) -> BuildReport:
     t0 = time.perf_counter()
     if isinstance(corpus, NGramCounts):
         if min_count != 1 or max_vocab is not None or memory is not None:
@@ -182,19 +187,20 @@ def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: l
             del tables
         del ids, offsets  # the tokens are counted: free them before estimating
         seconds = {"read": t1 - t0, "count": time.perf_counter() - t1}
-    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, threads, seconds, write_progress)
+    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, threads, seconds, write_progress, float32)
 
 
 def estimate_to_arpa(trie: Any, vocab: list[str], output: str, prune: list[int], fallback: list[float],
                      threads: int, seconds: dict[str, float],
-                     write_progress: Callable[[int, int, int], None] | None = None) -> BuildReport:
+                     write_progress: Callable[[int, int, int], None] | None = None,
+                     float32: bool = False) -> BuildReport:
     """Estimate from a count trie (consumed) into the ARPA file `output`, atomically."""
     t = time.perf_counter()
     order, n_tokens, n_sentences, trie_bytes = int(trie.order), int(trie.n_tokens), int(trie.n_sentences), \
         int(trie.nbytes)
     with arpa_output(output) as stream:
         res = _core.ngram_write_kn_arpa(trie, encode(vocab), prune, fallback, threads, stream.write,
-                                        progress=write_progress)
+                                        progress=write_progress, float32=float32)
     seconds = dict(seconds, estimate=time.perf_counter() - t)
     return BuildReport(path=output, order=order, n_tokens=n_tokens, n_sentences=n_sentences, n_types=len(vocab) - 3,
                        sizes=tuple(int(n) for n in res["sizes"]),

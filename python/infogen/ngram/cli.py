@@ -164,7 +164,7 @@ def _build(args: argparse.Namespace) -> int:
     if args.output.endswith(".npz"):
         lm.save(args.output)
     else:
-        lm.to_arpa(args.output)
+        lm.to_arpa(args.output, precision=args.precision)
     _summary(counts, t0, f"wrote {args.output} ({args.smoothing}, order {args.order})")
     return 0
 
@@ -177,7 +177,7 @@ def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool
         counts = NGramCounts.load(inputs[0])
         try:
             rep = build_arpa(counts, args.output, args.order, prune=args.prune, discount_fallback=fallback,
-                             n_threads=args.threads_local, write_progress=bars)
+                             n_threads=args.threads_local, write_progress=bars, precision=args.precision)
         finally:
             bars.close()
     else:
@@ -189,7 +189,8 @@ def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool
             rep = build_arpa([pathlib.Path(p) for p in inputs], args.output, args.order, prune=args.prune,
                              discount_fallback=fallback, min_count=args.min_count, max_vocab=args.max_vocab,
                              memory=args.memory, temp_dir=args.temp_dir, n_threads=args.threads_local,
-                             progress=lambda path, n: bar.update(n), write_progress=bars)
+                             progress=lambda path, n: bar.update(n), write_progress=bars,
+                             precision=args.precision)
         finally:
             bar.close()
             bars.close()
@@ -289,6 +290,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--k", type=float, default=1.0, help="pseudo-count of add_k (default 1: Laplace)")
     b.add_argument("--alpha", type=float, default=0.4, help="backoff factor of stupid_backoff")
     b.add_argument("--output", required=True, help="model file: .arpa (.arpa.gz/.xz) or .npz")
+    b.add_argument("--precision", choices=["double", "float"], default="double",
+                   help="ARPA numbers: shortest form of the double (default) or of the float, as KenLM "
+                        "writes them (a smaller file, written faster)")
     b.set_defaults(func=_build)
 
     s = nsub.add_parser("score", help="log-probabilities and perplexity of sentences under a model")

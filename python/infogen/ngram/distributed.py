@@ -320,26 +320,28 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
 def build_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
                       order: int = 3, *, prune: Sequence[int] | None = None,
                       discount_fallback: bool | Sequence[float] = False, n_threads: int | None = None,
-                      **count_options: Any) -> BuildReport:
+                      precision: str = "double", **count_options: Any) -> BuildReport:
     """The whole modified Kneser-Ney build with the counting on a Dask cluster.
 
     The shards are counted by :func:`count_distributed` (`count_options`: ``client``,
     ``address``, ``memory``, ``send_text``, ``fan_in``, ``shared_dir``, ``min_count``,
     ``max_vocab``); the merged tables arrive here, go into a count trie table by table
     (each freed once in it), and the model is estimated and streamed into the ARPA file
-    `output` as :func:`~infogen.ngram.build_arpa` does. The file is byte for byte the one
-    ``build_arpa(shards, output, order, ...)`` writes in one process.
+    `output` as :func:`~infogen.ngram.build_arpa` does (``precision`` as there). The file
+    is byte for byte the one ``build_arpa(shards, output, order, ...)`` writes in one process.
 
     Returns
     -------
     BuildReport
     """
+    from infogen.ngram.arpa import float32_precision
     from infogen.ngram.build import estimate_to_arpa, trie_from_tables
     from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
 
     order = check_order(order)
     prune_t = kn_prune_thresholds(prune, order)
     fallback = kn_fallback_discounts(discount_fallback)
+    float32 = float32_precision(precision)
     output = os.fspath(output)
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
@@ -352,4 +354,5 @@ def build_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
     del counts
     trie = trie_from_tables(order, len(vocab), ngrams, tables, n_tokens, n_sentences, consume=True)
     seconds = {"count": t1 - t0, "trie": time.perf_counter() - t1}
-    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, resolve_threads(n_threads), seconds)
+    return estimate_to_arpa(trie, vocab, output, prune_t, fallback, resolve_threads(n_threads), seconds,
+                            float32=float32)

@@ -544,12 +544,17 @@ class NGramLM:
         return " ".join(best[0][0] if t == blank else t for t in tokens)
 
     # --- persistence --------------------------------------------------------------------------
-    def to_arpa(self, path: str | os.PathLike) -> None:
-        """Write the model as an ARPA file (log10 probabilities and backoffs), atomically."""
+    def to_arpa(self, path: str | os.PathLike, *, precision: str = "double") -> None:
+        """Write the model as an ARPA file (log10 probabilities and backoffs), atomically.
+
+        ``precision="double"`` (default) writes each number in the shortest form that reads
+        back to the same double; ``"float"`` to the same float, as KenLM writes (about 9
+        significant digits; a smaller file, written faster).
+        """
         from infogen.ngram.arpa import write_arpa
 
         self._check_fitted()
-        write_arpa(self, path)
+        write_arpa(self, path, precision=precision)
 
     @classmethod
     def from_arpa(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:

@@ -36,13 +36,15 @@ struct KneserNeyArpaInfo : KneserNeyStats {
 
 /// Estimate from `trie` (consumed: its arrays are released as the passes finish) and send
 /// the whole ARPA file to `sink`: the \data\ header, one section per order in slabs of at
-/// most `slab_rows` lines (each followed by `progress`, if given), and \end\. `vocab` holds the word of every id. Throws like
+/// most `slab_rows` lines (each followed by `progress`, if given), and \end\; numbers as
+/// write_log10 writes them (`single`: float precision, as KenLM). `vocab` holds the word of every id. Throws like
 /// estimate_kneser_ney on invalid discounts or options.
 /// Called after each slab as progress(k, rows of order k done, rows of order k).
 using SlabProgress = std::function<void(int, index_t, index_t)>;
 
 KneserNeyArpaInfo write_kneser_ney_arpa(CountTrie&& trie, const std::vector<std::string>& vocab,
                                         const KneserNeyOptions& options, const TextSink& sink,
-                                        index_t slab_rows = index_t(1) << 21, const SlabProgress& progress = {});
+                                        index_t slab_rows = index_t(1) << 21, const SlabProgress& progress = {},
+                                        bool single = false);
 
 }  // namespace infogen::ngram
