@@ -134,15 +134,8 @@ def build_arpa(corpus: str | os.PathLike | Sequence[str | os.PathLike] | Iterabl
     windows of N words do not pack into 128 bits (more than about 2^25 word types at
     order 5) is counted by the hash counter first (more memory), with the same result.
     """
-    order = check_order(order)
-    prune_t = kn_prune_thresholds(prune, order)
-    fallback = kn_fallback_discounts(discount_fallback)
-    float32 = float32_precision(precision)
+    order, prune_t, fallback, float32, output = check_build_args(order, prune, discount_fallback, precision, output)
     threads = resolve_threads(n_threads)
-    output = os.fspath(output)
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
     with sigterm_raises():  # a kill (SIGTERM), like Ctrl-C, removes the partial file
         return _build(corpus, output, order, prune_t, fallback, min_count, max_vocab, memory, temp_dir, threads,
                       progress, write_progress, float32)
@@ -208,6 +201,21 @@ def estimate_to_arpa(trie: Any, vocab: list[str], output: str, prune: list[int],
                        count_of_counts=tuple(tuple(int(x) for x in t) for t in res["count_of_counts"]),
                        used_fallback=tuple(bool(b) for b in res["used_fallback"]),
                        warnings=tuple(res["warnings"]), seconds=seconds, trie_bytes=trie_bytes)
+
+
+def check_build_args(order: int, prune: Sequence[int] | None, discount_fallback: bool | Sequence[float],
+                     precision: str, output: str | os.PathLike) -> tuple[int, list[int], list[float], bool, str]:
+    """The checked order, pruning thresholds, fallback discounts, float32 flag and output path
+    of a build (ValueError / FileNotFoundError before any work is done)."""
+    order = check_order(order)
+    prune_t = kn_prune_thresholds(prune, order)
+    fallback = kn_fallback_discounts(discount_fallback)
+    float32 = float32_precision(precision)
+    output = os.fspath(output)
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
+    return order, prune_t, fallback, float32, output
 
 
 def _is_paths(corpus: Any) -> bool:

@@ -334,18 +334,9 @@ def build_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
     -------
     BuildReport
     """
-    from infogen.ngram.arpa import float32_precision
-    from infogen.ngram.build import estimate_to_arpa, trie_from_tables
-    from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
+    from infogen.ngram.build import check_build_args, estimate_to_arpa, trie_from_tables
 
-    order = check_order(order)
-    prune_t = kn_prune_thresholds(prune, order)
-    fallback = kn_fallback_discounts(discount_fallback)
-    float32 = float32_precision(precision)
-    output = os.fspath(output)
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot write {output}: directory {directory} does not exist")
+    order, prune_t, fallback, float32, output = check_build_args(order, prune, discount_fallback, precision, output)
     t0 = time.perf_counter()
     counts = count_distributed(shards, order, n_threads=n_threads, **count_options)
     t1 = time.perf_counter()
