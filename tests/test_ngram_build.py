@@ -281,6 +281,11 @@ def test_build_arpa_from_counts_and_out_of_core(tmp_path):
         build._CHUNK_ROWS = old
     assert (tmp_path / "ooc.arpa").read_bytes() == expected
     assert set(rep.seconds) == {"count", "trie", "estimate"}
+    # the vocabulary limits under a budget (a first pass fixes the vocabulary)
+    build_arpa(corpus, tmp_path / "mc.arpa", 3, min_count=3, max_vocab=200, discount_fallback=True)
+    build_arpa(corpus, tmp_path / "mc_ooc.arpa", 3, min_count=3, max_vocab=200, discount_fallback=True,
+               memory="1M", temp_dir=tmp_path)
+    assert (tmp_path / "mc_ooc.arpa").read_bytes() == (tmp_path / "mc.arpa").read_bytes()
     assert not [p for p in os.listdir(tmp_path) if p.startswith("infogen-count-")]  # runs removed
     with pytest.raises(ValueError, match="pass paths"):
         build_arpa(sentences, tmp_path / "x.arpa", 3, memory="1M")
