@@ -1,5 +1,6 @@
 """`infogen ngram ...` and the demo's n-gram section."""
 import io
+import re
 
 import numpy as np
 import pytest
@@ -66,3 +67,8 @@ def test_demo_ngram_section():
     text = out.getvalue()
     assert "held-out perplexity" in text and "greedy" in text and "sampled" in text
     assert "complete 'the return value ...'" in text
+    # Kneser-Ney beats add-k on the held-out text, and the streamed build runs
+    ppl = {name: float(re.search(rf"held-out perplexity, {name}[^:]*\): ([0-9.]+)", text).group(1))
+           for name in ("add_k", "kneser_ney")}
+    assert ppl["kneser_ney"] < ppl["add_k"]
+    assert re.search(r"build_arpa .*: [0-9,]+ n-grams in", text)

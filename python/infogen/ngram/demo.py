@@ -1,14 +1,18 @@
 """The n-gram section of ``infogen demo``: the lecture's uses of a trigram model, on real text."""
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from typing import TextIO
 
 
 def ngram_section(out: TextIO, quick: bool = False) -> None:
-    """Trigram model of CPython's documentation: perplexity, greedy vs sampled text, completion."""
+    """Trigram model of CPython's documentation: perplexity (add-k, stupid backoff, Kneser-Ney),
+    the streamed ARPA build, greedy vs sampled text, completion."""
     from infogen import NGramLM, datasets
     from infogen.demo import _h
+    from infogen.ngram import build_arpa
 
     _h(out, "N-gram language model (CPython's pydoc topics)")
     sentences = datasets.load_pydoc_text()
@@ -32,6 +36,18 @@ def ngram_section(out: TextIO, quick: bool = False) -> None:
               f"excluding the {ev['oov']} OOV tokens of {ev['tokens']:,}: {ev['perplexity_excluding_oov']:.1f}",
               file=out)
     print(f"MLE gives unseen words and n-grams probability 0: held-out perplexity {mle.perplexity(test)}", file=out)
+    kn = NGramLM(3, smoothing="kneser_ney").fit(c)
+    ev = kn.evaluate(test)
+    d1, d2, d3 = kn.discounts_[2]
+    print(f"held-out perplexity, kneser_ney (lmplz's modified Kneser-Ney; trigram discounts {d1:.3f}, "
+          f"{d2:.3f}, {d3:.3f}): {ev['perplexity']:.1f}; excluding OOV: {ev['perplexity_excluding_oov']:.1f}",
+          file=out)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        rep = build_arpa(train, os.path.join(tmp, "pydoc3.arpa"), 3)
+        dt = time.perf_counter() - t
+    print(f"build_arpa (text -> count trie -> Kneser-Ney streamed into an ARPA file, as lmplz -o 3): "
+          f"{sum(rep.sizes):,} n-grams in {dt * 1e3:.1f} ms", file=out)
     lm = NGramLM(3, smoothing="stupid_backoff").fit(c)
     print("greedy (the same every run):", file=out)
     for prefix in ("the", "if", "a", "this", "an"):
