@@ -204,21 +204,11 @@ void CountTrie::table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& 
   ngrams.resize(static_cast<std::size_t>(o.m) * ku);
   counts.resize(static_cast<std::size_t>(o.m));
   parallel_chunks(o.m, index_t(1) << 16, n_threads, o.m * k, [&](index_t, index_t b, index_t e) {
-    index_t anc[kMaxOrder + 1];
-    anc[k] = b;
-    for (int j = k - 1; j >= 1; --j) {  // ancestors of row b, then walked forward
-      const auto& c = orders[static_cast<std::size_t>(j - 1)].first_child;
-      anc[j] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc[j + 1])) - c.begin()) - 1;
-    }
+    TrieCursor cur(orders, k, b);
     for (index_t r = b; r < e; ++r) {
-      anc[k] = r;
-      for (int j = k - 1; j >= 1; --j) {
-        const auto& c = orders[static_cast<std::size_t>(j - 1)].first_child;
-        while (c[static_cast<std::size_t>(anc[j]) + 1] <= anc[j + 1]) ++anc[j];
-      }
+      cur.move_to(r);
       word_t* row = ngrams.data() + static_cast<std::size_t>(r) * ku;
-      row[0] = static_cast<word_t>(anc[1]);
-      for (int j = 2; j <= k; ++j) row[j - 1] = orders[static_cast<std::size_t>(j - 1)].word[static_cast<std::size_t>(anc[j])];
+      for (int j = 1; j <= k; ++j) row[j - 1] = cur.word(j);
       counts[static_cast<std::size_t>(r)] = o.count[static_cast<std::size_t>(r)];
     }
   });
@@ -283,6 +273,8 @@ void TrieBuilder::start_order(int k) {
     TrieOrder& lo = t_.orders[static_cast<std::size_t>(k - 2)];
     lo.first_child.assign(static_cast<std::size_t>(lo.m) + 1, 0);
   }
+  parents_.reset();
+  if (k >= 3 && t_.orders[static_cast<std::size_t>(k - 2)].m > 0) parents_.emplace(t_.orders, k - 1, 0);
 }
 
 void TrieBuilder::end_order() {
@@ -294,19 +286,12 @@ void TrieBuilder::end_order() {
   }
 }
 
-int TrieBuilder::compare_row(int j, index_t p, const word_t* w) {
+int TrieBuilder::compare_parent(index_t p, const word_t* w) {
+  const int j = k_ - 1;
   if (j == 1) return p < w[0] ? -1 : (p > w[0] ? 1 : 0);
-  anc_[j] = p;
-  for (int i = j - 1; i >= 1; --i) {
-    const auto& c = t_.orders[static_cast<std::size_t>(i - 1)].first_child;
-    // forward walk, or a search when the row moved back (a new chunk of rows)
-    if (anc_[i] < 0 || static_cast<std::size_t>(anc_[i]) + 1 >= c.size() || c[static_cast<std::size_t>(anc_[i])] > anc_[i + 1]) {
-      anc_[i] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc_[i + 1])) - c.begin()) - 1;
-    }
-    while (c[static_cast<std::size_t>(anc_[i]) + 1] <= anc_[i + 1]) ++anc_[i];
-  }
+  parents_->move_to(p);
   for (int i = 1; i <= j; ++i) {
-    const word_t x = i == 1 ? static_cast<word_t>(anc_[1]) : t_.orders[static_cast<std::size_t>(i - 1)].word[static_cast<std::size_t>(anc_[i])];
+    const word_t x = parents_->word(i);
     if (x != w[i - 1]) return x < w[i - 1] ? -1 : 1;
   }
   return 0;
@@ -336,13 +321,13 @@ void TrieBuilder::add(int k, const word_t* ngrams, const count_t* counts, index_
       continue;
     }
     TrieOrder& lo = t_.orders[static_cast<std::size_t>(k - 2)];
-    if (parent_ < 0 || compare_row(k - 1, parent_, w) != 0) {
+    if (parent_ < 0 || compare_parent(parent_, w) != 0) {
       index_t p = parent_ + 1;
       if (k == 2) {
         p = static_cast<index_t>(w[0]);
       } else {
-        while (p < lo.m && compare_row(k - 1, p, w) < 0) ++p;
-        if (p >= lo.m || compare_row(k - 1, p, w) != 0) not_corpus("an n-gram's first words are not an n-gram of the order below");
+        while (p < lo.m && compare_parent(p, w) < 0) ++p;
+        if (p >= lo.m || compare_parent(p, w) != 0) not_corpus("an n-gram's first words are not an n-gram of the order below");
       }
       parent_ = p;
       const auto m = static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k - 1)].m);

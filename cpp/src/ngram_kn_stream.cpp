@@ -261,21 +261,11 @@ class Estimator {
       }
       vlog(lb.data(), e - b, lb.data());
     }
-    // Ancestors of row b at each order (anc[k] = the row itself), then walked forward.
-    index_t anc[kMaxOrder + 1];
-    anc[k] = b;
-    for (int j = k - 1; j >= 1; --j) {
-      const auto& c = fc(j);
-      anc[j] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc[j + 1])) - c.begin()) - 1;
-    }
+    TrieCursor cur(t_.orders, k, b);
     out.resize(n * (24 + 8 * static_cast<std::size_t>(k)) + line_max);
     char* p = out.data();
     for (index_t r = b; r < e; ++r) {
-      anc[k] = r;
-      for (int j = k - 1; j >= 1; --j) {
-        const auto& c = fc(j);
-        while (c[static_cast<std::size_t>(anc[j]) + 1] <= anc[j + 1]) ++anc[j];
-      }
+      cur.move_to(r);
       if (is_pruned(k, r)) continue;
       if (static_cast<std::size_t>(out.data() + out.size() - p) < line_max) {  // grow
         const auto used = static_cast<std::size_t>(p - out.data());
@@ -290,7 +280,7 @@ class Estimator {
       }
       *p++ = '\t';
       for (int j = 1; j <= k; ++j) {
-        const word_t w = j == 1 ? static_cast<word_t>(anc[1]) : order(j).word[static_cast<std::size_t>(anc[j])];
+        const word_t w = cur.word(j);
         if (j > 1) *p++ = ' ';
         const std::string& word = vocab_[w];
         std::memcpy(p, word.data(), word.size());

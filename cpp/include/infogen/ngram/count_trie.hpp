@@ -21,7 +21,9 @@
 // Deterministic: buckets are merged in order, whatever the number of threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "infogen/ngram/hash.hpp"
@@ -48,6 +50,43 @@ struct CountTrie {
   /// Order k as count_ngrams gives it: the sorted (m x k) n-grams and their counts (order 1:
   /// only the words seen). Rows are written in parallel chunks.
   void table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& counts, int n_threads) const;
+};
+
+/// Rows of one order visited in increasing order, with their words: the ancestors of the
+/// first row (its prefixes in the orders below) are found by binary search over the
+/// first-child offsets, then walked forward as the row advances. Only the offsets of the
+/// orders below k are read, so a TrieBuilder may use it on the order it is filling.
+class TrieCursor {
+ public:
+  TrieCursor(const std::vector<TrieOrder>& orders, int k, index_t first) : orders_(&orders), k_(k) {
+    anc_[k] = first;
+    for (int j = k - 1; j >= 1; --j) {
+      const auto& c = offsets(j);
+      anc_[j] = static_cast<index_t>(std::upper_bound(c.begin(), c.end(), static_cast<std::uint32_t>(anc_[j + 1])) -
+                                     c.begin()) - 1;
+    }
+  }
+  /// Move to row r, at or after the current one.
+  void move_to(index_t r) noexcept {
+    anc_[k_] = r;
+    for (int j = k_ - 1; j >= 1; --j) {
+      const auto& c = offsets(j);
+      while (c[static_cast<std::size_t>(anc_[j]) + 1] <= anc_[j + 1]) ++anc_[j];
+    }
+  }
+  /// Word j (1..k) of the current row.
+  word_t word(int j) const noexcept {
+    return j == 1 ? static_cast<word_t>(anc_[1])
+                  : (*orders_)[static_cast<std::size_t>(j - 1)].word[static_cast<std::size_t>(anc_[j])];
+  }
+
+ private:
+  const std::vector<std::uint32_t>& offsets(int j) const noexcept {
+    return (*orders_)[static_cast<std::size_t>(j - 1)].first_child;
+  }
+  const std::vector<TrieOrder>* orders_;
+  int k_;
+  index_t anc_[kMaxOrder + 1] = {};
 };
 
 /// True when windows of `order` words of a vocabulary of `vocab_size` pack into 128 bits
@@ -77,15 +116,16 @@ class TrieBuilder {
  private:
   void start_order(int k);
   void end_order();
-  /// -1, 0, 1: the words of row p of order j against w[0..j).
-  int compare_row(int j, index_t p, const word_t* w);
+  /// -1, 0, 1: the words of row p of order k_ - 1 (at or after the last one asked)
+  /// against w[0..k_ - 1).
+  int compare_parent(index_t p, const word_t* w);
 
   CountTrie t_;
   std::vector<index_t> sizes_;
   int k_ = 0;                        // order being added
   index_t parent_ = -1;              // current parent row in order k_ - 1
   index_t filled_ = 0;               // rows of order k_ - 1 whose first child is set
-  index_t anc_[kMaxOrder + 1] = {};  // ancestors of the row compare_row looked at
+  std::optional<TrieCursor> parents_;  // over order k_ - 1 (k_ >= 3)
   std::vector<word_t> last_;         // previous row of order k_
   bool have_last_ = false;
 };
