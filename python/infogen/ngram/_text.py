@@ -105,3 +105,12 @@ def kept_word_ids(freq: np.ndarray, min_count: int, max_vocab: int | None) -> np
         keep[:] = False
         keep[best] = True
     return np.flatnonzero(keep)
+
+
+def check_vocab_args(min_count: object, max_vocab: object) -> None:
+    """ValueError unless min_count is an int >= 1 and max_vocab None or an int >= 0."""
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+    if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
+                                  or max_vocab < 0):
+        raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")

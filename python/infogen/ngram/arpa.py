@@ -72,8 +72,9 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike, *, precision: str = "double
     """Write a fitted :class:`~infogen.NGramLM` as an ARPA file, atomically.
 
     The lines are formatted by the C++ core: base-10 logs in the shortest form that reads
-    back to the same double (``precision="float"``: the same float, as KenLM writes), ``-99`` for probability zero, no backoff field where the
-    backoff is 1 (log 0) or for the highest order. The unigram ``<s>`` is written with
+    back to the same double (``precision="float"``: the same float, as KenLM writes),
+    ``-99`` for probability zero, no backoff field where the backoff is 1 (log 0) or for the
+    highest order. The unigram ``<s>`` is written with
     probability ``-99``, or ``0`` for Kneser-Ney models, as lmplz writes it. Lines are
     formatted in parallel (``lm.n_threads``).
     """

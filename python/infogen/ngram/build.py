@@ -19,7 +19,7 @@ import numpy as np
 
 from infogen import _core
 from infogen._config import resolve_threads
-from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode, to_buffer
+from infogen.ngram._text import RESERVED, check_order, check_paths, check_vocab_args, decode, encode, to_buffer
 from infogen.ngram.arpa import arpa_output, float32_precision
 from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
@@ -247,10 +247,10 @@ def _trie_out_of_core(files: list[str], order: int, memory: int | str, temp_dir:
                       max_vocab: int | None, threads: int, progress: Any) -> tuple[Any, list[str], dict[str, float]]:
     """Count under a budget (spilled sorted runs, merged into raw files), then read the merged
     tables back in chunks into the trie: the counts are never in memory as tables."""
-    from infogen.ngram.outofcore import _check_vocab_args, external_counter, parse_memory, run_directory
+    from infogen.ngram.outofcore import external_counter, parse_memory, run_directory
 
     budget = parse_memory(memory)
-    _check_vocab_args(min_count, max_vocab)
+    check_vocab_args(min_count, max_vocab)
     t0 = time.perf_counter()
     with run_directory(temp_dir) as run_dir:
         counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab, progress)

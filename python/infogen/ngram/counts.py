@@ -20,6 +20,7 @@ from infogen.ngram._text import (
     UNK_ID,
     check_order,
     check_paths,
+    check_vocab_args,
     decode,
     encode,
     kept_word_ids,
@@ -164,7 +165,7 @@ class NGramCounts:
         from infogen.ngram import outofcore
 
         budget = outofcore.parse_memory(memory)
-        outofcore._check_vocab_args(min_count, max_vocab)
+        check_vocab_args(min_count, max_vocab)
         t0 = time.perf_counter()
         with outofcore.sigterm_raises(), outofcore.run_directory(temp_dir) as run_dir:
             counter = outofcore.external_counter(files, order, budget, run_dir, threads, min_count, max_vocab,
@@ -530,11 +531,7 @@ def _words_after_reserved(tok: Any) -> list[str]:
 def limit_vocabulary(ids: np.ndarray, vocab: list[str], min_count: int, max_vocab: int | None,
                      where: str) -> tuple[np.ndarray, list[str]]:
     """Check a corpus is not empty and apply `min_count` / `max_vocab` (rare words -> <unk>)."""
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
-    if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
-                                  or max_vocab < 0):
-        raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")
+    check_vocab_args(min_count, max_vocab)
     if ids.size == 0:
         raise ValueError(f"empty corpus: no tokens in {where}")
     if min_count > 1 or max_vocab is not None:

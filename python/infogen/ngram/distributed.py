@@ -51,10 +51,10 @@ import numpy as np
 
 from infogen import _core
 from infogen._config import resolve_threads
-from infogen.ngram._text import RESERVED, UNK_ID, check_order, check_paths, decode, encode
+from infogen.ngram._text import RESERVED, UNK_ID, check_order, check_paths, check_vocab_args, decode, encode
 from infogen.ngram.build import BuildReport
 from infogen.ngram.counts import NGramCounts
-from infogen.ngram.outofcore import _check_vocab_args, pruned_vocabulary
+from infogen.ngram.outofcore import pruned_vocabulary
 
 __all__ = ["build_distributed", "count_distributed"]
 
@@ -236,7 +236,7 @@ def count_distributed(shards: str | os.PathLike | Sequence[str | os.PathLike], o
         raise ImportError("count_distributed needs dask.distributed: pip install 'infogen[dask]'") from exc
     order = check_order(order)
     files = check_paths(shards)
-    _check_vocab_args(min_count, max_vocab)
+    check_vocab_args(min_count, max_vocab)
     if isinstance(fan_in, bool) or not isinstance(fan_in, int) or fan_in < 2:
         raise ValueError(f"fan_in must be an int >= 2, got {fan_in!r}")
     own = None

@@ -27,7 +27,7 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
-from infogen.ngram._text import RESERVED, check_order, check_paths, decode, encode, kept_word_ids
+from infogen.ngram._text import RESERVED, check_order, check_paths, check_vocab_args, decode, encode, kept_word_ids
 
 __all__ = ["count_to_file", "parse_memory"]
 
@@ -208,7 +208,7 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
     files = check_paths(paths)
     budget = parse_memory(memory)
     threads = resolve_threads(n_threads)
-    _check_vocab_args(min_count, max_vocab)
+    check_vocab_args(min_count, max_vocab)
     out = os.fspath(out)
     with sigterm_raises(), run_directory(temp_dir) as run_dir:
         counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab)
@@ -241,11 +241,3 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
             raise
     stats["sizes"] = [int(r) for r in rows]
     return stats
-
-
-def _check_vocab_args(min_count: object, max_vocab: object) -> None:
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
-    if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer))
-                                  or max_vocab < 0):
-        raise ValueError(f"max_vocab must be a non-negative int or None, got {max_vocab!r}")
