@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from infogen.ngram.build import build_arpa
+from infogen.ngram.build import BuildReport, build_arpa
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model import SMOOTHINGS, NGramLM
 from infogen.ngram.outofcore import count_to_file
@@ -88,11 +88,16 @@ def _read_counts(args: argparse.Namespace, order: int) -> NGramCounts:
         bar.close()
 
 
-def _summary(counts: NGramCounts | None, t0: float, extra: str = "") -> None:
+def _summary(counts: NGramCounts | BuildReport | None, t0: float, extra: str = "", phases: str = "") -> None:
+    """Tokens, sentences, types and n-grams per order of counts or a build, the phases, time,
+    peak memory and `extra`, on standard error."""
     parts = []
     if counts is not None:
-        parts.append(f"tokens {counts.n_tokens:,}  sentences {counts.n_sentences:,}  types {len(counts.vocab) - 3:,}")
+        types = counts.n_types if isinstance(counts, BuildReport) else len(counts.vocab) - 3
+        parts.append(f"tokens {counts.n_tokens:,}  sentences {counts.n_sentences:,}  types {types:,}")
         parts.append("n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(counts.sizes, 1)))
+    if phases:
+        parts.append(phases)
     dt = time.perf_counter() - t0
     rate = f" ({counts.n_tokens / dt / 1e6:.1f} M tokens/s)" if counts is not None and dt > 0 else ""
     parts.append(f"time {dt:.2f} s{rate}  peak memory {_peak_rss_mb():,.0f} MB")
@@ -196,14 +201,9 @@ def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool
             bars.close()
     for msg in rep.warnings:
         print(f"infogen ngram: {msg}", file=sys.stderr)
-    dt = time.perf_counter() - t0
-    for line in (f"tokens {rep.n_tokens:,}  sentences {rep.n_sentences:,}  types {rep.n_types:,}",
-                 "n-grams per order: " + ", ".join(f"{k}: {n:,}" for k, n in enumerate(rep.sizes, 1)),
-                 "phases: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rep.seconds.items())
-                 + f"  (count trie {rep.trie_bytes / 2**20:,.0f} MB)",
-                 f"time {dt:.2f} s ({rep.n_tokens / dt / 1e6:.1f} M tokens/s)  peak memory {_peak_rss_mb():,.0f} MB",
-                 f"wrote {args.output} (kneser_ney, order {args.order})"):
-        print(f"infogen ngram: {line}", file=sys.stderr)
+    phases = ("phases: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rep.seconds.items())
+              + f"  (count trie {rep.trie_bytes / 2**20:,.0f} MB)")
+    _summary(rep, t0, f"wrote {args.output} (kneser_ney, order {args.order})", phases)
     return 0
 
 
