@@ -19,7 +19,7 @@ import numpy as np
 
 from infogen import _core
 from infogen._config import resolve_threads
-from infogen.ngram._text import RESERVED, check_order, check_paths, check_vocab_args, decode, encode, to_buffer
+from infogen.ngram._text import check_order, check_paths, check_vocab_args, encode, to_buffer
 from infogen.ngram.arpa import arpa_output, float32_precision
 from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
@@ -247,21 +247,14 @@ def _trie_out_of_core(files: list[str], order: int, memory: int | str, temp_dir:
                       max_vocab: int | None, threads: int, progress: Any) -> tuple[Any, list[str], dict[str, float]]:
     """Count under a budget (spilled sorted runs, merged into raw files), then read the merged
     tables back in chunks into the trie: the counts are never in memory as tables."""
-    from infogen.ngram.outofcore import external_counter, parse_memory, run_directory
+    from infogen.ngram.outofcore import merged_count_files, parse_memory, run_directory
 
     budget = parse_memory(memory)
     check_vocab_args(min_count, max_vocab)
     t0 = time.perf_counter()
     with run_directory(temp_dir) as run_dir:
-        counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab, progress)
-        ng_paths = [os.path.join(run_dir, f"ngrams_{k}.raw") for k in range(1, order + 1)]
-        ct_paths = [os.path.join(run_dir, f"counts_{k}.raw") for k in range(1, order + 1)]
-        rows = [int(r) for r in counter.merge_to_files(ng_paths, ct_paths)]
-        stats = dict(counter.stats)
-        vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
-        del counter
-        if stats["tokens"] == 0:
-            raise ValueError(f"empty corpus: no tokens in {files[0] if len(files) == 1 else f'{len(files)} files'}")
+        ng_paths, ct_paths, rows, stats, vocab = merged_count_files(files, order, budget, run_dir, threads,
+                                                                    min_count, max_vocab, progress)
         t1 = time.perf_counter()
         builder = _core._TrieBuilder(order, len(vocab), rows)
         for k in range(1, order + 1):

@@ -168,6 +168,26 @@ def _write_npy_member(zf: zipfile.ZipFile, name: str, dtype: np.dtype, shape: tu
                 shutil.copyfileobj(src, dst, 8 << 20)
 
 
+def merged_count_files(files: Sequence[str], order: int, memory: int, run_dir: str, threads: int,
+                       min_count: int, max_vocab: int | None,
+                       progress: Callable[[str, int], None] | None = None
+                       ) -> tuple[list[str], list[str], list[int], dict, list[str]]:
+    """Count `files` under the budget and merge the runs into one raw file per order in
+    `run_dir`: ``ngrams_k.raw`` (rows of k little-endian uint32) and ``counts_k.raw``
+    (int64), sorted. Returns (n-gram paths, count paths, rows per order, statistics,
+    vocabulary); ValueError for an empty corpus."""
+    counter = external_counter(files, order, memory, run_dir, threads, min_count, max_vocab, progress)
+    ng_paths = [os.path.join(run_dir, f"ngrams_{k}.raw") for k in range(1, order + 1)]
+    ct_paths = [os.path.join(run_dir, f"counts_{k}.raw") for k in range(1, order + 1)]
+    rows = [int(r) for r in counter.merge_to_files(ng_paths, ct_paths)]
+    stats = dict(counter.stats)
+    vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
+    del counter
+    if stats["tokens"] == 0:
+        raise ValueError(f"empty corpus: no tokens in {files[0] if len(files) == 1 else f'{len(files)} files'}")
+    return ng_paths, ct_paths, rows, stats, vocab
+
+
 def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order: int, out: str | os.PathLike, *,
                   memory: int | str = "1G", temp_dir: str | os.PathLike | None = None, min_count: int = 1,
                   max_vocab: int | None = None, n_threads: int | None = None) -> dict:
@@ -211,15 +231,8 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
     check_vocab_args(min_count, max_vocab)
     out = os.fspath(out)
     with sigterm_raises(), run_directory(temp_dir) as run_dir:
-        counter = external_counter(files, order, budget, run_dir, threads, min_count, max_vocab)
-        ng_paths = [os.path.join(run_dir, f"ngrams_{k}.raw") for k in range(1, order + 1)]
-        ct_paths = [os.path.join(run_dir, f"counts_{k}.raw") for k in range(1, order + 1)]
-        rows = counter.merge_to_files(ng_paths, ct_paths)
-        stats = dict(counter.stats)
-        vocab = list(RESERVED) + decode(counter.words_from(len(RESERVED)))
-        del counter
-        if stats["tokens"] == 0:
-            raise ValueError(f"empty corpus: no tokens in {files[0] if len(files) == 1 else f'{len(files)} files'}")
+        ng_paths, ct_paths, rows, stats, vocab = merged_count_files(files, order, budget, run_dir, threads,
+                                                                    min_count, max_vocab)
         meta = {"format": _FORMAT, "version": _VERSION, "order": order, "n_sentences": int(stats["sentences"]),
                 "n_tokens": int(stats["tokens"])}
         try:
