@@ -247,6 +247,9 @@ class Estimator {
     }
   }
 
+  // The backoffs of order k are the gammas of their children, which probabilities(k + 1)
+  // computes again: one linear pass over the counts, cheaper than keeping 8 bytes per row
+  // of order k alive until then (0.5 GB at order 4 of the 10^8-token corpus).
   void format_rows(int k, index_t b, index_t e, std::size_t line_max, std::string& out) {
     const auto n = static_cast<std::size_t>(e - b);
     std::vector<double> lp(n), lb(n, 1.0);
