@@ -79,6 +79,25 @@ def test_trie_holds_the_counts_of_count_ngrams(sentences, order):
     assert trie.n_sentences == int(np.count_nonzero(np.diff(offsets)))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), min_size=0, max_size=9), min_size=1, max_size=30),
+       st.integers(1, 5), st.sampled_from([1, 2, 5, 17]), st.sampled_from([1, 40, 200]), st.sampled_from([1, 2]))
+def test_trie_is_the_same_for_any_buckets_rounds_and_threads(sentences, order, bucket_windows, round_bytes,
+                                                             threads):
+    """Many small buckets, gathered in many rounds (one scan of the corpus each), on 1 or 2
+    threads, give the trie of the defaults (one bucket, one round on corpora this small)."""
+    sentences = [" ".join(f"v{w}" for w in s) for s in sentences]
+    if not any(sentences):
+        sentences.append("v0")
+    trie, ids, offsets, vocab = trie_of(sentences, order)
+    small = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads, bucket_windows=bucket_windows,
+                                   round_bytes=round_bytes)
+    assert small.sizes == trie.sizes
+    for k in range(1, order + 1):
+        for got, want in zip(small.table(k), trie.table(k)):
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("order", [1, 3, 6])
 def test_large_corpus_counts_through_the_trie_are_the_same(tmp_path, monkeypatch, order):
     import infogen.ngram.counts as counts_mod

@@ -16,7 +16,7 @@ using ngram::count_t;
 using ngram::word_t;
 
 ngram::CountTrie count_trie(const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, int order,
-                            word_t vocab_size, int n_threads) {
+                            word_t vocab_size, int n_threads, std::size_t bucket_windows, std::size_t round_bytes) {
   if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.size() < 1)
     throw py::value_error("ids and offsets must be 1-D, offsets non-empty");
   const index_t n_sentences = static_cast<index_t>(offsets.size()) - 1;
@@ -25,7 +25,7 @@ ngram::CountTrie count_trie(const CArray<word_t>& ids, const CArray<std::int64_t
   const word_t* ip = ids.data();
   const std::int64_t* op = offsets.data();
   py::gil_scoped_release nogil;
-  return ngram::count_trie(ip, op, n_sentences, order, vocab_size, n_threads);
+  return ngram::count_trie(ip, op, n_sentences, order, vocab_size, n_threads, bucket_windows, round_bytes);
 }
 
 /// The trie's n-grams of one order as the sorted (m, k) array count_ngrams gives, and counts.
@@ -107,7 +107,9 @@ void bind_ngram_stream(py::module_& m) {
            py::call_guard<py::gil_scoped_release>());
   m.def("ngram_count_trie_supported", &ngram::count_trie_supported, py::arg("order"), py::arg("vocab_size"));
   m.def("ngram_count_trie", &count_trie, py::arg("ids").noconvert(), py::arg("offsets").noconvert(), py::arg("order"),
-        py::arg("vocab_size"), py::arg("n_threads") = 0, "Count orders 1..order of a CSR corpus into a _CountTrie.");
+        py::arg("vocab_size"), py::arg("n_threads") = 0, py::arg("bucket_windows") = 0, py::arg("round_bytes") = 0,
+        "Count orders 1..order of a CSR corpus into a _CountTrie (bucket_windows, round_bytes: 0 for the "
+        "defaults; small values for tests).");
   m.def("ngram_write_kn_arpa", &write_kn_arpa, py::arg("trie"), py::arg("vocab"), py::arg("prune"), py::arg("fallback"),
         py::arg("n_threads"), py::arg("sink"), py::arg("slab_rows") = index_t(1) << 21,
         py::arg("progress") = py::none(), py::arg("float32") = false,

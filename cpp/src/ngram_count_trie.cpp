@@ -12,8 +12,10 @@
 namespace infogen::ngram {
 namespace {
 
-/// Windows per bucket (unless a single first word starts more).
+/// Windows per bucket (unless a single first word starts more) and bytes of keys gathered
+/// per scan of the corpus, by default (count_trie.hpp).
 constexpr std::size_t kBucketWindows = std::size_t(1) << 22;
+constexpr std::size_t kRoundBytes = std::size_t(1) << 27;
 constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
 
 inline void add_count(std::uint32_t& c, std::uint64_t n) {
@@ -90,47 +92,80 @@ class Emitter {
   int prev_len_ = 0;
 };
 
-/// The packed windows of the corpus whose first word's code (id + 1) is in [lo, hi).
-template <class Key>
-void gather(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int N, int bits, word_t lo,
-            word_t hi, std::vector<Key>& keys) {
-  keys.clear();
-  const word_t span = hi - lo;
-  for (index_t s = 0; s < n_sentences; ++s) {
+/// A contiguous range of sentences, [s0, s1): one thread's share of the corpus.
+struct Part {
+  index_t s0 = 0, s1 = 0;
+};
+
+/// Calls f(words, n) for every non-empty sentence of the part.
+template <class F>
+inline void for_each_sentence(const word_t* ids, const std::int64_t* offsets, const Part& part, F&& f) {
+  for (index_t s = part.s0; s < part.s1; ++s) {
     const index_t n = offsets[s + 1] - offsets[s];
     if (n == 0) continue;
-    const word_t* w = ids + offsets[s];
-    const index_t padded = n + 2;
-    auto at = [&](index_t i) -> word_t { return i == 0 ? kBos : (i <= n ? w[i - 1] : kEos); };
-    for (index_t i = 0; i < padded; ++i) {
-      const word_t first = at(i) + 1;
-      if (first - lo >= span) continue;
-      Key key = 0;
-      for (int q = 0; q < N; ++q) {
-        const index_t pos = i + q;
-        const word_t code = pos < padded ? at(pos) + 1 : 0;
-        key = static_cast<Key>((key << bits) | static_cast<Key>(code));
-      }
-      keys.push_back(key);
-    }
+    f(ids + offsets[s], n);
   }
+}
+
+/// The key of the window at position i of a padded sentence w (n words): the codes (id + 1)
+/// of up to N words from position i, first word in the high bits, 0 past the sentence end.
+template <class Key>
+inline Key window_key(const word_t* w, index_t n, index_t i, int N, int bits) {
+  const index_t padded = n + 2;
+  Key key = 0;
+  for (int q = 0; q < N; ++q) {
+    const index_t pos = i + q;
+    const word_t code = pos >= padded ? 0 : (pos == 0 ? kBos : (pos <= n ? w[pos - 1] : kEos)) + 1;
+    key = static_cast<Key>((key << bits) | static_cast<Key>(code));
+  }
+  return key;
 }
 
 template <class Key>
 void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int n_threads, int bits,
-                CountTrie& t) {
+                std::size_t bucket_windows, std::size_t round_bytes, CountTrie& t) {
   const int N = t.order;
   const auto V = static_cast<std::size_t>(t.vocab_size);
-  // How many windows each first word starts (by code, id + 1), and each order's row bound.
+  const int threads = std::max(1, resolve_threads(n_threads));
+  // The corpus in one part per thread, of about equal numbers of tokens.
+  std::vector<Part> parts(static_cast<std::size_t>(threads));
+  {
+    const std::int64_t total = offsets[n_sentences];
+    index_t s = 0;
+    for (int p = 0; p < threads; ++p) {
+      const std::int64_t goal = total / threads * (p + 1);
+      parts[static_cast<std::size_t>(p)].s0 = s;
+      if (p == threads - 1) {
+        s = n_sentences;
+      } else {
+        s = static_cast<index_t>(std::upper_bound(offsets + s, offsets + n_sentences, goal) - offsets);
+        s = std::max(s, parts[static_cast<std::size_t>(p)].s0);
+        s = std::min(s, n_sentences);
+      }
+      parts[static_cast<std::size_t>(p)].s1 = s;
+    }
+  }
+  const index_t work = static_cast<index_t>(offsets[n_sentences]) * N + kSerialWorkThreshold;
+  // How many windows each first word starts (by code, id + 1), part by part.
+  std::vector<std::vector<std::uint64_t>> part_starts(parts.size());
+  parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
+    auto& st = part_starts[static_cast<std::size_t>(p)];
+    st.assign(V + 1, 0);
+    for_each_sentence(ids, offsets, parts[static_cast<std::size_t>(p)], [&](const word_t* w, index_t n) {
+      ++st[kBos + 1];
+      ++st[kEos + 1];
+      for (index_t i = 0; i < n; ++i) ++st[w[i] + 1];
+    });
+  });
   std::vector<std::uint64_t> starts(V + 1, 0);
+  for (const auto& st : part_starts)
+    for (std::size_t c = 0; c <= V; ++c) starts[c] += st[c];
+  // Each order's row bound, and the number of sentences.
   std::vector<std::uint64_t> bound(static_cast<std::size_t>(N) + 1, 0);
   for (index_t s = 0; s < n_sentences; ++s) {
     const index_t n = offsets[s + 1] - offsets[s];
     if (n == 0) continue;
     ++t.n_sentences;
-    ++starts[kBos + 1];
-    ++starts[kEos + 1];
-    for (index_t i = offsets[s]; i < offsets[s + 1]; ++i) ++starts[ids[i] + 1];
     for (int k = 2; k <= N; ++k) bound[static_cast<std::size_t>(k)] += static_cast<std::uint64_t>(std::max<index_t>(0, n + 3 - k));
   }
   t.orders.assign(static_cast<std::size_t>(N), TrieOrder{});
@@ -144,35 +179,75 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
     o.count.reserve(b);
     if (k < N) o.first_child.reserve(b + 1);
   }
-  // Buckets: consecutive first-word codes holding up to kBucketWindows windows.
-  std::vector<std::pair<word_t, word_t>> buckets;
+  // Buckets: consecutive first-word codes holding up to bucket_windows windows, each
+  // sorted on its own; rounds: consecutive buckets holding up to round_bytes of keys (at
+  // least one bucket), gathered in one scan of the corpus.
+  struct Bucket {
+    word_t lo, hi;
+    std::uint64_t size;
+  };
+  std::vector<Bucket> buckets;
+  std::vector<std::uint32_t> bucket_of(V + 1, 0);
   {
     word_t lo = 1;
     std::uint64_t held = 0;
     for (word_t code = 1; code <= static_cast<word_t>(V); ++code) {
-      if (held > 0 && held + starts[code] > kBucketWindows) {
-        buckets.emplace_back(lo, code);
+      if (held > 0 && held + starts[code] > bucket_windows) {
+        buckets.push_back({lo, code, held});
         lo = code;
         held = 0;
       }
       held += starts[code];
+      bucket_of[code] = static_cast<std::uint32_t>(buckets.size());
     }
-    if (held > 0) buckets.emplace_back(lo, static_cast<word_t>(V) + 1);
+    if (held > 0) buckets.push_back({lo, static_cast<word_t>(V) + 1, held});
   }
   std::vector<std::uint64_t>().swap(starts);
+  const std::uint64_t round_windows = std::max<std::uint64_t>(round_bytes / sizeof(Key), 1);
+  std::vector<Key> keys, tmp;
   Emitter<Key> emitter(t, bits);
-  const int threads = std::max(1, resolve_threads(n_threads));
-  std::vector<std::vector<Key>> keys(static_cast<std::size_t>(threads));
-  const index_t work = static_cast<index_t>(offsets[n_sentences]) * N + kSerialWorkThreshold;
-  for (std::size_t b0 = 0; b0 < buckets.size(); b0 += static_cast<std::size_t>(threads)) {
-    const auto nb = static_cast<index_t>(std::min<std::size_t>(static_cast<std::size_t>(threads), buckets.size() - b0));
-    parallel_chunks(nb, 1, threads, work, [&](index_t i, index_t, index_t) {
-      auto& k = keys[static_cast<std::size_t>(i)];
-      const auto& bk = buckets[b0 + static_cast<std::size_t>(i)];
-      gather(ids, offsets, n_sentences, N, bits, bk.first, bk.second, k);
-      radix_sort(k, N * bits);
+  const int key_bits = N * bits;
+  for (std::size_t b0 = 0; b0 < buckets.size();) {
+    std::size_t b1 = b0 + 1;
+    std::uint64_t held = buckets[b0].size;
+    while (b1 < buckets.size() && held + buckets[b1].size <= round_windows) held += buckets[b1++].size;
+    const word_t lo = buckets[b0].lo, span = buckets[b1 - 1].hi - lo;
+    // Where each part writes each bucket's windows: buckets in order, parts in order within.
+    const std::size_t nb = b1 - b0;
+    std::vector<std::uint64_t> bucket_start(nb + 1, 0);
+    std::vector<std::vector<std::uint64_t>> cursor(parts.size(), std::vector<std::uint64_t>(nb, 0));
+    for (std::size_t b = 0; b < nb; ++b) {
+      std::uint64_t at = bucket_start[b];
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        cursor[p][b] = at;
+        for (word_t c = buckets[b0 + b].lo; c < buckets[b0 + b].hi; ++c) at += part_starts[p][c];
+      }
+      bucket_start[b + 1] = at;
+    }
+    keys.resize(held);  // after the first round, no new pages
+    tmp.resize(held);
+    const auto first_bucket = static_cast<std::uint32_t>(b0);
+    parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
+      std::uint64_t* cur = cursor[static_cast<std::size_t>(p)].data();
+      Key* out = keys.data();
+      for_each_sentence(ids, offsets, parts[static_cast<std::size_t>(p)], [&](const word_t* w, index_t n) {
+        const index_t padded = n + 2;
+        for (index_t i = 0; i < padded; ++i) {
+          const word_t first = (i == 0 ? kBos : (i <= n ? w[i - 1] : kEos)) + 1;
+          if (first - lo >= span) continue;
+          out[cur[bucket_of[first] - first_bucket]++] = window_key<Key>(w, n, i, N, bits);
+        }
+      });
     });
-    for (index_t i = 0; i < nb; ++i) emitter.emit(keys[static_cast<std::size_t>(i)].data(), keys[static_cast<std::size_t>(i)].size());
+    std::vector<Key*> sorted(nb);
+    parallel_chunks(static_cast<index_t>(nb), 1, threads, static_cast<index_t>(held) * 8 + kSerialWorkThreshold,
+                    [&](index_t b, index_t, index_t) {
+                      const auto at = bucket_start[static_cast<std::size_t>(b)];
+                      const auto n = bucket_start[static_cast<std::size_t>(b) + 1] - at;
+                      sorted[static_cast<std::size_t>(b)] = radix_sort(keys.data() + at, n, tmp.data() + at, key_bits);
+                    });
+    for (std::size_t b = 0; b < nb; ++b) emitter.emit(sorted[b], bucket_start[b + 1] - bucket_start[b]);
+    b0 = b1;
   }
   emitter.finish();
 }
@@ -219,7 +294,7 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept {
 }
 
 CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
-                     word_t vocab_size, int n_threads) {
+                     word_t vocab_size, int n_threads, std::size_t bucket_windows, std::size_t round_bytes) {
   if (order < 1 || order > kMaxOrder)
     throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder) + ", got " + std::to_string(order));
   if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
@@ -232,10 +307,12 @@ CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_s
   t.vocab_size = vocab_size;
   t.n_tokens = offsets[n_sentences];
   const int bits = bit_width(vocab_size);  // codes are id + 1 <= vocab_size
+  if (bucket_windows == 0) bucket_windows = kBucketWindows;
+  if (round_bytes == 0) round_bytes = kRoundBytes;
   if (order * bits <= 64) {
-    count_into<std::uint64_t>(ids, offsets, n_sentences, n_threads, bits, t);
+    count_into<std::uint64_t>(ids, offsets, n_sentences, n_threads, bits, bucket_windows, round_bytes, t);
   } else {
-    count_into<unsigned __int128>(ids, offsets, n_sentences, n_threads, bits, t);
+    count_into<unsigned __int128>(ids, offsets, n_sentences, n_threads, bits, bucket_windows, round_bytes, t);
   }
   return t;
 }

@@ -53,17 +53,34 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
   return true;
 }
 
-/// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids.
+/// The bytes of a string of at most 8 bytes as one integer (little-endian, zero-padded):
+/// two such strings of the same length are equal exactly when these are.
+inline std::uint64_t pack_short(const char* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  if (n == 8) {
+    std::memcpy(&v, p, 8);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
+  return v;
+}
+
+/// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids,
+/// keyed by hash_bytes. A string of up to 8 bytes is held in its slot, so finding it reads
+/// the slot only (the tokeniser's lookups are cache misses, and most words are short);
+/// longer ones are compared through their pointer.
 class StringMap {
  public:
   explicit StringMap(std::size_t expected = 64) { rehash(next_pow2(expected * 2)); }
 
   /// Id of the string, or -1.
   std::int64_t find(const char* p, std::uint32_t n, std::uint64_t h) const noexcept {
+    const bool short_key = n <= 8;
+    const std::uint64_t tag = short_key ? pack_short(p, n) : h;
     std::size_t s = h & mask_;
     while (slots_[s].ptr != nullptr) {
       const Slot& e = slots_[s];
-      if (e.hash == h && e.len == n && same_bytes(e.ptr, p, n)) return e.id;
+      if (e.tag == tag && e.len == n && (short_key || same_bytes(e.ptr, p, n))) return e.id;
       s = (s + 1) & mask_;
     }
     return -1;
@@ -71,7 +88,7 @@ class StringMap {
   /// Insert a string known to be absent.
   void insert(const char* p, std::uint32_t n, std::uint64_t h, word_t id) {
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
-    place(Slot{h, p, n, id});
+    place(Slot{n <= 8 ? pack_short(p, n) : h, p, n, id}, h);
     ++size_;
   }
   std::size_t size() const noexcept { return size_; }
@@ -83,13 +100,13 @@ class StringMap {
 
  private:
   struct Slot {
-    std::uint64_t hash = 0;
+    std::uint64_t tag = 0;  ///< the bytes (pack_short) of a string of up to 8 bytes, else its hash
     const char* ptr = nullptr;
     std::uint32_t len = 0;
     word_t id = 0;
   };
-  void place(const Slot& e) {
-    std::size_t s = e.hash & mask_;
+  void place(const Slot& e, std::uint64_t h) {
+    std::size_t s = h & mask_;
     while (slots_[s].ptr != nullptr) s = (s + 1) & mask_;
     slots_[s] = e;
   }
@@ -99,7 +116,7 @@ class StringMap {
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
     for (const Slot& e : old)
-      if (e.ptr != nullptr) place(e);
+      if (e.ptr != nullptr) place(e, e.len <= 8 ? hash_bytes(e.ptr, e.len) : e.tag);
   }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;

@@ -96,8 +96,14 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept;
 /// Count orders 1..`order` of the CSR corpus (checked as count_ngrams checks it) into a
 /// trie. Throws std::invalid_argument for bad input or an unsupported order/vocabulary,
 /// std::length_error when an order has 2^32 rows or more, or a count reaches 2^32.
+///
+/// Every window's key goes to the bucket of its first word (consecutive first words, up to
+/// `bucket_windows` windows, or 2^22 when 0), sorted alone; a round of consecutive buckets
+/// holding up to `round_bytes` of keys (2^27 when 0) is gathered in one scan of the corpus,
+/// so memory is twice that (keys and the sort's scratch) plus the trie. The result does not
+/// depend on either, nor on the number of threads (small values are for tests).
 CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
-                     word_t vocab_size, int n_threads);
+                     word_t vocab_size, int n_threads, std::size_t bucket_windows = 0, std::size_t round_bytes = 0);
 
 /// A count trie from sorted count tables (count_ngrams' form, a merged count file, the
 /// tables of a distributed count), fed in pieces so that no table need be in memory whole:
