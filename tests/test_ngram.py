@@ -6,6 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from infogen import NGramClassifier, NGramCounts, NGramLM, _core, datasets
 from infogen.ngram import read_arpa
 from infogen.reference import ngram as ref
@@ -91,6 +93,32 @@ def test_tokenizer_blocks_and_long_lines(tmp_path):
         assert off.tolist() == offsets
         assert n_lines == len(lines)
         assert n_bytes == len(text.encode())
+
+
+_PIECES = [b"a", b"xy", b"abcdefg", b"abcdefgh", b"abcdefghi", b"\xc3\xa9t\xc3\xa9", b"\xff\xfe", b"\x00\x01",
+           b"w" * 63, b"w" * 64, b"v" * 65, b"u" * 130, b" ", b"  ", b"\t", b"\r", b"\x0b", b"\x0c", b"\n", b"\n\n",
+           b"\x0e", b"\x1f", b"!"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=120), st.sampled_from([1, 2]))
+def test_tokenizer_splits_as_bytes_split(pieces, threads):
+    """Tokens are the runs between ASCII whitespace (' ', \\t, \\r, \\v, \\f; \\n ends a
+    sentence), whatever their length or bytes, also at the very end of the buffer."""
+    data = b"".join(pieces)
+    index = {}
+    expected_ids, offsets = [], [0]
+    for line in data.split(b"\n"):
+        toks = line.split()
+        if toks:
+            expected_ids.extend(index.setdefault(t, len(index) + 3) for t in toks)
+            offsets.append(len(expected_ids))
+    tok = _core._Tokenizer(True)
+    tok.feed_buffer(data, threads)
+    ids, off, n_lines, n_bytes = tok.take()
+    assert ids.tolist() == expected_ids
+    assert off.tolist() == offsets
+    assert n_bytes == len(data)
 
 
 def test_lookup_total_count_of_counts():

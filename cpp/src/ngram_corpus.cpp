@@ -8,6 +8,10 @@
 #include <memory>
 #include <stdexcept>
 
+#if defined(__AVX512BW__) && defined(__BMI2__)
+#include <immintrin.h>
+#endif
+
 namespace infogen::ngram {
 namespace {
 
@@ -22,6 +26,30 @@ struct SpaceTable {
 const SpaceTable kSpace;
 
 inline bool is_space(char c) noexcept { return kSpace.space[static_cast<unsigned char>(c)]; }
+
+/// Tokens looked up per group (tokeniser's prefetching).
+constexpr int kLookAhead = 16;
+
+/// The position of the first whitespace byte in data[j..end), or end: 64 bytes at a time
+/// where AVX-512BW is available (a masked load reads nothing past end).
+inline std::size_t token_end(const char* data, std::size_t j, std::size_t end) noexcept {
+#if defined(__AVX512BW__) && defined(__BMI2__)
+  const __m512i space = _mm512_set1_epi8(' '), tab = _mm512_set1_epi8('\t'), five = _mm512_set1_epi8(5);
+  for (; j < end; j += 64) {
+    const std::size_t left = end - j;
+    const __mmask64 live = left >= 64 ? ~__mmask64(0) : _bzhi_u64(~std::uint64_t(0), static_cast<unsigned>(left));
+    const __m512i v = _mm512_maskz_loadu_epi8(live, data + j);
+    // ' ' or one of \t \n \v \f \r (9..13): the whitespace of is_space
+    const __mmask64 ws = _mm512_cmpeq_epi8_mask(v, space) | _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, tab), five);
+    const std::uint64_t stop = static_cast<std::uint64_t>(ws & live);
+    if (stop != 0) return j + static_cast<std::size_t>(__builtin_ctzll(stop));
+  }
+  return end;
+#else
+  while (j < end && !is_space(data[j])) ++j;
+  return j;
+#endif
+}
 
 /// One chunk's tokens: known words as global ids, new ones as flagged local ids.
 struct Chunk {
@@ -82,15 +110,55 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   // A fresh vocabulary holds only the reserved words, which all start with '<': other
   // tokens skip the global lookup (the first block of a corpus is all new words).
   const bool only_reserved = index_.size() == kFirstWord;
+  const char* const data_end = data + n;
   parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads, static_cast<index_t>(n),
                   [&](index_t ci, index_t, index_t) {
     Chunk& c = chunks[static_cast<std::size_t>(ci)];
     c.ids.reserve((c.end - c.begin) / 5 + 16);
+    // Tokens are found, hashed and their slots in the vocabulary prefetched a group at a
+    // time, then looked up: the lookups' cache misses overlap instead of queueing.
+    struct Pending {
+      const char* p;
+      std::uint32_t n;
+      std::uint64_t h, tag;
+    };
+    Pending group[kLookAhead];
+    int pending = 0;
+    auto resolve = [&]() {
+      for (int g = 0; g < pending; ++g) {
+        const Pending& t = group[g];
+        word_t id;
+        const std::int64_t known = (only_reserved && t.p[0] != '<') ? -1 : index.find(t.p, t.n, t.h, t.tag);
+        if (known >= 0) {
+          id = static_cast<word_t>(known);
+          if ((id == kBos || id == kEos) && c.error_line < 0) {
+            c.error_line = c.newlines;
+            c.error_token = std::string(t.p, t.n);
+          }
+        } else if (!grow) {
+          id = kUnk;
+        } else {
+          const std::int64_t local = c.local.find(t.p, t.n, t.h, t.tag);
+          if (local >= 0) {
+            id = static_cast<word_t>(local) | kLocalFlag;
+          } else {
+            const auto lid = static_cast<word_t>(c.new_words.size());
+            c.local.insert(t.p, t.n, t.h, t.tag, lid);
+            c.new_words.emplace_back(t.p, t.n);
+            c.new_hashes.push_back(t.h);
+            id = lid | kLocalFlag;
+          }
+        }
+        c.ids.push_back(id);
+      }
+      pending = 0;
+    };
     std::int64_t sentence_start = 0;
     std::size_t i = c.begin;
     while (i < c.end) {
       const char ch = data[i];
       if (ch == '\n') {
+        resolve();
         const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
         if (len > 0 || keep_empty) c.lengths.push_back(len);
         sentence_start = static_cast<std::int64_t>(c.ids.size());
@@ -102,37 +170,23 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
         ++i;
         continue;
       }
-      std::size_t j = i + 1;
-      while (j < c.end && !is_space(data[j])) ++j;
+      const std::size_t j = token_end(data, i + 1, c.end);
       if (j - i >= 0xFFFFFFFFu) throw std::length_error("token longer than 4 GiB");
-      const char* tp = data + i;
-      const auto tn = static_cast<std::uint32_t>(j - i);
+      Pending& t = group[pending++];
+      t.p = data + i;
+      t.n = static_cast<std::uint32_t>(j - i);
       i = j;
-      const std::uint64_t th = hash_bytes(tp, tn);
-      word_t id;
-      const std::int64_t known = (only_reserved && tp[0] != '<') ? -1 : index.find(tp, tn, th);
-      if (known >= 0) {
-        id = static_cast<word_t>(known);
-        if ((id == kBos || id == kEos) && c.error_line < 0) {
-          c.error_line = c.newlines;
-          c.error_token = std::string(tp, tn);
-        }
-      } else if (!grow) {
-        id = kUnk;
+      if (t.n <= 8) {
+        t.tag = t.p + 8 <= data_end ? pack_short_unsafe(t.p, t.n) : pack_short(t.p, t.n);
+        t.h = hash_short(t.tag, t.n);
       } else {
-        const std::int64_t local = c.local.find(tp, tn, th);
-        if (local >= 0) {
-          id = static_cast<word_t>(local) | kLocalFlag;
-        } else {
-          const auto lid = static_cast<word_t>(c.new_words.size());
-          c.local.insert(tp, tn, th, lid);
-          c.new_words.emplace_back(tp, tn);
-          c.new_hashes.push_back(th);
-          id = lid | kLocalFlag;
-        }
+        t.h = hash_bytes(t.p, t.n);
+        t.tag = t.h;
       }
-      c.ids.push_back(id);
+      if (!only_reserved) index.prefetch(t.h);
+      if (pending == kLookAhead) resolve();
     }
+    resolve();
     const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
     if (len > 0) c.lengths.push_back(len);
   });

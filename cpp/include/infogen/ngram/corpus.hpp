@@ -24,35 +24,6 @@
 
 namespace infogen::ngram {
 
-/// Hash of a byte string (8 bytes at a time, multiply-xorshift mixing).
-inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
-  while (n >= 8) {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    // the tail as memcpy into a little-endian word would load it, without a call
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-    h = (h ^ v) * 0x94D049BB133111EBULL;
-  }
-  return splitmix64(h);
-}
-
-/// a[0..n) == b[0..n): a plain loop for the short strings words are (a call to memcmp
-/// costs more than comparing five bytes), memcmp for long ones.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-  if (n > 16) return std::memcmp(a, b, n) == 0;
-  for (std::size_t i = 0; i < n; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
 /// The bytes of a string of at most 8 bytes as one integer (little-endian, zero-padded):
 /// two such strings of the same length are equal exactly when these are.
 inline std::uint64_t pack_short(const char* p, std::size_t n) noexcept {
@@ -65,6 +36,51 @@ inline std::uint64_t pack_short(const char* p, std::size_t n) noexcept {
   return v;
 }
 
+/// pack_short(p, n) when 8 bytes from p may be read (one load, masked to n bytes).
+inline std::uint64_t pack_short_unsafe(const char* p, std::size_t n) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return n >= 8 ? v : v & ((std::uint64_t(1) << (8 * n)) - 1);
+}
+
+/// hash_bytes of a string of n <= 8 bytes, from its pack_short.
+inline std::uint64_t hash_short(std::uint64_t packed, std::size_t n) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  if (n == 8) {
+    h = (h ^ packed) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+  } else if (n > 0) {
+    h = (h ^ packed) * 0x94D049BB133111EBULL;
+  }
+  return splitmix64(h);
+}
+
+/// Hash of a byte string (8 bytes at a time, multiply-xorshift mixing; the tail as a
+/// little-endian word).
+inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
+  if (n <= 8) return hash_short(pack_short(p, n), n);
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  while (n >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) h = (h ^ pack_short(p, n)) * 0x94D049BB133111EBULL;
+  return splitmix64(h);
+}
+
+/// a[0..n) == b[0..n): a plain loop for the short strings words are (a call to memcmp
+/// costs more than comparing five bytes), memcmp for long ones.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 /// Open-addressing map from byte strings (borrowed: the bytes must outlive the map) to ids,
 /// keyed by hash_bytes. A string of up to 8 bytes is held in its slot, so finding it reads
 /// the slot only (the tokeniser's lookups are cache misses, and most words are short);
@@ -73,10 +89,17 @@ class StringMap {
  public:
   explicit StringMap(std::size_t expected = 64) { rehash(next_pow2(expected * 2)); }
 
+  /// The slot tag of a string: its pack_short if it has up to 8 bytes, else its hash h.
+  static std::uint64_t tag_of(const char* p, std::uint32_t n, std::uint64_t h) noexcept {
+    return n <= 8 ? pack_short(p, n) : h;
+  }
   /// Id of the string, or -1.
   std::int64_t find(const char* p, std::uint32_t n, std::uint64_t h) const noexcept {
+    return find(p, n, h, tag_of(p, n, h));
+  }
+  /// find, with the tag known.
+  std::int64_t find(const char* p, std::uint32_t n, std::uint64_t h, std::uint64_t tag) const noexcept {
     const bool short_key = n <= 8;
-    const std::uint64_t tag = short_key ? pack_short(p, n) : h;
     std::size_t s = h & mask_;
     while (slots_[s].ptr != nullptr) {
       const Slot& e = slots_[s];
@@ -86,11 +109,14 @@ class StringMap {
     return -1;
   }
   /// Insert a string known to be absent.
-  void insert(const char* p, std::uint32_t n, std::uint64_t h, word_t id) {
+  void insert(const char* p, std::uint32_t n, std::uint64_t h, word_t id) { insert(p, n, h, tag_of(p, n, h), id); }
+  void insert(const char* p, std::uint32_t n, std::uint64_t h, std::uint64_t tag, word_t id) {
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
-    place(Slot{n <= 8 ? pack_short(p, n) : h, p, n, id}, h);
+    place(Slot{tag, p, n, id}, h);
     ++size_;
   }
+  /// Start loading the slot where the search for hash h begins.
+  void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
   std::size_t size() const noexcept { return size_; }
   void clear() {
     slots_.assign(16, Slot{});
