@@ -202,8 +202,14 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     lines_before += c.newlines;
   }
 
-  // Merge new words in chunk order (first occurrence order), then place the ids.
+  // Merge new words in chunk order (first occurrence order), then place the ids. The
+  // index grows once, to room for every new word (repeats across chunks included).
   std::vector<std::vector<word_t>> remap(chunks.size());
+  {
+    std::size_t total_new = 0;
+    for (const Chunk& c : chunks) total_new += c.new_words.size();
+    index_.reserve(total_new);
+  }
   for (std::size_t ci = 0; ci < chunks.size(); ++ci) {
     Chunk& c = chunks[ci];
     remap[ci].resize(c.new_words.size());

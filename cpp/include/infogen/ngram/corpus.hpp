@@ -115,6 +115,10 @@ class StringMap {
     place(Slot{tag, p, n, id}, h);
     ++size_;
   }
+  /// Room for n more strings without rehashing.
+  void reserve(std::size_t n) {
+    if ((size_ + n) * 2 > slots_.size()) rehash(next_pow2((size_ + n) * 2));
+  }
   /// Start loading the slot where the search for hash h begins.
   void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
   std::size_t size() const noexcept { return size_; }
