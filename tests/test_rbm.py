@@ -140,17 +140,20 @@ def test_fused_cd1_update_is_unbiased_for_expected_cd1(rng):
     assert np.all(np.abs(steps.mean(axis=0) - expected) <= 5 * se + 1e-9)
 
 
-def test_long_chain_gradient_converges_to_exact_gradient(rng):
-    """PCD with many long chains estimates the exact log-likelihood gradient."""
-    n, m, B = 3, 5, 8
+@pytest.mark.parametrize("n, m, dtype", [(3, 5, np.float64), (16, 8, np.float64)])
+def test_long_chain_gradient_converges_to_exact_gradient(rng, n, m, dtype):
+    """PCD with many long chains estimates the exact log-likelihood gradient (16 x 8 goes
+    through the weight update's 8 x 8 register tiles; float32's 16 x 16 tiles are checked
+    against these in test_float32_and_float64_agree)."""
+    B = 8
     W, b, c = tiny_model(rng, n, m, 0.8)
     X = binary(rng, B, m)
     gW, gb, gc = ref.exact_gradient(W, b, c, X)
-    lr, n_chain = 1e-4, 20000
-    W2, b2, c2 = W.copy(), b.copy(), c.copy()
+    lr, n_chain = 1e-3 if dtype == np.float32 else 1e-4, 20000
+    W2, b2, c2, X2 = (a.astype(dtype) for a in (W, b, c, X))
     z = np.zeros_like
-    _core.rbm_cd_train_f64(W2, b2, c2, z(W), z(b), z(c), z(c), np.zeros((n_chain, n)), X, None, B, 50, True,
-                           lr, 0.0, 0.0, -1.0, 0.0, 5, 2)
+    core("cd_train", dtype)(W2, b2, c2, z(W2), z(b2), z(c2), z(c2), np.zeros((n_chain, n), dtype), X2, None, B, 50,
+                            True, lr, 0.0, 0.0, -1.0, 0.0, 5, 2)
     np.testing.assert_allclose((W2 - W) / lr, gW, atol=0.02)
     np.testing.assert_allclose((b2 - b) / lr, gb, atol=0.02)
     np.testing.assert_allclose((c2 - c) / lr, gc, atol=0.02)
@@ -182,6 +185,51 @@ def test_momentum_weight_decay_and_sparsity_change_the_update(rng):
     _core.rbm_cd_train_f64(W4, b4, c4, vW, vb, vc, np.zeros(n), np.zeros((B, n)), X, None, B, 1, True, 0.1,
                            0.5, 0.0, -1.0, 0.0, 1, 1)
     np.testing.assert_allclose(W4 - W0, 0.5 * np.ones_like(W), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sparsity", [False, True])
+def test_weights_and_their_transpose_stay_in_step(rng, dtype, sparsity):
+    """Training keeps W^T (the products of visible states read it) in step with W: two
+    minibatches in one call equal two calls of one minibatch each (W^T rebuilt from W),
+    bit for bit. 48 visible x 40 hidden units: whole register tiles and scalar edges."""
+    n, m, B = 40, 48, 10
+    W, b, c = tiny_model(rng, n, m, 0.3, dtype)
+    X = binary(rng, 2 * B, m, 0.3, dtype)
+    train = core("cd_train", dtype)
+    target, cost = (0.05, 0.5) if sparsity else (-1.0, 0.0)
+
+    def state():
+        return [a.copy() for a in (W, b, c)] + [np.zeros_like(W), np.zeros_like(b), np.zeros_like(c),
+                                                 np.full(n, 0.2, dtype), np.zeros((B, n), dtype)]
+
+    one = state()
+    train(*one, X, None, B, 1, True, 0.05, 0.5, 1e-3, target, cost, 7, 2)
+    two = state()
+    train(*two, X[:B], None, B, 1, True, 0.05, 0.5, 1e-3, target, cost, 7, 2)
+    train(*two, X[B:], None, B, 1, True, 0.05, 0.5, 1e-3, target, cost, 8, 2)
+    for a, b_ in zip(one, two):
+        np.testing.assert_array_equal(a, b_)
+    assert not np.array_equal(one[0], W)
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_float32_step_equals_float64_step(rng, persistent):
+    """One fused update of a 48 x 32 model (float32's 16 x 16 register tiles, float64's
+    8 x 8 ones) moves float32 and float64 weights alike, the same draws on both."""
+    n, m, B = 32, 48, 10
+    W, b, c = tiny_model(rng, n, m, 0.3)
+    X = binary(rng, B, m, 0.3)
+    out = {}
+    for dtype in (np.float32, np.float64):
+        s = [a.astype(dtype) for a in (W, b, c)]
+        s += [np.zeros_like(s[0]), np.zeros_like(s[1]), np.zeros_like(s[2]), np.full(n, 0.2, dtype),
+              np.zeros((B, n), dtype)]
+        core("cd_train", dtype)(*s, X.astype(dtype), None, B, 1, persistent, 0.05, 0.5, 1e-3, 0.05, 0.5, 3, 2)
+        out[dtype] = s
+    for a32, a64 in zip(out[np.float32], out[np.float64]):
+        np.testing.assert_allclose(a32, a64, atol=2e-6)
+    assert np.abs(out[np.float64][0] - W).max() > 1e-3
 
 
 # ---------------------------------------------------------------- log Z: exact and AIS

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "infogen/binary_matmul.hpp"
+#include "infogen/simd_tile.hpp"
 #include "infogen/random.hpp"
 
 namespace infogen::rbm {
@@ -431,6 +432,39 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
   return log_z0;
 }
 
+#if defined(INFOGEN_HAS_SIMD_TILE)
+/// The weight update of one L x L tile (L = SimdTile<T>::kLanes) of hidden units j0.. and
+/// visible units i0..: the scalar loop's arithmetic (gradient, sparsity penalty, decay,
+/// momentum, step), one register per hidden unit's row of W, then the new weights
+/// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
+/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart.
+template <class T>
+void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t nv, index_t nh,
+                 index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, T lr, T mom, T wd) {
+  using S = SimdTile<T>;
+  constexpr int L = S::kLanes;
+  typename S::V r[L];
+  for (int a = 0; a < L; ++a) r[a] = S::load(g + a * ldg);
+  if (g_by_visible) S::transpose(r);  // now r[b]: hidden unit j0 + b
+  const auto vm = S::set1(mom), vl = S::set1(lr), vd = S::set1(wd);
+  const auto mv = sparse ? S::load(mean_vpos + i0) : S::set1(T(0));
+  for (int b = 0; b < L; ++b) {
+    T* w = W + (j0 + b) * nv + i0;
+    T* v = vel + (j0 + b) * nv + i0;
+    auto grad = r[b];
+    if (sparse) grad = S::fmadd(S::set1(pen[b]), mv, grad);
+    const auto wv = S::load(w);
+    grad = S::fnmadd(vd, wv, grad);
+    const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
+    S::store(v, step);
+    r[b] = S::add(wv, step);
+    S::store(w, r[b]);
+  }
+  S::transpose(r);  // r[a]: visible unit i0 + a
+  for (int a = 0; a < L; ++a) S::store(WT + (i0 + a) * nh + j0, r[a]);
+}
+#endif
+
 // ---------------------------------------------------------------------------------------
 template <class T>
 index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_t* order,
@@ -599,6 +633,21 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         // lines (whole columns at a power-of-two stride would thrash a cache set).
         for (index_t it = 0; it < nv; it += kGradTile) {
           const index_t in = std::min(kGradTile, nv - it);
+#if defined(INFOGEN_HAS_SIMD_TILE)
+          // Whole tiles a register per row, transposed in registers: vector loads and
+          // stores throughout (the loop below is scalar: one side of it is strided).
+          constexpr index_t L = SimdTile<T>::kLanes;
+          if (jn % L == 0 && in % L == 0) {
+            for (index_t jj = jt; jj < jt + jn; jj += L) {
+              for (index_t ii = it; ii < it + in; ii += L) {
+                const T* g = grad_sparse ? GT.data() + ii * nh + jj : G.data() + (jj - j0) * nv + ii;
+                update_tile<T>(g, grad_sparse ? nh : nv, grad_sparse, s.W, s.vel_W, WT.data(), nv, nh, jj, ii,
+                               pen + (jj - jt), mean_vpos.data(), sparse, lr, mom, wd);
+              }
+            }
+            continue;
+          }
+#endif
           for (index_t j = jt; j < jt + jn; ++j) {
             T* w = s.W + j * nv;
             T* vel = s.vel_W + j * nv;
