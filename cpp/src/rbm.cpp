@@ -506,7 +506,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
   const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
   const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
-  const index_t unit_chunk = small ? nh : std::max<index_t>(kGradUnits, (nh + 7) / 8);
+  // (a whole number of the weight update's tiles: a chunk's last tile is whole too)
+  const index_t unit_chunk =
+      small ? nh : std::max<index_t>(kGradUnits, ((nh + 7) / 8 + kGradTile - 1) / kGradTile * kGradTile);
   const index_t n_batches = (n_rows + bs - 1) / bs;
   // Buffers kept across minibatches (large ones would otherwise be mapped and zeroed by
   // the kernel for every minibatch): one workspace per chunk of rows, and G^T.
