@@ -24,13 +24,15 @@ inline void add_count(std::uint32_t& c, std::uint64_t n) {
   c = static_cast<std::uint32_t>(s);
 }
 
-/// Builds the trie from sorted keys, bucket after bucket.
+/// Turns one bucket's sorted keys into trie rows. Rows of orders 2..N go to `orders` (the
+/// bucket's own fragment: first_child indexes the fragment's rows of the next order);
+/// unigram counts and the number of bigrams each first word starts go straight to the
+/// shared arrays, of which each bucket owns the entries of its first words.
 template <class Key>
 class Emitter {
  public:
-  Emitter(CountTrie& trie, int bits) : t_(trie), N_(trie.order), bits_(bits) {
-    children1_.assign(static_cast<std::size_t>(trie.vocab_size), 0);
-  }
+  Emitter(std::vector<TrieOrder>& orders, int N, int bits, std::uint32_t* unigram_count, std::uint64_t* children1)
+      : orders_(orders), N_(N), bits_(bits), unigram_(unigram_count), children1_(children1) {}
 
   void emit(const Key* keys, std::size_t n) {
     const Key wmask = static_cast<Key>((Key(1) << bits_) - 1);
@@ -47,19 +49,19 @@ class Emitter {
       }
       int lcp = 0;
       while (lcp < len && lcp < prev_len_ && w[lcp] == prev_[lcp]) ++lcp;
-      if (w[0] != kBos) add_count(t_.orders[0].count[w[0]], c);
+      if (w[0] != kBos) add_count(unigram_[w[0]], c);
       for (int k = 2; k <= len; ++k) {
-        TrieOrder& o = t_.orders[static_cast<std::size_t>(k - 1)];
+        TrieOrder& o = orders_[static_cast<std::size_t>(k - 1)];
         if (k > lcp) {  // a new n-gram of order k: the child of cur_[k - 1]
           if (static_cast<std::uint64_t>(o.m) >= kMaxRows)
             throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
-          if (k < N_) o.first_child.push_back(static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k)].m));
+          if (k < N_) o.first_child.push_back(static_cast<std::uint32_t>(orders_[static_cast<std::size_t>(k)].m));
           if (k == 2) ++children1_[w[0]];
           o.word.push_back(w[k - 1]);
           o.count.push_back(0);
           cur_[k] = o.m++;
         }
-        add_count(t_.orders[static_cast<std::size_t>(k - 1)].count[static_cast<std::size_t>(cur_[k])], c);
+        add_count(o.count[static_cast<std::size_t>(cur_[k])], c);
       }
       std::copy(w, w + len, prev_);
       prev_len_ = len;
@@ -67,30 +69,38 @@ class Emitter {
     }
   }
 
-  void finish() {
-    if (N_ >= 2) {
-      TrieOrder& o1 = t_.orders[0];
-      o1.first_child.assign(static_cast<std::size_t>(t_.vocab_size) + 1, 0);
-      std::uint64_t sum = 0;
-      for (std::size_t w = 0; w < children1_.size(); ++w) {
-        o1.first_child[w] = static_cast<std::uint32_t>(sum);
-        sum += children1_[w];
-      }
-      o1.first_child.back() = static_cast<std::uint32_t>(sum);
-    }
-    for (int k = 2; k < N_; ++k)
-      t_.orders[static_cast<std::size_t>(k - 1)].first_child.push_back(
-          static_cast<std::uint32_t>(t_.orders[static_cast<std::size_t>(k)].m));
-  }
-
  private:
-  CountTrie& t_;
+  std::vector<TrieOrder>& orders_;
   int N_, bits_;
-  std::vector<std::uint64_t> children1_;
+  std::uint32_t* unigram_;
+  std::uint64_t* children1_;
   index_t cur_[kMaxOrder + 1] = {};
   word_t prev_[kMaxOrder] = {};
   int prev_len_ = 0;
 };
+
+/// Appends a bucket's fragment (orders 2..N) to the trie: its first_child entries move by
+/// the rows of the next order already in the trie.
+void append_fragment(CountTrie& t, std::vector<TrieOrder>& frag) {
+  const int N = t.order;
+  // (the rows counts move last: order k's shift is order k + 1's rows before this fragment)
+  for (int k = 2; k <= N; ++k) {
+    TrieOrder& o = t.orders[static_cast<std::size_t>(k - 1)];
+    TrieOrder& f = frag[static_cast<std::size_t>(k - 1)];
+    if (static_cast<std::uint64_t>(o.m) + static_cast<std::uint64_t>(f.m) >= kMaxRows)
+      throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
+    o.word.insert(o.word.end(), f.word.begin(), f.word.end());
+    o.count.insert(o.count.end(), f.count.begin(), f.count.end());
+    if (k < N) {
+      const auto shift = static_cast<std::uint32_t>(t.orders[static_cast<std::size_t>(k)].m);
+      for (const std::uint32_t fc : f.first_child) o.first_child.push_back(fc + shift);
+    }
+  }
+  for (int k = 2; k <= N; ++k) {
+    t.orders[static_cast<std::size_t>(k - 1)].m += frag[static_cast<std::size_t>(k - 1)].m;
+    frag[static_cast<std::size_t>(k - 1)] = TrieOrder{};
+  }
+}
 
 /// A contiguous range of sentences, [s0, s1): one thread's share of the corpus.
 struct Part {
@@ -205,7 +215,7 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
   std::vector<std::uint64_t>().swap(starts);
   const std::uint64_t round_windows = std::max<std::uint64_t>(round_bytes / sizeof(Key), 1);
   std::vector<Key> keys, tmp;
-  Emitter<Key> emitter(t, bits);
+  std::vector<std::uint64_t> children1(V, 0);
   const int key_bits = N * bits;
   for (std::size_t b0 = 0; b0 < buckets.size();) {
     std::size_t b1 = b0 + 1;
@@ -239,17 +249,34 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
         }
       });
     });
-    std::vector<Key*> sorted(nb);
+    // Each bucket sorted and turned into rows on its own (its fragment), in parallel; the
+    // fragments then join the trie in bucket order.
+    std::vector<std::vector<TrieOrder>> frags(nb, std::vector<TrieOrder>(static_cast<std::size_t>(N)));
     parallel_chunks(static_cast<index_t>(nb), 1, threads, static_cast<index_t>(held) * 8 + kSerialWorkThreshold,
                     [&](index_t b, index_t, index_t) {
                       const auto at = bucket_start[static_cast<std::size_t>(b)];
                       const auto n = bucket_start[static_cast<std::size_t>(b) + 1] - at;
-                      sorted[static_cast<std::size_t>(b)] = radix_sort(keys.data() + at, n, tmp.data() + at, key_bits);
+                      const Key* sorted = radix_sort(keys.data() + at, n, tmp.data() + at, key_bits);
+                      Emitter<Key> emitter(frags[static_cast<std::size_t>(b)], N, bits, t.orders[0].count.data(),
+                                           children1.data());
+                      emitter.emit(sorted, n);
                     });
-    for (std::size_t b = 0; b < nb; ++b) emitter.emit(sorted[b], bucket_start[b + 1] - bucket_start[b]);
+    for (auto& f : frags) append_fragment(t, f);
     b0 = b1;
   }
-  emitter.finish();
+  // Order 1's first children from the bigrams each word starts; a sentinel row for the others.
+  if (N >= 2) {
+    TrieOrder& o1 = t.orders[0];
+    o1.first_child.assign(V + 1, 0);
+    std::uint64_t sum = 0;
+    for (std::size_t w = 0; w < V; ++w) {
+      o1.first_child[w] = static_cast<std::uint32_t>(sum);
+      sum += children1[w];
+    }
+    o1.first_child.back() = static_cast<std::uint32_t>(sum);
+  }
+  for (int k = 2; k < N; ++k)
+    t.orders[static_cast<std::size_t>(k - 1)].first_child.push_back(static_cast<std::uint32_t>(t.orders[static_cast<std::size_t>(k)].m));
 }
 
 }  // namespace
