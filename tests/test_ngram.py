@@ -121,6 +121,29 @@ def test_tokenizer_splits_as_bytes_split(pieces, threads):
     assert n_bytes == len(data)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_tokenizer_reads_a_pipe_as_a_file(tmp_path):
+    """Regular files are memory-mapped; a named pipe cannot be, and is read block by block."""
+    import threading
+
+    text = "".join(f"w{i % 7} w{i % 5}  w{i % 3}\n" for i in range(3000)) + "last line"
+    path = tmp_path / "corpus.txt"
+    path.write_text(text)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(text))
+    writer.start()
+    results = []
+    for source in (fifo, path):
+        tok = _core._Tokenizer(True)
+        tok.feed_file(str(source), 2, 4096)
+        ids, off, n_lines, n_bytes = tok.take()
+        results.append((ids.tolist(), off.tolist(), n_lines, n_bytes))
+    writer.join()
+    assert results[0] == results[1]
+    assert results[0][2] == 3001 and results[0][3] == len(text)
+
+
 def test_lookup_total_count_of_counts():
     c = NGramCounts.from_sentences(["waste of time and money", "waste of money", "a waste of time"], 3)
     assert c["waste", "of"] == 3

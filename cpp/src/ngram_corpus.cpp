@@ -8,6 +8,14 @@
 #include <memory>
 #include <stdexcept>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define INFOGEN_HAS_MMAP 1
+#endif
+
 #if defined(__AVX512BW__) && defined(__BMI2__)
 #include <immintrin.h>
 #endif
@@ -253,6 +261,47 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   out_.n_bytes += static_cast<std::int64_t>(n);
 }
 
+namespace {
+
+/// A read-only memory map of a whole regular file, or nothing (empty files, pipes and
+/// other files that cannot be mapped are read with fread instead).
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+#if defined(INFOGEN_HAS_MMAP)
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        data_ = static_cast<const char*>(p);
+        size_ = static_cast<std::size_t>(st.st_size);
+        ::madvise(p, size_, MADV_SEQUENTIAL);
+      }
+    }
+    ::close(fd);
+#else
+    (void)path;
+#endif
+  }
+  ~MappedFile() {
+#if defined(INFOGEN_HAS_MMAP)
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+#endif
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const char* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
 void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t block_bytes,
                           const std::function<void()>& on_block) {
   struct Closer {
@@ -261,6 +310,35 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
   std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
   block_bytes = std::max<std::size_t>(block_bytes, 1 << 12);
+  // n_lines counts per feed; a line split across blocks must be counted once, so feeds
+  // always end on a newline except the file's last one.
+  const MappedFile map(path);
+  if (map.data() != nullptr) {
+    // Mapped: blocks are fed straight from the page cache (no copy, and the chunks fault
+    // their pages in in parallel). Room for the tokens is reserved (not touched) when they
+    // accumulate: a token and its separator take two bytes or more, and words five or so.
+    if (!on_block && out_.ids.size() + map.size() / 4 <= (std::size_t(1) << 30))
+      out_.ids.reserve(out_.ids.size() + map.size() / 4);
+    const char* p = map.data();
+    std::size_t left = map.size();
+    while (left > 0) {
+      std::size_t len = std::min(block_bytes, left);
+      if (len < left) {
+        std::size_t last = len;
+        while (last > 0 && p[last - 1] != '\n') --last;
+        if (last == 0) {  // no line end in the whole block: a very long line, up to its end
+          const void* nl = std::memchr(p + len, '\n', left - len);
+          last = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - p) + 1 : left;
+        }
+        len = last;
+      }
+      feed(p, len, n_threads, path);
+      if (on_block) on_block();
+      p += len;
+      left -= len;
+    }
+    return;
+  }
   // A small file needs no full block (allocating and touching 64 MiB costs more than
   // reading a few megabytes).
   if (std::fseek(f.get(), 0, SEEK_END) == 0) {
@@ -270,8 +348,6 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
   }
   std::vector<char> buf(block_bytes);
   std::size_t filled = 0;
-  // n_lines counts per feed; a line split across blocks must be counted once, so feeds
-  // always end on a newline except the file's last one.
   while (true) {
     const std::size_t got = std::fread(buf.data() + filled, 1, buf.size() - filled, f.get());
     if (got == 0 && std::ferror(f.get())) throw std::runtime_error("error reading " + path);
