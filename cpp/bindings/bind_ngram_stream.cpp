@@ -30,8 +30,8 @@ ngram::CountTrie count_trie(const CArray<word_t>& ids, const CArray<std::int64_t
 
 /// The trie's n-grams of one order as the sorted (m, k) array count_ngrams gives, and counts.
 py::tuple trie_table(const ngram::CountTrie& t, int k, int n_threads) {
-  std::vector<word_t> ng;
-  std::vector<count_t> ct;
+  UninitVector<word_t> ng;
+  UninitVector<count_t> ct;
   {
     py::gil_scoped_release nogil;
     t.table(k, ng, ct, n_threads);

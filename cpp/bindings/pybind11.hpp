@@ -45,10 +45,11 @@ constexpr const char* dtype_suffix() {
 }
 
 /// Hand a vector to NumPy without copying (the array owns it through a capsule).
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+template <class T, class A>
+py::array_t<T> to_numpy(std::vector<T, A>&& v, std::vector<py::ssize_t> shape = {}) {
+  using Vec = std::vector<T, A>;
+  auto* heap = new Vec(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<Vec*>(p); });
   if (shape.empty()) shape = {static_cast<py::ssize_t>(heap->size())};
   return py::array_t<T>(shape, heap->data(), owner);
 }

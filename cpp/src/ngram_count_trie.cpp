@@ -214,7 +214,7 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
   }
   std::vector<std::uint64_t>().swap(starts);
   const std::uint64_t round_windows = std::max<std::uint64_t>(round_bytes / sizeof(Key), 1);
-  std::vector<Key> keys, tmp;
+  UninitVector<Key> keys, tmp;  // written by the scatter before they are read
   std::vector<std::uint64_t> children1(V, 0);
   const int key_bits = N * bits;
   for (std::size_t b0 = 0; b0 < buckets.size();) {
@@ -288,7 +288,7 @@ std::size_t CountTrie::bytes() const noexcept {
   return b;
 }
 
-void CountTrie::table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& counts, int n_threads) const {
+void CountTrie::table(int k, UninitVector<word_t>& ngrams, UninitVector<count_t>& counts, int n_threads) const {
   if (k < 1 || k > order || static_cast<int>(orders.size()) != order)
     throw std::invalid_argument("no order " + std::to_string(k) + " in this count trie");
   const TrieOrder& o = orders[static_cast<std::size_t>(k - 1)];

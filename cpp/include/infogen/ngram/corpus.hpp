@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "infogen/ngram/hash.hpp"
+#include "infogen/uninit_vector.hpp"
 
 namespace infogen::ngram {
 
@@ -155,7 +156,7 @@ class StringMap {
 
 /// Tokenised corpus in CSR form plus the vocabulary it was read with.
 struct Tokenized {
-  std::vector<word_t> ids;              ///< all tokens, sentence after sentence
+  UninitVector<word_t> ids;             ///< all tokens, sentence after sentence (filled in parallel)
   std::vector<std::int64_t> offsets{0};  ///< sentence s is ids[offsets[s]..offsets[s+1])
   std::int64_t n_lines = 0;             ///< lines read, including empty ones
   std::int64_t n_bytes = 0;             ///< bytes read

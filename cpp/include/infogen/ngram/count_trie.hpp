@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "infogen/ngram/hash.hpp"
+#include "infogen/uninit_vector.hpp"
 
 namespace infogen::ngram {
 
@@ -49,7 +50,7 @@ struct CountTrie {
 
   /// Order k as count_ngrams gives it: the sorted (m x k) n-grams and their counts (order 1:
   /// only the words seen). Rows are written in parallel chunks.
-  void table(int k, std::vector<word_t>& ngrams, std::vector<count_t>& counts, int n_threads) const;
+  void table(int k, UninitVector<word_t>& ngrams, UninitVector<count_t>& counts, int n_threads) const;
 };
 
 /// Rows of one order visited in increasing order, with their words: the ancestors of the
