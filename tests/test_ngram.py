@@ -144,6 +144,19 @@ def test_tokenizer_reads_a_pipe_as_a_file(tmp_path):
     assert results[0][2] == 3001 and results[0][3] == len(text)
 
 
+def test_reserved_token_after_the_first_chunk_leaves_the_vocabulary_as_it_was():
+    """The first chunk of a fresh vocabulary is merged early; an error further on undoes it."""
+    tok = _core._Tokenizer(True)
+    data = ("alpha beta gamma delta\n" * 40000 + "x <s> y\n").encode()
+    assert len(data) > 3 * 2**18  # the error is chunks after the first
+    with pytest.raises(ValueError, match=r":40001: the token '<s>' is reserved"):
+        tok.feed_buffer(data, 2)
+    assert tok.words_text_from(3) == ""
+    tok.feed_buffer(b"delta alpha\n", 2)
+    ids, off, n_lines, n_bytes = tok.take()
+    assert ids.tolist() == [3, 4] and tok.words_text_from(3) == "delta\nalpha"
+
+
 def test_lookup_total_count_of_counts():
     c = NGramCounts.from_sentences(["waste of time and money", "waste of money", "a waste of time"], 3)
     assert c["waste", "of"] == 3

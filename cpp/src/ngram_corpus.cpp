@@ -9,10 +9,8 @@
 #include <stdexcept>
 
 #if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #define INFOGEN_HAS_MMAP 1
 #endif
 
@@ -115,13 +113,10 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   const bool grow = grow_;
   const bool keep_empty = keep_empty_;
   const auto& index = index_;
-  // A fresh vocabulary holds only the reserved words, which all start with '<': other
-  // tokens skip the global lookup (the first block of a corpus is all new words).
-  const bool only_reserved = index_.size() == kFirstWord;
   const char* const data_end = data + n;
-  parallel_chunks(static_cast<index_t>(chunks.size()), 1, n_threads, static_cast<index_t>(n),
-                  [&](index_t ci, index_t, index_t) {
-    Chunk& c = chunks[static_cast<std::size_t>(ci)];
+  // Tokenise one chunk. `only_reserved`: the vocabulary holds only the reserved words,
+  // which all start with '<', so other tokens skip the global lookup.
+  auto tokenize_chunk = [&](Chunk& c, bool only_reserved) {
     c.ids.reserve((c.end - c.begin) / 5 + 16);
     // Tokens are found, hashed and their slots in the vocabulary prefetched a group at a
     // time, then looked up: the lookups' cache misses overlap instead of queueing.
@@ -197,28 +192,12 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     resolve();
     const auto len = static_cast<std::int64_t>(c.ids.size()) - sentence_start;
     if (len > 0) c.lengths.push_back(len);
-  });
+  };
 
-  // Errors: the first reserved token in text order.
-  std::int64_t lines_before = out_.n_lines;
-  for (const Chunk& c : chunks) {
-    if (c.error_line >= 0) {
-      throw std::invalid_argument(source + ":" + std::to_string(lines_before + c.error_line + 1) +
-                                  ": the token '" + c.error_token +
-                                  "' is reserved for sentence boundaries and may not appear in a corpus");
-    }
-    lines_before += c.newlines;
-  }
-
-  // Merge new words in chunk order (first occurrence order), then place the ids. The
-  // index grows once, to room for every new word (repeats across chunks included).
+  // Merge a chunk's new words into the vocabulary (chunks in order: ids in order of first
+  // occurrence). remap[ci][k]: the id of chunk ci's new word k.
   std::vector<std::vector<word_t>> remap(chunks.size());
-  {
-    std::size_t total_new = 0;
-    for (const Chunk& c : chunks) total_new += c.new_words.size();
-    index_.reserve(total_new);
-  }
-  for (std::size_t ci = 0; ci < chunks.size(); ++ci) {
+  auto merge_chunk = [&](std::size_t ci) {
     Chunk& c = chunks[ci];
     remap[ci].resize(c.new_words.size());
     for (std::size_t k = 0; k < c.new_words.size(); ++k) {
@@ -237,7 +216,62 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
       }
     }
     c.local.clear();
+  };
+  auto first_error = [&]() -> const Chunk* {
+    for (const Chunk& c : chunks)
+      if (c.error_line >= 0) return &c;
+    return nullptr;
+  };
+
+  // A fresh vocabulary (the corpus's first block) would make every word of every chunk
+  // new, all to be merged on one thread: the first chunk is tokenised and merged first, so
+  // that the others find the frequent words in the vocabulary and hold only rarer ones.
+  std::size_t first = 0;
+  const std::size_t words_before = words_.size();
+  if (grow && index_.size() == kFirstWord && chunks.size() > 1) {
+    tokenize_chunk(chunks[0], true);
+    if (chunks[0].error_line < 0) {
+      index_.reserve(chunks[0].new_words.size());
+      merge_chunk(0);
+    }
+    first = 1;
   }
+  const bool only_reserved = index_.size() == kFirstWord;
+  parallel_chunks(static_cast<index_t>(chunks.size() - first), 1, n_threads, static_cast<index_t>(n),
+                  [&](index_t ci, index_t, index_t) {
+                    tokenize_chunk(chunks[first + static_cast<std::size_t>(ci)], only_reserved);
+                  });
+
+  // Errors: the first reserved token in text order (the vocabulary left as it was).
+  if (first_error() != nullptr) {
+    std::int64_t lines_before = out_.n_lines;
+    for (const Chunk& c : chunks) {
+      if (c.error_line >= 0) {
+        if (words_.size() > words_before) {  // undo the first chunk's merge
+          words_.resize(words_before);
+          StringMap index_again(words_.size());
+          for (std::size_t i = 0; i < words_.size(); ++i) {
+            const auto len = static_cast<std::uint32_t>(words_[i].size());
+            index_again.insert(words_[i].data(), len, hash_bytes(words_[i].data(), len), static_cast<word_t>(i));
+          }
+          index_ = std::move(index_again);
+        }
+        throw std::invalid_argument(source + ":" + std::to_string(lines_before + c.error_line + 1) +
+                                    ": the token '" + c.error_token +
+                                    "' is reserved for sentence boundaries and may not appear in a corpus");
+      }
+      lines_before += c.newlines;
+    }
+  }
+
+  // Merge the other chunks' new words. The index grows once, to room for every new word
+  // (repeats across chunks included).
+  {
+    std::size_t total_new = 0;
+    for (std::size_t ci = first; ci < chunks.size(); ++ci) total_new += chunks[ci].new_words.size();
+    index_.reserve(total_new);
+  }
+  for (std::size_t ci = first; ci < chunks.size(); ++ci) merge_chunk(ci);
   std::vector<std::size_t> pos(chunks.size() + 1, out_.ids.size());
   for (std::size_t ci = 0; ci < chunks.size(); ++ci) pos[ci + 1] = pos[ci] + chunks[ci].ids.size();
   out_.ids.resize(pos.back());
@@ -264,12 +298,14 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
 namespace {
 
 /// A read-only memory map of a whole regular file, or nothing (empty files, pipes and
-/// other files that cannot be mapped are read with fread instead).
+/// other files that cannot be mapped are read with fread instead). It maps the file
+/// already open as `f`: opening a named pipe a second time would wait for a writer that
+/// may already have gone.
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path) {
+  explicit MappedFile(std::FILE* f) {
 #if defined(INFOGEN_HAS_MMAP)
-    const int fd = ::open(path.c_str(), O_RDONLY);
+    const int fd = ::fileno(f);
     if (fd < 0) return;
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -280,9 +316,8 @@ class MappedFile {
         ::madvise(p, size_, MADV_SEQUENTIAL);
       }
     }
-    ::close(fd);
 #else
-    (void)path;
+    (void)f;
 #endif
   }
   ~MappedFile() {
@@ -312,7 +347,7 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
   block_bytes = std::max<std::size_t>(block_bytes, 1 << 12);
   // n_lines counts per feed; a line split across blocks must be counted once, so feeds
   // always end on a newline except the file's last one.
-  const MappedFile map(path);
+  const MappedFile map(f.get());
   if (map.data() != nullptr) {
     // Mapped: blocks are fed straight from the page cache (no copy, and the chunks fault
     // their pages in in parallel). Room for the tokens is reserved (not touched) when they
