@@ -104,7 +104,7 @@ def test_count_nltk_slice(benchmark, kjv):
 
 @pytest.mark.benchmark(group="ngram-count-zipf")
 def test_count_infogen_zipf(benchmark, zipf_file):
-    c = benchmark.pedantic(NGramCounts.from_file, (zipf_file, 3), rounds=3, iterations=1)
+    c = benchmark.pedantic(NGramCounts.from_file, (zipf_file, 3), rounds=7, iterations=1)
     assert c.n_tokens == ZIPF_TOKENS
     assert c.total(2) == c.n_tokens + c.n_sentences and c.total(3) == c.n_tokens  # no trigram ends at w1
     benchmark.extra_info["tokens"] = c.n_tokens

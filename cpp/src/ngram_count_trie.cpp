@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -217,7 +218,11 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
   }
   std::vector<std::uint64_t>().swap(starts);
   const std::uint64_t round_windows = std::max<std::uint64_t>(round_bytes / sizeof(Key), 1);
-  UninitVector<Key> keys, tmp;  // written by the scatter before they are read
+  UninitVector<Key> keys;  // written by the scatter before they are read
+  // The sorts' scratch: one buffer per running sort (a bucket at a time, not the round),
+  // taken from and returned to a pool.
+  std::vector<UninitVector<Key>> scratch;
+  std::mutex scratch_mutex;
   std::vector<std::uint64_t> children1(V, 0);
   const int key_bits = N * bits;
   for (std::size_t b0 = 0; b0 < buckets.size();) {
@@ -238,7 +243,6 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
       bucket_start[b + 1] = at;
     }
     keys.resize(held);  // after the first round, no new pages
-    tmp.resize(held);
     const auto first_bucket = static_cast<std::uint32_t>(b0);
     parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
       std::uint64_t* cur = cursor[static_cast<std::size_t>(p)].data();
@@ -259,10 +263,21 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
                     [&](index_t b, index_t, index_t) {
                       const auto at = bucket_start[static_cast<std::size_t>(b)];
                       const auto n = bucket_start[static_cast<std::size_t>(b) + 1] - at;
-                      const Key* sorted = radix_sort(keys.data() + at, n, tmp.data() + at, key_bits);
+                      UninitVector<Key> tmp;
+                      {
+                        std::lock_guard<std::mutex> lock(scratch_mutex);
+                        if (!scratch.empty()) {
+                          tmp = std::move(scratch.back());
+                          scratch.pop_back();
+                        }
+                      }
+                      if (tmp.size() < n) tmp.resize(n);
+                      const Key* sorted = radix_sort(keys.data() + at, n, tmp.data(), key_bits);
                       Emitter<Key> emitter(frags[static_cast<std::size_t>(b)], N, bits, t.orders[0].count.data(),
                                            children1.data());
                       emitter.emit(sorted, n);
+                      std::lock_guard<std::mutex> lock(scratch_mutex);
+                      scratch.push_back(std::move(tmp));
                     });
     for (auto& f : frags) append_fragment(t, f);
     b0 = b1;

@@ -102,7 +102,7 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept;
 /// `bucket_windows` windows, or 2^22 when 0), sorted alone; a round of consecutive buckets
 /// holding up to `round_bytes` of keys (when 0: 4 bytes a token, within 2^27..2^29) is
 /// gathered in one scan of the corpus,
-/// so memory is twice that (keys and the sort's scratch) plus the trie. The result does not
+/// so memory is that, plus the sorts' scratch (a bucket per thread), plus the trie. The result does not
 /// depend on either, nor on the number of threads (small values are for tests).
 CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
                      word_t vocab_size, int n_threads, std::size_t bucket_windows = 0, std::size_t round_bytes = 0);
