@@ -6,10 +6,12 @@
 // Lines with no token are skipped (they are not sentences). The token "<unk>" maps to the
 // unknown word; "<s>" and "</s>" are reserved and rejected (as KenLM does).
 //
-// Files are read in large blocks (default 64 MiB); each block is cut into ~256 KiB chunks at
-// line boundaries that are tokenised in parallel, each with its own small word table, and
-// merged in chunk order. New word types therefore get ids in order of first occurrence in
-// the text, whatever the number of threads.
+// Files are memory-mapped (pipes and other unmappable files are read with fread) and fed
+// in large blocks (default 64 MiB); each block is cut into ~256 KiB chunks at line
+// boundaries that are tokenised in parallel, each with its own small word table, and merged
+// in chunk order (with a fresh vocabulary, the first chunk goes first, so that the others
+// find the frequent words). New word types therefore get ids in order of first occurrence
+// in the text, whatever the number of threads.
 #pragma once
 
 #include <cstdint>
