@@ -80,6 +80,18 @@ def test_kl_and_cross_entropy_properties(pq):
     assert np.all(infogen.kl_divergence(p, p) == 0)
 
 
+def test_js_divergence_with_the_smallest_subnormal():
+    """m = (p + q) / 2 underflows to 0 where p + q is the smallest subnormal: the reference
+    takes log m as log(p + q) - log 2 and stays finite, as the kernel does (hypothesis found
+    the case)."""
+    p = np.zeros(11)
+    p[0] = 1.0
+    q = np.array([7.40740741e-4] + [0.0] * 8 + [5e-324, 9.99259259e-1])
+    want = ref.js_divergence(p, q)
+    assert math.isfinite(want)
+    assert _close(infogen.js_divergence(p, q), want, 1.0, atol=INPUT_FLOOR)
+
+
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=30),
                   elements=st.one_of(st.floats(-1e4, 1e4), st.just(-np.inf))))
 def test_logsumexp_and_log_softmax_property(x):

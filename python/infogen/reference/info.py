@@ -118,10 +118,18 @@ def kl_divergence_from_log(log_p: Sequence[float], log_q: Sequence[float]) -> fl
 
 
 def js_divergence(p: Sequence[float], q: Sequence[float], base: float | None = None) -> float:
-    """``(KL(p||m) + KL(q||m)) / 2`` with ``m = (p + q) / 2``."""
-    ps, qs = _to_floats(p), _to_floats(q)
-    ms = [(a + b) / 2 for a, b in zip(ps, qs)]
-    return (kl_divergence(ps, ms) + kl_divergence(qs, ms)) / 2 / (math.log(base) if base else 1.0)
+    """``(KL(p||m) + KL(q||m)) / 2`` with ``m = (p + q) / 2``.
+
+    ``log m`` is taken as ``log(p + q) - log 2``: halving the smallest subnormal gives 0,
+    and a zero ``m`` beside a positive ``p`` or ``q`` would make the divergence infinite,
+    where it is at most ``log 2``.
+    """
+    terms = []
+    for a, b in zip(_to_floats(p), _to_floats(q)):
+        for x in (a, b):
+            if x > 0.0:
+                terms.append(x * (math.log(x) - (math.log(a + b) - math.log(2.0))))
+    return math.fsum(terms) / 2 / (math.log(base) if base else 1.0)
 
 
 def binary_cross_entropy(y: float, p: float) -> float:
