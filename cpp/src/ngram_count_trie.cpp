@@ -13,12 +13,13 @@
 namespace infogen::ngram {
 namespace {
 
-/// Windows per bucket (unless a single first word starts more) and bytes of keys gathered
-/// per scan of the corpus, by default (count_trie.hpp): as many as the corpus's ids take
+/// Windows per bucket (unless a single first word starts more: a sixteenth of the corpus's
+/// windows, within 2^17..2^22) and bytes of keys gathered per scan of the corpus, by
+/// default (count_trie.hpp): as many as the corpus's ids take
 /// (4 bytes a token), between 128 and 512 MB. Fewer, larger rounds mean fewer scans and
 /// more buckets per round to share between threads (on 10^8 tokens, 512 MB rounds took
 /// 4.0 s against 5.4 s for 128 MB ones).
-constexpr std::size_t kBucketWindows = std::size_t(1) << 22;
+constexpr std::size_t kBucketWindows = std::size_t(1) << 22, kMinBucketWindows = std::size_t(1) << 17;
 constexpr std::size_t kMinRoundBytes = std::size_t(1) << 27, kMaxRoundBytes = std::size_t(1) << 29;
 constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
 
@@ -352,7 +353,9 @@ CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_s
   t.vocab_size = vocab_size;
   t.n_tokens = offsets[n_sentences];
   const int bits = bit_width(vocab_size);  // codes are id + 1 <= vocab_size
-  if (bucket_windows == 0) bucket_windows = kBucketWindows;
+  if (bucket_windows == 0)  // enough buckets to share between threads on small corpora too
+    bucket_windows = std::clamp(static_cast<std::size_t>(offsets[n_sentences] + 2 * n_sentences) / 16,
+                                kMinBucketWindows, kBucketWindows);
   if (round_bytes == 0)
     round_bytes = std::clamp(static_cast<std::size_t>(offsets[n_sentences]) * 4, kMinRoundBytes, kMaxRoundBytes);
   if (order * bits <= 64) {

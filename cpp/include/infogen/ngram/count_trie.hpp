@@ -99,7 +99,8 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept;
 /// std::length_error when an order has 2^32 rows or more, or a count reaches 2^32.
 ///
 /// Every window's key goes to the bucket of its first word (consecutive first words, up to
-/// `bucket_windows` windows, or 2^22 when 0), sorted alone; a round of consecutive buckets
+/// `bucket_windows` windows; when 0, a sixteenth of the corpus's windows within 2^17..2^22),
+/// sorted alone; a round of consecutive buckets
 /// holding up to `round_bytes` of keys (when 0: 4 bytes a token, within 2^27..2^29) is
 /// gathered in one scan of the corpus,
 /// so memory is that, plus the sorts' scratch (a bucket per thread), plus the trie. The result does not
