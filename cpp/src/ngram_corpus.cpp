@@ -217,11 +217,6 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
     }
     c.local.clear();
   };
-  auto first_error = [&]() -> const Chunk* {
-    for (const Chunk& c : chunks)
-      if (c.error_line >= 0) return &c;
-    return nullptr;
-  };
 
   // A fresh vocabulary (the corpus's first block) would make every word of every chunk
   // new, all to be merged on one thread: the first chunk is tokenised and merged first, so
@@ -242,26 +237,18 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
                     tokenize_chunk(chunks[first + static_cast<std::size_t>(ci)], only_reserved);
                   });
 
-  // Errors: the first reserved token in text order (the vocabulary left as it was).
-  if (first_error() != nullptr) {
-    std::int64_t lines_before = out_.n_lines;
-    for (const Chunk& c : chunks) {
-      if (c.error_line >= 0) {
-        if (words_.size() > words_before) {  // undo the first chunk's merge
-          words_.resize(words_before);
-          StringMap index_again(words_.size());
-          for (std::size_t i = 0; i < words_.size(); ++i) {
-            const auto len = static_cast<std::uint32_t>(words_[i].size());
-            index_again.insert(words_[i].data(), len, hash_bytes(words_[i].data(), len), static_cast<word_t>(i));
-          }
-          index_ = std::move(index_again);
-        }
-        throw std::invalid_argument(source + ":" + std::to_string(lines_before + c.error_line + 1) +
-                                    ": the token '" + c.error_token +
-                                    "' is reserved for sentence boundaries and may not appear in a corpus");
-      }
-      lines_before += c.newlines;
+  // Errors: the first reserved token in text order, the vocabulary left as it was (the
+  // first chunk's early merge undone).
+  std::int64_t lines_before = out_.n_lines;
+  for (const Chunk& c : chunks) {
+    if (c.error_line >= 0) {
+      if (words_.size() > words_before)
+        set_vocabulary(std::vector<std::string>(words_.begin(), words_.begin() + static_cast<std::ptrdiff_t>(words_before)));
+      throw std::invalid_argument(source + ":" + std::to_string(lines_before + c.error_line + 1) +
+                                  ": the token '" + c.error_token +
+                                  "' is reserved for sentence boundaries and may not appear in a corpus");
     }
+    lines_before += c.newlines;
   }
 
   // Merge the other chunks' new words. The index grows once, to room for every new word
