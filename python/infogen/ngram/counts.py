@@ -230,7 +230,7 @@ class NGramCounts:
         ids, vocab = limit_vocabulary(ids, vocab, min_count, max_vocab, where)
         t0 = time.perf_counter()
         if ids.size >= TRIE_MIN_TOKENS and _core.ngram_count_trie_supported(order, len(vocab)):
-            # large corpora: one bucketed sort of all windows (count_trie.hpp), then the tables
+            # from TRIE_MIN_TOKENS: all windows sorted in buckets (count_trie.hpp), then the tables
             trie = _core.ngram_count_trie(ids, offsets, order, len(vocab), threads)
             t1 = time.perf_counter()
             tables = [trie.table(k, threads) for k in range(1, order + 1)]
