@@ -2,6 +2,7 @@
 #include "infogen/ngram/count_trie.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -22,90 +23,95 @@ namespace {
 constexpr std::size_t kBucketWindows = std::size_t(1) << 22, kMinBucketWindows = std::size_t(1) << 17;
 constexpr std::size_t kMinRoundBytes = std::size_t(1) << 27, kMaxRoundBytes = std::size_t(1) << 29;
 constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
+/// Keys between the spare slots of the scatter's parts (a cache line of 8-byte keys).
+constexpr std::size_t kSpareStride = 8;
 
-inline void add_count(std::uint32_t& c, std::uint64_t n) {
-  const std::uint64_t s = static_cast<std::uint64_t>(c) + n;
-  if (s > kMaxRows) throw std::length_error("an n-gram count reaches 2^32: too large for the count trie");
-  c = static_cast<std::uint32_t>(s);
+/// Position of the highest set bit of x (x > 0).
+inline int high_bit(std::uint64_t x) noexcept { return 63 - __builtin_clzll(x); }
+inline int high_bit(unsigned __int128 x) noexcept {
+  const auto hi = static_cast<std::uint64_t>(x >> 64);
+  return hi != 0 ? 64 + high_bit(hi) : high_bit(static_cast<std::uint64_t>(x));
+}
+/// Number of trailing zero bits of x (x > 0).
+inline int low_bit(std::uint64_t x) noexcept { return __builtin_ctzll(x); }
+inline int low_bit(unsigned __int128 x) noexcept {
+  const auto lo = static_cast<std::uint64_t>(x);
+  return lo != 0 ? low_bit(lo) : 64 + low_bit(static_cast<std::uint64_t>(x >> 64));
 }
 
-/// Turns one bucket's sorted keys into trie rows. Rows of orders 2..N go to `orders` (the
-/// bucket's own fragment: first_child indexes the fragment's rows of the next order);
-/// unigram counts and the number of bigrams each first word starts go straight to the
-/// shared arrays, of which each bucket owns the entries of its first words.
+/// Turns one bucket's sorted keys into trie rows, in two passes: `count` finds how many
+/// new rows of each order the bucket adds (and adds its first words' unigram counts and
+/// bigram children: each bucket owns the entries of its first words), and once every
+/// bucket's rows have a place in the trie, `write` writes them there (first_child
+/// pointing at the rows the bucket writes in the next order).
+/// A key's words are its codes (id + 1), first word in the high bits, 0 past the
+/// sentence end: its length is N less its trailing zero words, and the words it shares
+/// with the key before it are those above their highest differing bit.
 template <class Key>
 class Emitter {
  public:
-  Emitter(std::vector<TrieOrder>& orders, int N, int bits, std::uint32_t* unigram_count, std::uint64_t* children1)
-      : orders_(orders), N_(N), bits_(bits), unigram_(unigram_count), children1_(children1) {}
+  Emitter(int N, int bits) : N_(N), bits_(bits), top_(N * bits - 1) {}
 
-  void emit(const Key* keys, std::size_t n) {
+  /// rows[k] (k = 2..N): the bucket's distinct n-grams of order k.
+  void count(const Key* keys, std::size_t n, std::uint32_t* unigram, std::uint64_t* children1, std::uint64_t* rows) const {
+    // Every count and row number of a bucket is at most n.
+    if (static_cast<std::uint64_t>(n) >= kMaxRows)
+      throw std::length_error("2^32 windows or more in one bucket of first words: too many for the count trie");
+    for (int k = 0; k <= N_; ++k) rows[k] = 0;
+    runs(keys, n, [&](Key key, std::uint32_t c, int len, int lcp) {
+      const auto w0 = first_word(key);
+      if (w0 != kBos) unigram[w0] += c;
+      if (lcp < 2 && len >= 2) ++children1[w0];
+      for (int k = std::max(lcp + 1, 2); k <= len; ++k) ++rows[k];
+    });
+  }
+
+  /// Writes the bucket's rows of order k from row at[k] of the trie's order k.
+  void write(const Key* keys, std::size_t n, std::vector<TrieOrder>& orders, const std::uint64_t* at) const {
     const Key wmask = static_cast<Key>((Key(1) << bits_) - 1);
+    word_t* word[kMaxOrder + 1] = {};
+    std::uint32_t* count[kMaxOrder + 1] = {};
+    std::uint32_t* child[kMaxOrder + 1] = {};
+    std::uint32_t next[kMaxOrder + 2] = {};  // the next row of each order
+    for (int k = 2; k <= N_; ++k) {
+      TrieOrder& o = orders[static_cast<std::size_t>(k - 1)];
+      word[k] = o.word.data() + at[k];
+      count[k] = o.count.data() + at[k];
+      if (k < N_) child[k] = o.first_child.data() + at[k];
+      next[k] = static_cast<std::uint32_t>(at[k]);
+    }
+    std::uint32_t* cur[kMaxOrder + 1] = {};
+    runs(keys, n, [&](Key key, std::uint32_t c, int len, int lcp) {
+      for (int k = 2; k <= std::min(lcp, len); ++k) *cur[k] += c;
+      for (int k = std::max(lcp + 1, 2); k <= len; ++k) {  // new n-grams: children of the current row of k - 1
+        if (k < N_) *child[k]++ = next[k + 1];
+        *word[k]++ = static_cast<word_t>((key >> ((N_ - k) * bits_)) & wmask) - 1;
+        cur[k] = count[k]++;
+        *cur[k] = c;
+        ++next[k];
+      }
+    });
+  }
+
+ private:
+  word_t first_word(Key key) const { return static_cast<word_t>(key >> (top_ + 1 - bits_)) - 1; }
+
+  /// f(key, count, length, words shared with the previous key) for each run of equal keys.
+  template <class F>
+  void runs(const Key* keys, std::size_t n, F&& f) const {
     for (std::size_t i = 0; i < n;) {
+      const Key key = keys[i];
       std::size_t j = i + 1;
-      while (j < n && keys[j] == keys[i]) ++j;
-      const auto c = static_cast<std::uint64_t>(j - i);
-      word_t w[kMaxOrder];
-      int len = 0;
-      for (int q = 0; q < N_; ++q) {
-        const auto e = static_cast<word_t>((keys[i] >> ((N_ - 1 - q) * bits_)) & wmask);
-        if (e == 0) break;
-        w[len++] = e - 1;
-      }
-      int lcp = 0;
-      while (lcp < len && lcp < prev_len_ && w[lcp] == prev_[lcp]) ++lcp;
-      if (w[0] != kBos) add_count(unigram_[w[0]], c);
-      for (int k = 2; k <= len; ++k) {
-        TrieOrder& o = orders_[static_cast<std::size_t>(k - 1)];
-        if (k > lcp) {  // a new n-gram of order k: the child of cur_[k - 1]
-          if (static_cast<std::uint64_t>(o.m) >= kMaxRows)
-            throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
-          if (k < N_) o.first_child.push_back(static_cast<std::uint32_t>(orders_[static_cast<std::size_t>(k)].m));
-          if (k == 2) ++children1_[w[0]];
-          o.word.push_back(w[k - 1]);
-          o.count.push_back(0);
-          cur_[k] = o.m++;
-        }
-        add_count(o.count[static_cast<std::size_t>(cur_[k])], c);
-      }
-      std::copy(w, w + len, prev_);
-      prev_len_ = len;
+      while (j < n && keys[j] == key) ++j;
+      const int len = N_ - low_bit(key) / bits_;
+      const int lcp = i == 0 ? 0 : (top_ - high_bit(static_cast<Key>(key ^ keys[i - 1]))) / bits_;
+      f(key, static_cast<std::uint32_t>(j - i), len, lcp);
       i = j;
     }
   }
 
- private:
-  std::vector<TrieOrder>& orders_;
-  int N_, bits_;
-  std::uint32_t* unigram_;
-  std::uint64_t* children1_;
-  index_t cur_[kMaxOrder + 1] = {};
-  word_t prev_[kMaxOrder] = {};
-  int prev_len_ = 0;
+  int N_, bits_, top_;
 };
-
-/// Appends a bucket's fragment (orders 2..N) to the trie: its first_child entries move by
-/// the rows of the next order already in the trie.
-void append_fragment(CountTrie& t, std::vector<TrieOrder>& frag) {
-  const int N = t.order;
-  // (the rows counts move last: order k's shift is order k + 1's rows before this fragment)
-  for (int k = 2; k <= N; ++k) {
-    TrieOrder& o = t.orders[static_cast<std::size_t>(k - 1)];
-    TrieOrder& f = frag[static_cast<std::size_t>(k - 1)];
-    if (static_cast<std::uint64_t>(o.m) + static_cast<std::uint64_t>(f.m) >= kMaxRows)
-      throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
-    o.word.insert(o.word.end(), f.word.begin(), f.word.end());
-    o.count.insert(o.count.end(), f.count.begin(), f.count.end());
-    if (k < N) {
-      const auto shift = static_cast<std::uint32_t>(t.orders[static_cast<std::size_t>(k)].m);
-      for (const std::uint32_t fc : f.first_child) o.first_child.push_back(fc + shift);
-    }
-  }
-  for (int k = 2; k <= N; ++k) {
-    t.orders[static_cast<std::size_t>(k - 1)].m += frag[static_cast<std::size_t>(k - 1)].m;
-    frag[static_cast<std::size_t>(k - 1)] = TrieOrder{};
-  }
-}
 
 /// A contiguous range of sentences, [s0, s1): one thread's share of the corpus.
 struct Part {
@@ -122,18 +128,17 @@ inline void for_each_sentence(const word_t* ids, const std::int64_t* offsets, co
   }
 }
 
-/// The key of the window at position i of a padded sentence w (n words): the codes (id + 1)
-/// of up to N words from position i, first word in the high bits, 0 past the sentence end.
+/// The code (id + 1) of position pos of the padded sentence <s> w[0..n) </s>, 0 past its end.
+inline word_t code_at(const word_t* w, index_t n, index_t pos) {
+  return pos == 0 ? kBos + 1 : (pos <= n ? w[pos - 1] + 1 : (pos == n + 1 ? kEos + 1 : 0));
+}
+
+/// Sorts a bucket's keys in place (radix_sort on their low `bits` bits: the others are
+/// the same in every key), with tmp[0..n) as scratch.
 template <class Key>
-inline Key window_key(const word_t* w, index_t n, index_t i, int N, int bits) {
-  const index_t padded = n + 2;
-  Key key = 0;
-  for (int q = 0; q < N; ++q) {
-    const index_t pos = i + q;
-    const word_t code = pos >= padded ? 0 : (pos == 0 ? kBos : (pos <= n ? w[pos - 1] : kEos)) + 1;
-    key = static_cast<Key>((key << bits) | static_cast<Key>(code));
-  }
-  return key;
+void sort_bucket(Key* keys, std::size_t n, Key* tmp, int bits) {
+  const Key* sorted = radix_sort(keys, n, tmp, bits);
+  if (sorted != keys) std::memcpy(static_cast<void*>(keys), sorted, n * sizeof(Key));
 }
 
 template <class Key>
@@ -226,6 +231,7 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
   std::mutex scratch_mutex;
   std::vector<std::uint64_t> children1(V, 0);
   const int key_bits = N * bits;
+  const Emitter<Key> emitter(N, bits);
   for (std::size_t b0 = 0; b0 < buckets.size();) {
     std::size_t b1 = b0 + 1;
     std::uint64_t held = buckets[b0].size;
@@ -243,44 +249,82 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
       }
       bucket_start[b + 1] = at;
     }
-    keys.resize(held);  // after the first round, no new pages
+    // A window whose first word is in another round goes to its part's spare slot (past
+    // the round's keys, a cache line apart), so the loop has no branch on the round.
+    keys.resize(held + kSpareStride * parts.size());  // after the first round, no new pages
+    for (std::size_t p = 0; p < parts.size(); ++p) cursor[p].push_back(held + kSpareStride * p);
     const auto first_bucket = static_cast<std::uint32_t>(b0);
+    const int top_shift = (N - 1) * bits;
+    const Key kmask = key_bits >= static_cast<int>(sizeof(Key) * 8) ? ~Key(0) : static_cast<Key>((Key(1) << key_bits) - 1);
     parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
       std::uint64_t* cur = cursor[static_cast<std::size_t>(p)].data();
       Key* out = keys.data();
       for_each_sentence(ids, offsets, parts[static_cast<std::size_t>(p)], [&](const word_t* w, index_t n) {
+        // The key rolls along the sentence: each window shifts in the code N - 1 ahead.
+        Key key = 0;
+        for (int q = 0; q < N - 1; ++q) key = static_cast<Key>((key << bits) | code_at(w, n, q));
         const index_t padded = n + 2;
         for (index_t i = 0; i < padded; ++i) {
-          const word_t first = (i == 0 ? kBos : (i <= n ? w[i - 1] : kEos)) + 1;
-          if (first - lo >= span) continue;
-          out[cur[bucket_of[first] - first_bucket]++] = window_key<Key>(w, n, i, N, bits);
+          key = static_cast<Key>(((key << bits) | code_at(w, n, i + N - 1)) & kmask);
+          const auto first = static_cast<word_t>(key >> top_shift);
+          const bool in_round = first - lo < span;
+          const std::size_t b = in_round ? bucket_of[first] - first_bucket : nb;
+          const std::uint64_t at = cur[b];
+          out[at] = key;
+          cur[b] = at + static_cast<std::uint64_t>(in_round);
         }
       });
     });
-    // Each bucket sorted and turned into rows on its own (its fragment), in parallel; the
-    // fragments then join the trie in bucket order.
-    std::vector<std::vector<TrieOrder>> frags(nb, std::vector<TrieOrder>(static_cast<std::size_t>(N)));
-    parallel_chunks(static_cast<index_t>(nb), 1, threads, static_cast<index_t>(held) * 8 + kSerialWorkThreshold,
-                    [&](index_t b, index_t, index_t) {
-                      const auto at = bucket_start[static_cast<std::size_t>(b)];
-                      const auto n = bucket_start[static_cast<std::size_t>(b) + 1] - at;
-                      UninitVector<Key> tmp;
-                      {
-                        std::lock_guard<std::mutex> lock(scratch_mutex);
-                        if (!scratch.empty()) {
-                          tmp = std::move(scratch.back());
-                          scratch.pop_back();
-                        }
-                      }
-                      if (tmp.size() < n) tmp.resize(n);
-                      const Key* sorted = radix_sort(keys.data() + at, n, tmp.data(), key_bits);
-                      Emitter<Key> emitter(frags[static_cast<std::size_t>(b)], N, bits, t.orders[0].count.data(),
-                                           children1.data());
-                      emitter.emit(sorted, n);
-                      std::lock_guard<std::mutex> lock(scratch_mutex);
-                      scratch.push_back(std::move(tmp));
-                    });
-    for (auto& f : frags) append_fragment(t, f);
+    // Each bucket sorted in place and its rows counted, in parallel; then the rows of every
+    // bucket get their place in the trie (in bucket order), and the buckets write them there
+    // in parallel.
+    const std::size_t stride = static_cast<std::size_t>(N) + 1;
+    std::vector<std::uint64_t> rows(nb * stride, 0);
+    const index_t sort_work = static_cast<index_t>(held) * 8 + kSerialWorkThreshold;
+    parallel_chunks(static_cast<index_t>(nb), 1, threads, sort_work, [&](index_t b, index_t, index_t) {
+      const auto at = bucket_start[static_cast<std::size_t>(b)];
+      const auto n = bucket_start[static_cast<std::size_t>(b) + 1] - at;
+      UninitVector<Key> tmp;
+      {
+        std::lock_guard<std::mutex> lock(scratch_mutex);
+        if (!scratch.empty()) {
+          tmp = std::move(scratch.back());
+          scratch.pop_back();
+        }
+      }
+      if (tmp.size() < n) tmp.resize(n);
+      // Bits above the highest one in which the bucket's first words differ are equal.
+      const Bucket& bk = buckets[b0 + static_cast<std::size_t>(b)];
+      const word_t spread = bk.lo ^ (bk.hi - 1);
+      const int bits_b = (N - 1) * bits + (spread == 0 ? 0 : bit_width(spread));
+      sort_bucket(keys.data() + at, n, tmp.data(), bits_b);
+      {
+        std::lock_guard<std::mutex> lock(scratch_mutex);
+        scratch.push_back(std::move(tmp));
+      }
+      emitter.count(keys.data() + at, n, t.orders[0].count.data(), children1.data(),
+                    rows.data() + static_cast<std::size_t>(b) * stride);
+    });
+    for (int k = 2; k <= N; ++k) {  // rows[b][k] becomes where bucket b's rows of order k start
+      TrieOrder& o = t.orders[static_cast<std::size_t>(k - 1)];
+      std::uint64_t m = static_cast<std::uint64_t>(o.m);
+      for (std::size_t b = 0; b < nb; ++b) {
+        const std::uint64_t r = rows[b * stride + static_cast<std::size_t>(k)];
+        rows[b * stride + static_cast<std::size_t>(k)] = m;
+        m += r;
+      }
+      if (m >= kMaxRows)
+        throw std::length_error("order " + std::to_string(k) + " has 2^32 n-grams or more: too many for the count trie");
+      o.m = static_cast<index_t>(m);
+      o.word.resize(m);  // within the reserved bound, and not zeroed: no copy, no page touched
+      o.count.resize(m);
+      if (k < N) o.first_child.resize(m);
+    }
+    parallel_chunks(static_cast<index_t>(nb), 1, threads, sort_work, [&](index_t b, index_t, index_t) {
+      const auto at = bucket_start[static_cast<std::size_t>(b)];
+      emitter.write(keys.data() + at, bucket_start[static_cast<std::size_t>(b) + 1] - at, t.orders,
+                    rows.data() + static_cast<std::size_t>(b) * stride);
+    });
     b0 = b1;
   }
   // Order 1's first children from the bigrams each word starts; a sentinel row for the others.

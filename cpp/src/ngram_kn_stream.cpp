@@ -43,7 +43,7 @@ class Estimator {
     unigram_probabilities();
     for (int k = 1; k <= N_; ++k) {
       if (k >= 2) {
-        std::vector<std::uint32_t>().swap(order(k - 1).count);  // order k-1's lines are written
+        UninitVector<std::uint32_t>().swap(order(k - 1).count);  // order k-1's lines are written
         probabilities(k);
       }
       write_section(k);
@@ -54,7 +54,7 @@ class Estimator {
 
  private:
   TrieOrder& order(int k) { return t_.orders[static_cast<std::size_t>(k - 1)]; }
-  const std::vector<std::uint32_t>& fc(int k) { return order(k).first_child; }
+  const UninitVector<std::uint32_t>& fc(int k) { return order(k).first_child; }
   bool is_pruned(int k, index_t r) const {
     const auto& p = pruned_[static_cast<std::size_t>(k - 1)];
     return !p.empty() && p[static_cast<std::size_t>(r)] != 0;
@@ -110,7 +110,7 @@ class Estimator {
   // rows starting with <s> (a subtree of the trie) keep their raw counts.
   void adjust_counts(int j) {
     TrieOrder& o = order(j);
-    std::vector<std::uint32_t> adj(static_cast<std::size_t>(o.m), 0);
+    UninitVector<std::uint32_t> adj(static_cast<std::size_t>(o.m), 0);
     const index_t rows = order(j + 1).m;
     std::uint32_t* a = adj.data();
     parallel_chunks(rows, kRowChunk * 4, threads_, rows * 4, [&](index_t, index_t b, index_t e) {

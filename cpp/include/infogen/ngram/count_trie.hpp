@@ -5,10 +5,11 @@
 // words that stops at </s>; the windows' prefixes are exactly the n-grams count_ngrams
 // counts (<s> only first, never alone; </s> only last). The windows are packed into
 // integer keys (id + 1 per word, most significant first, 0 after the end, so a prefix
-// sorts before its extensions) and radix-sorted in buckets of first words: one bucket's
-// keys at a time per thread, gathered by a scan of the corpus. Walking the sorted keys
-// emits the n-grams of all orders in lexicographic order, each with its parent (its first
-// k - 1 words) already emitted, which is a trie:
+// sorts before its extensions) and radix-sorted in buckets of first words, the buckets of
+// a round gathered by one scan of the corpus and sorted in parallel. Walking the sorted
+// keys gives the n-grams of all orders in lexicographic order, each after its parent (its
+// first k - 1 words), which is a trie; each bucket's walk first counts its rows, then
+// (every bucket having its place) writes them into the trie's arrays in parallel:
 //
 //   order 1: dense over the vocabulary (row = word id);
 //   order k >= 2: rows sorted lexicographically; `word[r]` is the last word of row r and
@@ -16,8 +17,9 @@
 //   [first_child[p], first_child[p + 1]) of order k, sorted by last word.
 //
 // Memory: 8 bytes per n-gram of order k >= 2 (word and count), 4 per n-gram of order
-// k < N (first_child), plus while counting one bucket of 2 keys (16 or 32 bytes) per
-// window per thread (buckets hold at most ~4M windows unless one word starts more).
+// k < N (first_child), plus while counting a round of keys (8 or 16 bytes a window) and a
+// bucket of scratch per thread (buckets hold at most ~4M windows unless one word starts
+// more).
 // Deterministic: buckets are merged in order, whatever the number of threads.
 #pragma once
 
@@ -33,9 +35,9 @@ namespace infogen::ngram {
 
 struct TrieOrder {
   index_t m = 0;                         ///< rows (order 1: the vocabulary size)
-  std::vector<word_t> word;              ///< order >= 2: last word of each row
-  std::vector<std::uint32_t> count;      ///< raw count of each row
-  std::vector<std::uint32_t> first_child;  ///< order < N: m + 1 offsets into the next order
+  UninitVector<word_t> word;            ///< order >= 2: last word of each row
+  UninitVector<std::uint32_t> count;    ///< raw count of each row
+  UninitVector<std::uint32_t> first_child;  ///< order < N: m + 1 offsets into the next order
 };
 
 struct CountTrie {
@@ -82,7 +84,7 @@ class TrieCursor {
   }
 
  private:
-  const std::vector<std::uint32_t>& offsets(int j) const noexcept {
+  const UninitVector<std::uint32_t>& offsets(int j) const noexcept {
     return (*orders_)[static_cast<std::size_t>(j - 1)].first_child;
   }
   const std::vector<TrieOrder>* orders_;
