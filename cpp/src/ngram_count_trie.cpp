@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <unistd.h>
+
 #include "infogen/ngram/counter.hpp"
 #include "infogen/ngram/packing.hpp"
 
@@ -15,14 +17,26 @@ namespace infogen::ngram {
 namespace {
 
 /// Windows per bucket (unless a single first word starts more: a sixteenth of the corpus's
-/// windows, within 2^17..2^22) and bytes of keys gathered per scan of the corpus, by
-/// default (count_trie.hpp): as many as the corpus's ids take
-/// (4 bytes a token), between 128 and 512 MB. Fewer, larger rounds mean fewer scans and
-/// more buckets per round to share between threads (on 10^8 tokens, 512 MB rounds took
-/// 4.0 s against 5.4 s for 128 MB ones).
-constexpr std::size_t kBucketWindows = std::size_t(1) << 22, kMinBucketWindows = std::size_t(1) << 17;
+/// windows, within 2^17..2^20) and bytes of keys gathered per scan of the corpus, by
+/// default (count_trie.hpp). On 10^8 Zipf tokens, buckets of 2^20 windows took 2.07 s
+/// against 2.29 s for 2^22 (more of each sort in cache, and more buckets to balance two
+/// threads); the corpus's keys in one round of 880 MB took 2.2 s against 3.1 s for two of
+/// 512 MB (each round scans the whole corpus, and ends waiting for its last bucket).
+constexpr std::size_t kBucketWindows = std::size_t(1) << 20, kMinBucketWindows = std::size_t(1) << 17;
+/// Rounds hold at least 128 MB of keys, and at most the larger of 512 MB and an eighth of
+/// the machine's memory.
 constexpr std::size_t kMinRoundBytes = std::size_t(1) << 27, kMaxRoundBytes = std::size_t(1) << 29;
+constexpr std::size_t kRoundMemoryShare = 8;
 constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
+/// Bytes of physical memory (0 when unknown).
+std::size_t physical_memory() noexcept {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+#endif
+  return 0;
+}
+
 /// Keys between the spare slots of the scatter's parts (a cache line of 8-byte keys).
 constexpr std::size_t kSpareStride = 8;
 
@@ -141,6 +155,31 @@ void sort_bucket(Key* keys, std::size_t n, Key* tmp, int bits) {
   if (sorted != keys) std::memcpy(static_cast<void*>(keys), sorted, n * sizeof(Key));
 }
 
+/// Writes the key of every window of the part whose first word is in [lo, lo + span) at
+/// its bucket's cursor, cur[rel[first - lo]], and the others at cur[rel[span]] (a spare
+/// slot, which does not move). The key rolls along the sentence: each window shifts in
+/// the code N - 1 positions ahead. (Everything in locals: through the lambda's references
+/// the compiler would reload them after every store.)
+template <class Key>
+void scatter_part(const word_t* ids, const std::int64_t* offsets, Part part, int N, int bits, Key kmask, word_t lo,
+                  word_t span, const std::uint32_t* rel, std::uint64_t* cur, Key* out) {
+  const int top_shift = (N - 1) * bits;
+  for_each_sentence(ids, offsets, part, [=](const word_t* w, index_t n) {
+    Key key = 0;
+    for (int q = 0; q < N - 1; ++q) key = static_cast<Key>((key << bits) | code_at(w, n, q));
+    const index_t padded = n + 2;
+    for (index_t i = 0; i < padded; ++i) {
+      key = static_cast<Key>(((key << bits) | code_at(w, n, i + N - 1)) & kmask);
+      const word_t d = static_cast<word_t>(key >> top_shift) - lo;
+      const bool in_round = d < span;
+      const std::uint32_t b = rel[in_round ? d : span];
+      const std::uint64_t at = cur[b];
+      out[at] = key;
+      cur[b] = at + static_cast<std::uint64_t>(in_round);
+    }
+  });
+}
+
 template <class Key>
 void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int n_threads, int bits,
                 std::size_t bucket_windows, std::size_t round_bytes, CountTrie& t) {
@@ -253,27 +292,15 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
     // the round's keys, a cache line apart), so the loop has no branch on the round.
     keys.resize(held + kSpareStride * parts.size());  // after the first round, no new pages
     for (std::size_t p = 0; p < parts.size(); ++p) cursor[p].push_back(held + kSpareStride * p);
-    const auto first_bucket = static_cast<std::uint32_t>(b0);
-    const int top_shift = (N - 1) * bits;
+    // The round's bucket of each first word [lo, lo + span), and nb (the spare slot) for
+    // every other word, as rel[min(first - lo, span)]: a load, not a branch.
+    std::vector<std::uint32_t> rel(static_cast<std::size_t>(span) + 1);
+    for (word_t d = 0; d < span; ++d) rel[d] = bucket_of[lo + d] - static_cast<std::uint32_t>(b0);
+    rel[span] = static_cast<std::uint32_t>(nb);
     const Key kmask = key_bits >= static_cast<int>(sizeof(Key) * 8) ? ~Key(0) : static_cast<Key>((Key(1) << key_bits) - 1);
     parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
-      std::uint64_t* cur = cursor[static_cast<std::size_t>(p)].data();
-      Key* out = keys.data();
-      for_each_sentence(ids, offsets, parts[static_cast<std::size_t>(p)], [&](const word_t* w, index_t n) {
-        // The key rolls along the sentence: each window shifts in the code N - 1 ahead.
-        Key key = 0;
-        for (int q = 0; q < N - 1; ++q) key = static_cast<Key>((key << bits) | code_at(w, n, q));
-        const index_t padded = n + 2;
-        for (index_t i = 0; i < padded; ++i) {
-          key = static_cast<Key>(((key << bits) | code_at(w, n, i + N - 1)) & kmask);
-          const auto first = static_cast<word_t>(key >> top_shift);
-          const bool in_round = first - lo < span;
-          const std::size_t b = in_round ? bucket_of[first] - first_bucket : nb;
-          const std::uint64_t at = cur[b];
-          out[at] = key;
-          cur[b] = at + static_cast<std::uint64_t>(in_round);
-        }
-      });
+      scatter_part<Key>(ids, offsets, parts[static_cast<std::size_t>(p)], N, bits, kmask, lo, span, rel.data(),
+                        cursor[static_cast<std::size_t>(p)].data(), keys.data());
     });
     // Each bucket sorted in place and its rows counted, in parallel; then the rows of every
     // bucket get their place in the trie (in bucket order), and the buckets write them there
@@ -400,8 +427,11 @@ CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_s
   if (bucket_windows == 0)  // enough buckets to share between threads on small corpora too
     bucket_windows = std::clamp(static_cast<std::size_t>(offsets[n_sentences] + 2 * n_sentences) / 16,
                                 kMinBucketWindows, kBucketWindows);
-  if (round_bytes == 0)
-    round_bytes = std::clamp(static_cast<std::size_t>(offsets[n_sentences]) * 4, kMinRoundBytes, kMaxRoundBytes);
+  if (round_bytes == 0) {  // every window's key in one round, if memory allows
+    const std::size_t all = (static_cast<std::size_t>(offsets[n_sentences]) + 2 * static_cast<std::size_t>(n_sentences)) *
+                            (order * bits <= 64 ? 8 : 16);
+    round_bytes = std::clamp(all, kMinRoundBytes, std::max(kMaxRoundBytes, physical_memory() / kRoundMemoryShare));
+  }
   if (order * bits <= 64) {
     count_into<std::uint64_t>(ids, offsets, n_sentences, n_threads, bits, bucket_windows, round_bytes, t);
   } else {
