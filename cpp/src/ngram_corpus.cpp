@@ -35,6 +35,8 @@ inline bool is_space(char c) noexcept { return kSpace.space[static_cast<unsigned
 
 /// Tokens looked up per group (tokeniser's prefetching).
 constexpr int kLookAhead = 16;
+/// New words a chunk's own map holds before it grows.
+constexpr std::size_t kLocalWords = 4096;
 
 /// The position of the first whitespace byte in data[j..end), or end: 64 bytes at a time
 /// where AVX-512BW is available (a masked load reads nothing past end).
@@ -64,7 +66,7 @@ struct Chunk {
   std::vector<std::int64_t> lengths;
   std::vector<std::string_view> new_words;
   std::vector<std::uint64_t> new_hashes;  // of new_words, for the merge
-  StringMap local{4096};
+  StringMap local{16};  // sized by the thread that tokenises the chunk
   std::int64_t newlines = 0;
   std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
   std::string error_token;
@@ -118,6 +120,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   // which all start with '<', so other tokens skip the global lookup.
   auto tokenize_chunk = [&](Chunk& c, bool only_reserved) {
     c.ids.reserve((c.end - c.begin) / 5 + 16);
+    c.local.reserve(kLocalWords);
     // Tokens are found, hashed and their slots in the vocabulary prefetched a group at a
     // time, then looked up: the lookups' cache misses overlap instead of queueing.
     struct Pending {
@@ -200,19 +203,24 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   auto merge_chunk = [&](std::size_t ci) {
     Chunk& c = chunks[ci];
     remap[ci].resize(c.new_words.size());
-    for (std::size_t k = 0; k < c.new_words.size(); ++k) {
+    const std::size_t m = c.new_words.size();
+    for (std::size_t k = 0; k < m; ++k) {
+      // (the vocabulary's slots are cache misses: the search for a word a group ahead starts
+      // loading its slot, and each word is searched once, found or placed where it ends)
+      if (k + kLookAhead < m) index_.prefetch(c.new_hashes[k + kLookAhead]);
       const std::string_view w = c.new_words[k];
       const auto n = static_cast<std::uint32_t>(w.size());
       const std::uint64_t h = c.new_hashes[k];
-      const std::int64_t found = index_.find(w.data(), n, h);
-      if (found < 0) {
+      const std::uint64_t tag = StringMap::tag_of(w.data(), n, h);
+      const std::size_t slot = index_.probe(w.data(), n, h, tag);
+      if (!index_.occupied(slot)) {
         if (words_.size() >= kLocalFlag - 1) throw std::length_error("vocabulary too large");
         words_.emplace_back(w);
         const auto id = static_cast<word_t>(words_.size() - 1);
-        index_.insert(words_.back().data(), n, h, id);
+        index_.insert_at(slot, words_.back().data(), n, h, tag, id);
         remap[ci][k] = id;
       } else {
-        remap[ci][k] = static_cast<word_t>(found);
+        remap[ci][k] = index_.id_at(slot);
       }
     }
     c.local.clear();

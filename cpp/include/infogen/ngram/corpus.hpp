@@ -118,6 +118,29 @@ class StringMap {
     place(Slot{tag, p, n, id}, h);
     ++size_;
   }
+  /// The slot where a search for the string ends: its own, or the empty slot where it
+  /// would be inserted (then insert_at places it there, unless the map must grow first).
+  std::size_t probe(const char* p, std::uint32_t n, std::uint64_t h, std::uint64_t tag) const noexcept {
+    const bool short_key = n <= 8;
+    std::size_t s = h & mask_;
+    while (slots_[s].ptr != nullptr) {
+      const Slot& e = slots_[s];
+      if (e.tag == tag && e.len == n && (short_key || same_bytes(e.ptr, p, n))) return s;
+      s = (s + 1) & mask_;
+    }
+    return s;
+  }
+  bool occupied(std::size_t slot) const noexcept { return slots_[slot].ptr != nullptr; }
+  word_t id_at(std::size_t slot) const noexcept { return slots_[slot].id; }
+  /// Insert a string known to be absent, whose probe ended at `slot` (no insert since).
+  void insert_at(std::size_t slot, const char* p, std::uint32_t n, std::uint64_t h, std::uint64_t tag, word_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) {
+      insert(p, n, h, tag, id);
+      return;
+    }
+    slots_[slot] = Slot{tag, p, n, id};
+    ++size_;
+  }
   /// Room for n more strings without rehashing.
   void reserve(std::size_t n) {
     if ((size_ + n) * 2 > slots_.size()) rehash(next_pow2((size_ + n) * 2));
