@@ -17,6 +17,8 @@ _INPUT_NAMES = {PROBS: "probabilities", LOG_PROBS: "log-probabilities", LOGITS: 
 
 # The core's problem codes (info.hpp: struct Problem).
 _NAN, _NEGATIVE, _ABOVE_ONE, _INFINITE, _BAD_SUM, _NO_MASS, _OUT_OF_RANGE = range(1, 8)
+#: the core's problem code for NaN (check_range, check_distribution)
+NAN_CODE = _NAN
 
 
 def as_float_array(x: Any, name: str) -> np.ndarray:

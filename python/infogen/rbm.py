@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from infogen import _core
 from infogen._config import resolve_threads
+from infogen._validation import NAN_CODE, core_fn
 
 __all__ = ["BernoulliRBM", "DBN", "LogPartition", "ais_schedule"]
 
@@ -310,15 +311,19 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
 
     def _validate(self, X: Any, *, reset: bool, binary: bool = False, what: str = "X") -> np.ndarray:
         """Check X (finite, 2-D, right width, values in [0, 1]) and return it C-contiguous."""
+        # (NaN and infinities are found by the one pass of the core's range check below)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C",
-                          ensure_min_samples=1)
+                          ensure_min_samples=1, ensure_all_finite=False)
         dtype = self.components_.dtype if hasattr(self, "components_") else self._fit_dtype(X)
         X = np.ascontiguousarray(X, dtype=dtype)
-        bad = (X < 0) | (X > 1)
-        if binary:
-            bad |= (X != 0) & (X != 1)
-        if bad.any():
-            r, col = map(int, np.argwhere(bad)[0])
+        r, col, code, _ = core_fn("check_range", X.dtype)(X, 0.0, 1.0, self._threads())
+        if r >= 0 and code == NAN_CODE:
+            raise ValueError(f"{what} contains NaN (row {r}, column {col})")
+        if r < 0 and binary:
+            bad = np.flatnonzero((X != 0) & (X != 1))
+            if bad.size:
+                r, col = divmod(int(bad[0]), X.shape[1])
+        if r >= 0:
             need = "binary (0 or 1)" if binary else "binary, or probabilities in [0, 1]"
             raise ValueError(
                 f"{what} must be {need} for a Bernoulli RBM; found {X[r, col]!r} at row {r}, "
