@@ -149,6 +149,15 @@ void binary_block(const BinarySupport& S, const T* A, index_t cols, const T* bia
   sigmoid_inplace(P);
 }
 
+/// Sums of the columns of the row-major rows x cols matrix M, a row at a time (vector adds
+/// along the rows, in row order).
+template <class T>
+RowVec<T> column_sums(const T* M, index_t rows, index_t cols) {
+  RowVec<T> sum = RowVec<T>::Zero(cols);
+  for (index_t r = 0; r < rows; ++r) sum += RowVecC<T>(M + r * cols, cols);
+  return sum;
+}
+
 /// Support of a block of sampled states, or false when a dense product is cheaper.
 template <class T>
 bool sparse_states(const RowMat<T>& M, BinarySupport& S) {
@@ -490,10 +499,13 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
           wd = static_cast<T>(opt.weight_decay);
   const bool sparse = opt.sparsity_target >= 0.0 && opt.sparsity_cost > 0.0;
 
-  RowMat<T> Vpos(bs, nv), Ppos(bs, nh);
+  RowMat<T> Vpos(bs, nv);
   const index_t n_chain = opt.persistent ? s.n_chain : bs;
-  RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv), Pneg(n_chain, nh);
-  RowMat<T> SP(bs + n_chain, nh), SV(bs + n_chain, nv);
+  // SP = [Pp / B; -Pn / nc]: the phases write their hidden probabilities there, scaled,
+  // for the gradient's one product (the hidden means are its columns' sums). SV = [Vp; Vn]
+  // only for a dense gradient.
+  RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv);
+  RowMat<T> SP(bs + n_chain, nh), SV;
   if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
   // W^T, for products of visible states with the weights through their support; kept in
   // step with W by the update below.
@@ -527,13 +539,14 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       Vpos.row(r) = Xm.row(src);
     }
     const index_t nc = opt.persistent ? n_chain : B;
+    const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
     // Binary data (and the chain's states, always binary) multiply W through their support.
     BinarySupport s_pos;
     const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
     parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
-      auto P = Ppos.middleRows(r0, r1 - r0);  // written in place: no buffer per minibatch
+      auto P = SP.middleRows(r0, r1 - r0);  // written in place: no buffer per minibatch
       if (pos_sparse) {
         binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, nh, s.c, P.data(), nh);
         sigmoid_inplace(P);
@@ -548,6 +561,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
           bernoulli_row(rng, P.row(r - r0).data(), nh, Hchain.row(r).data());
         }
       }
+      P *= inv_pos;
     });
     // Negative phase: k steps of block Gibbs sampling on the chain.
     parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
@@ -574,23 +588,14 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         bernoulli_rows<T>(rngs, P, H);
       }
       Vneg.middleRows(r0, nr) = V;
-      Pneg.middleRows(r0, nr) = P;
+      SP.middleRows(B + r0, nr) = P * (-inv_neg);
       Hchain.middleRows(r0, nr) = H;
     });
-    const auto Vp = Vpos.topRows(B);
-    const auto Pp = Ppos.topRows(B);
-    const auto Vn = Vneg.topRows(nc);
-    const auto Pn = Pneg.topRows(nc);
-    const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
-    const RowVec<T> mean_vpos = Vp.colwise().sum() * inv_pos;
-    const RowVec<T> mean_vneg = Vn.colwise().sum() * inv_neg;
-    const RowVec<T> mean_ppos = Pp.colwise().sum() * inv_pos;
-    const RowVec<T> mean_pneg = Pn.colwise().sum() * inv_neg;
-    // Both gradient terms as one product: G = [Pp / B; -Pn / nc]^T [Vp; Vn].
-    SP.topRows(B) = Pp * inv_pos;
-    SP.middleRows(B, nc) = Pn * (-inv_neg);
-    SV.topRows(B) = Vp;
-    SV.middleRows(B, nc) = Vn;
+    const RowVec<T> mean_vpos = column_sums<T>(Vpos.data(), B, nv) * inv_pos;
+    const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv) * inv_neg;
+    const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh);
+    const RowVec<T> mean_pneg = -column_sums<T>(SP.data() + B * nh, nc, nh);
+    // Both gradient terms as one product: G = [Pp / B; -Pn / nc]^T [Vp; Vn] = SP^T SV.
     // With binary [Vp; Vn], G^T = [Vp; Vn]^T SP is a product with a 0/1 matrix: row i of
     // G^T sums the rows of SP whose visible unit i is on (parallel over visible units).
     // The support of [Vp; Vn] is the data's, already scanned, plus the chain's rows.
@@ -598,6 +603,11 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_svt;
     const bool grad_sparse = pos_binary && append_binary_support(Vneg.data(), nc, nv, nv, s_sv) &&
                              s_sv.density() <= kMaxBinaryDensity;
+    if (!grad_sparse) {
+      SV.resize(B + nc, nv);
+      SV.topRows(B) = Vpos.topRows(B);
+      SV.middleRows(B, nc) = Vneg.topRows(nc);
+    }
     if (grad_sparse) {
       transpose_support(s_sv, s_svt);
       GT.resize(nv, nh);  // a no-op after the first minibatch
