@@ -8,8 +8,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <unistd.h>
-
 #include "infogen/ngram/counter.hpp"
 #include "infogen/ngram/packing.hpp"
 
@@ -20,23 +18,16 @@ namespace {
 /// windows, within 2^17..2^20) and bytes of keys gathered per scan of the corpus, by
 /// default (count_trie.hpp). On 10^8 Zipf tokens, buckets of 2^20 windows took 2.07 s
 /// against 2.29 s for 2^22 (more of each sort in cache, and more buckets to balance two
-/// threads); the corpus's keys in one round of 880 MB took 2.2 s against 3.1 s for two of
-/// 512 MB (each round scans the whole corpus, and ends waiting for its last bucket).
+/// threads); its keys in one round of 880 MB took 2.2 s against 3.1 s in two of 512 MB
+/// (each round scans the whole corpus, and ends waiting for its last bucket).
 constexpr std::size_t kBucketWindows = std::size_t(1) << 20, kMinBucketWindows = std::size_t(1) << 17;
-/// Rounds hold at least 128 MB of keys, and at most the larger of 512 MB and an eighth of
-/// the machine's memory.
+/// All the corpus's keys go in one round when they take at most kOneRoundBytes; otherwise
+/// rounds hold as many bytes of keys as the corpus's ids take (4 a token), within
+/// kMinRoundBytes..kMaxRoundBytes (a larger bound would raise the peak of the order-5
+/// Kneser-Ney build on 10^8 tokens, whose 16-byte keys take 1.7 GB, past lmplz's).
 constexpr std::size_t kMinRoundBytes = std::size_t(1) << 27, kMaxRoundBytes = std::size_t(1) << 29;
-constexpr std::size_t kRoundMemoryShare = 8;
+constexpr std::size_t kOneRoundBytes = std::size_t(1) << 30;
 constexpr std::uint64_t kMaxRows = std::numeric_limits<std::uint32_t>::max();
-/// Bytes of physical memory (0 when unknown).
-std::size_t physical_memory() noexcept {
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
-#endif
-  return 0;
-}
-
 /// Keys between the spare slots of the scatter's parts (a cache line of 8-byte keys).
 constexpr std::size_t kSpareStride = 8;
 
@@ -427,10 +418,12 @@ CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_s
   if (bucket_windows == 0)  // enough buckets to share between threads on small corpora too
     bucket_windows = std::clamp(static_cast<std::size_t>(offsets[n_sentences] + 2 * n_sentences) / 16,
                                 kMinBucketWindows, kBucketWindows);
-  if (round_bytes == 0) {  // every window's key in one round, if memory allows
+  if (round_bytes == 0) {
     const std::size_t all = (static_cast<std::size_t>(offsets[n_sentences]) + 2 * static_cast<std::size_t>(n_sentences)) *
                             (order * bits <= 64 ? 8 : 16);
-    round_bytes = std::clamp(all, kMinRoundBytes, std::max(kMaxRoundBytes, physical_memory() / kRoundMemoryShare));
+    round_bytes = all <= kOneRoundBytes
+                      ? std::max(all, kMinRoundBytes)
+                      : std::clamp(static_cast<std::size_t>(offsets[n_sentences]) * 4, kMinRoundBytes, kMaxRoundBytes);
   }
   if (order * bits <= 64) {
     count_into<std::uint64_t>(ids, offsets, n_sentences, n_threads, bits, bucket_windows, round_bytes, t);

@@ -104,10 +104,9 @@ bool count_trie_supported(int order, word_t vocab_size) noexcept;
 /// `bucket_windows` windows; when 0, a sixteenth of the corpus's windows within 2^17..2^20),
 /// sorted alone. A round of consecutive buckets holding up to `round_bytes` of keys is
 /// gathered in one scan of the corpus; when 0, all the corpus's keys (8 or 16 bytes a
-/// window) if they fit in the larger of 512 MB and an eighth of the machine's memory (at
-/// least 128 MB). Memory is that, plus the sorts' scratch (a bucket per thread), plus the
-/// trie. The result depends on neither, nor on the number of threads (small values are
-/// for tests).
+/// window) if they take at most 1 GB, else 4 bytes a token within 128..512 MB. Memory is
+/// that, plus the sorts' scratch (a bucket per thread), plus the trie. The result depends
+/// on neither, nor on the number of threads (small values are for tests).
 CountTrie count_trie(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, int order,
                      word_t vocab_size, int n_threads, std::size_t bucket_windows = 0, std::size_t round_bytes = 0);
 
