@@ -6,6 +6,8 @@ seeded Zipfian corpus whose size is set by INFOGEN_BENCH_ZIPF_TOKENS (default 10
 issue's 10^8 is a manual run). Every benchmark asserts its result.
 """
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -46,6 +48,27 @@ def _counter_counts(lines, order):
     return ref.count_ngrams((line.split() for line in lines), order)
 
 
+def peak_rss_mb(code):
+    """Peak resident memory (MB, VmHWM) of a fresh Python running `code`, and of one that
+    only imports what `code` imports first: the difference is the work's. (VmHWM, not
+    wait4's ru_maxrss, which on Linux keeps the forking pytest process's peak.)"""
+    def run(src):
+        out = subprocess.run([sys.executable, "-c", f"{src}; print(open('/proc/self/status').read())"],
+                             cwd=HERE, check=True, capture_output=True, text=True).stdout
+        line = next(x for x in out.splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024  # kB
+
+    setup = ("import sys; sys.path.insert(0, '.'); from infogen import NGramCounts; "
+             "from infogen.reference import ngram as ref")
+    return run(f"{setup}; {code}"), run(setup)
+
+
+def record_rss(benchmark, code):
+    peak, base = peak_rss_mb(code)
+    benchmark.extra_info["peak_rss_mb"] = round(peak, 1)
+    benchmark.extra_info["import_rss_mb"] = round(base, 1)
+
+
 @pytest.fixture(scope="module")
 def kjv_reference(kjv):
     """Counter's trigram counts of the training text (computed once)."""
@@ -60,6 +83,7 @@ def test_count_infogen_kjv(benchmark, kjv, kjv_reference):
     assert c.n_tokens == sum(len(line.split()) for line in lines)
     assert c.to_dict(3) == dict(kjv_reference[3])
     benchmark.extra_info["tokens"] = c.n_tokens
+    record_rss(benchmark, f"NGramCounts.from_file({path!r}, 3)")
 
 
 @pytest.mark.benchmark(group="ngram-count-kjv")
@@ -79,6 +103,7 @@ def test_count_counter_kjv(benchmark, kjv, kjv_reference):
 
     counts = benchmark.pedantic(run, rounds=3, iterations=1)
     assert counts[3] == kjv_reference[3]
+    record_rss(benchmark, f"ref.count_ngrams((l.split() for l in open({path!r}, encoding='utf-8').read().splitlines()), 3)")
 
 
 @pytest.mark.benchmark(group="ngram-count-kjv")
@@ -109,6 +134,7 @@ def test_count_infogen_zipf(benchmark, zipf_file):
     assert c.total(2) == c.n_tokens + c.n_sentences and c.total(3) == c.n_tokens  # no trigram ends at w1
     benchmark.extra_info["tokens"] = c.n_tokens
     benchmark.extra_info["ngrams"] = c.sizes
+    record_rss(benchmark, f"NGramCounts.from_file({str(zipf_file)!r}, 3)")
 
 
 @pytest.mark.benchmark(group="ngram-count-zipf")
@@ -122,6 +148,7 @@ def test_count_counter_zipf(benchmark, zipf_file):
 
     counts = benchmark.pedantic(run, rounds=1, iterations=1)
     assert len(counts[3]) == NGramCounts.from_file(zipf_file, 3).size(3)
+    record_rss(benchmark, f"ref.count_ngrams((l.split() for l in open({str(zipf_file)!r}).read().splitlines()), 3)")
 
 
 # --- estimation ------------------------------------------------------------------------------
