@@ -362,11 +362,20 @@ def test_bad_input_is_rejected_clearly(digits):
         BernoulliRBM(4).fit(Xbad)
     Xnan = X.copy()
     Xnan[1, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=r"NaN \(row 1, column 1\)"):
         BernoulliRBM(4).fit(Xnan)
+    for bad in (np.inf, -np.inf, -1e-6):
+        Xinf = X.astype(np.float32).copy()
+        Xinf[7, 2] = bad
+        with pytest.raises(ValueError, match=r"row 7, column 2"):
+            BernoulliRBM(4).fit(Xinf)
     rbm = BernoulliRBM(4, n_epochs=1, random_state=0).fit(X * 0.5)  # probabilities are fine
     with pytest.raises(ValueError, match="binary"):
         rbm.log_likelihood(X * 0.5)
+    Xhalf = X.copy()
+    Xhalf[4, 6] = 0.5
+    with pytest.raises(ValueError, match=r"binary \(0 or 1\).*found 0.5 at row 4, column 6"):
+        rbm.log_likelihood(Xhalf)
     with pytest.raises(ValueError, match="binary"):
         rbm.pseudo_likelihood(X * 0.5)
     with pytest.raises(ValueError, match="features"):
