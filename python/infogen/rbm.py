@@ -326,7 +326,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         if r >= 0:
             need = "binary (0 or 1)" if binary else "binary, or probabilities in [0, 1]"
             raise ValueError(
-                f"{what} must be {need} for a Bernoulli RBM; found {X[r, col]!r} at row {r}, "
+                f"{what} must be {need} for a Bernoulli RBM; found {float(X[r, col])!r} at row {r}, "
                 f"column {col}" + ("" if binary else
                                    " (probabilities are used as mean-field inputs, as by scikit-learn)")
             )
