@@ -121,6 +121,31 @@ def test_tokenizer_splits_as_bytes_split(pieces, threads):
     assert n_bytes == len(data)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tokenizer_long_words_across_chunks_and_a_fixed_vocabulary(threads):
+    """Words longer than 8 bytes are held in the vocabulary's slots by hash and compared
+    through the word list: many long words of equal length sharing long prefixes, over
+    many chunks (and merges), give the ids of a dict; a fixed vocabulary finds them too."""
+    rng = np.random.default_rng(5)
+    stems = [b"prefix-shared-" + bytes(f"{i:05d}", "ascii") for i in range(3000)]  # 19 bytes each
+    words = stems + [w[:9] for w in stems[:50]] + [b"x" * n for n in range(1, 40)]
+    lines = [b" ".join(words[j] for j in rng.integers(0, len(words), 12)) for _ in range(40_000)]
+    data = b"\n".join(lines) + b"\n"
+    assert len(data) > 4 * (1 << 18)  # several of the tokeniser's chunks
+    index = {}
+    expected = [index.setdefault(t, len(index) + 3) for line in lines for t in line.split()]
+    tok = _core._Tokenizer(True)
+    tok.feed_buffer(data, threads)
+    ids, off, _, _ = tok.take()
+    assert ids.tolist() == expected
+    vocab = [b"<unk>", b"<s>", b"</s>"] + sorted(index, key=index.get)
+    fixed = _core._Tokenizer(False)
+    fixed.set_vocabulary(vocab)
+    fixed.feed_buffer(data + b"prefix-shared-99999 prefix-shared-00001\n", threads)
+    ids2, _, _, _ = fixed.take()
+    assert ids2.tolist() == expected + [0, index[b"prefix-shared-00001"]]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_tokenizer_reads_a_pipe_as_a_file(tmp_path):
     """Regular files are memory-mapped; a named pipe cannot be, and is read block by block."""

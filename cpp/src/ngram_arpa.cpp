@@ -85,7 +85,8 @@ std::string format_arpa_lines(int k, const word_t* ngrams, index_t m, const doub
 ArpaSection parse_arpa_section(const char* data, std::size_t n, int k, bool highest, std::int64_t first_line,
                                const std::vector<std::string>* unigrams) {
   ArpaSection out;
-  StringMap index(unigrams ? unigrams->size() : 16);
+  const StringMap::Keys views = unigrams ? StringMap::Keys(unigrams->begin(), unigrams->end()) : StringMap::Keys{};
+  StringMap index(&views, unigrams ? unigrams->size() : 16);
   if (k >= 2) {
     if (unigrams == nullptr) throw std::invalid_argument("0: sections above the unigrams need the unigram words");
     for (std::size_t i = 0; i < unigrams->size(); ++i) {

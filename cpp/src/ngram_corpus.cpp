@@ -68,7 +68,7 @@ struct Chunk {
   std::vector<std::int64_t> lengths;
   std::vector<std::string_view> new_words;
   std::vector<std::uint64_t> new_hashes;  // of new_words, for the merge
-  StringMap local{16};  // sized by the thread that tokenises the chunk
+  StringMap local;  // made (over new_words, sized) by the thread that tokenises the chunk
   std::int64_t newlines = 0;
   std::int64_t error_line = -1;  // 0-based line within the chunk of a reserved token
   std::string error_token;
@@ -85,10 +85,12 @@ void Tokenizer::set_vocabulary(const std::vector<std::string>& words) {
     throw std::invalid_argument("a vocabulary must start with <unk>, <s>, </s>");
   if (words.size() >= kLocalFlag) throw std::length_error("vocabulary too large");
   words_.clear();
-  index_ = StringMap(words.size());
+  word_views_.clear();
+  index_ = StringMap(&word_views_, words.size());
   for (const auto& w : words) {
     if (w.size() >= 0xFFFFFFFFu) throw std::length_error("word too long");
     words_.push_back(w);
+    word_views_.emplace_back(words_.back());
     const auto id = static_cast<word_t>(words_.size() - 1);
     const std::string& s = words_.back();
     const auto n = static_cast<std::uint32_t>(s.size());
@@ -122,7 +124,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
   // which all start with '<', so other tokens skip the global lookup.
   auto tokenize_chunk = [&](Chunk& c, bool only_reserved) {
     c.ids.reserve((c.end - c.begin) / 5 + 16);
-    c.local.reserve(kLocalWords);
+    c.local = StringMap(&c.new_words, kLocalWords);  // (the chunks no longer move)
     // Tokens are found, hashed and their slots in the vocabulary prefetched a group at a
     // time, then looked up: the lookups' cache misses overlap instead of queueing.
     struct Pending {
@@ -151,7 +153,7 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
             id = static_cast<word_t>(local) | kLocalFlag;
           } else {
             const auto lid = static_cast<word_t>(c.new_words.size());
-            c.local.insert(t.p, t.n, t.h, t.tag, lid);
+            c.local.insert(t.n, t.h, t.tag, lid);
             c.new_words.emplace_back(t.p, t.n);
             c.new_hashes.push_back(t.h);
             id = lid | kLocalFlag;
@@ -218,8 +220,9 @@ void Tokenizer::feed(const char* data, std::size_t n, int n_threads, const std::
       if (!index_.occupied(slot)) {
         if (words_.size() >= kLocalFlag - 1) throw std::length_error("vocabulary too large");
         words_.emplace_back(w);
+        word_views_.emplace_back(words_.back());
         const auto id = static_cast<word_t>(words_.size() - 1);
-        index_.insert_at(slot, words_.back().data(), n, h, tag, id);
+        index_.insert_at(slot, n, h, tag, id);
         remap[ci][k] = id;
       } else {
         remap[ci][k] = index_.id_at(slot);
