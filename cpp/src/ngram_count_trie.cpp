@@ -237,7 +237,6 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
     std::uint64_t size;
   };
   std::vector<Bucket> buckets;
-  std::vector<std::uint32_t> bucket_of(V + 1, 0);
   {
     word_t lo = 1;
     std::uint64_t held = 0;
@@ -248,7 +247,6 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
         held = 0;
       }
       held += starts[code];
-      bucket_of[code] = static_cast<std::uint32_t>(buckets.size());
     }
     if (held > 0) buckets.push_back({lo, static_cast<word_t>(V) + 1, held});
   }
@@ -261,6 +259,7 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
   std::mutex scratch_mutex;
   std::vector<std::uint64_t> children1(V, 0);
   const int key_bits = N * bits;
+  const Key kmask = key_bits >= static_cast<int>(sizeof(Key) * 8) ? ~Key(0) : static_cast<Key>((Key(1) << key_bits) - 1);
   const Emitter<Key> emitter(N, bits);
   for (std::size_t b0 = 0; b0 < buckets.size();) {
     std::size_t b1 = b0 + 1;
@@ -286,9 +285,9 @@ void count_into(const word_t* ids, const std::int64_t* offsets, index_t n_senten
     // The round's bucket of each first word [lo, lo + span), and nb (the spare slot) for
     // every other word, as rel[min(first - lo, span)]: a load, not a branch.
     std::vector<std::uint32_t> rel(static_cast<std::size_t>(span) + 1);
-    for (word_t d = 0; d < span; ++d) rel[d] = bucket_of[lo + d] - static_cast<std::uint32_t>(b0);
+    for (std::size_t b = 0; b < nb; ++b)
+      for (word_t c = buckets[b0 + b].lo; c < buckets[b0 + b].hi; ++c) rel[c - lo] = static_cast<std::uint32_t>(b);
     rel[span] = static_cast<std::uint32_t>(nb);
-    const Key kmask = key_bits >= static_cast<int>(sizeof(Key) * 8) ? ~Key(0) : static_cast<Key>((Key(1) << key_bits) - 1);
     parallel_chunks(static_cast<index_t>(parts.size()), 1, threads, work, [&](index_t p, index_t, index_t) {
       scatter_part<Key>(ids, offsets, parts[static_cast<std::size_t>(p)], N, bits, kmask, lo, span, rel.data(),
                         cursor[static_cast<std::size_t>(p)].data(), keys.data());
