@@ -122,9 +122,22 @@ std::vector<Philox> make_streams(std::uint64_t seed, index_t first, index_t coun
   return rngs;
 }
 
+/// Row-major with a leading dimension of its own (the training's padded copies).
+template <class T>
+using MapCS = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
+
+/// n rounded up to a whole number of 64-byte cache lines of T: the leading dimension of
+/// the training's internal matrices, so that every row starts on a cache line and a
+/// 512-bit load of a row never straddles two lines.
+template <class T>
+constexpr index_t padded(index_t n) {
+  constexpr index_t L = 64 / static_cast<index_t>(sizeof(T));
+  return (n + L - 1) / L * L;
+}
+
 /// P = sigmoid(V W^T + c) for a block of rows.
-template <class T, class VBlock>
-void hidden_block(const MapC<T>& W, const RowVecC<T>& c, const VBlock& V, RowMat<T>& P) {
+template <class T, class WMat, class VBlock>
+void hidden_block(const WMat& W, const RowVecC<T>& c, const VBlock& V, RowMat<T>& P) {
   P.resize(V.rows(), W.rows());
   P.noalias() = V * W.transpose();
   P.rowwise() += c;
@@ -132,8 +145,8 @@ void hidden_block(const MapC<T>& W, const RowVecC<T>& c, const VBlock& V, RowMat
 }
 
 /// P = sigmoid(H W + b) for a block of rows.
-template <class T, class HBlock>
-void visible_block(const MapC<T>& W, const RowVecC<T>& b, const HBlock& H, RowMat<T>& P) {
+template <class T, class WMat, class HBlock>
+void visible_block(const WMat& W, const RowVecC<T>& b, const HBlock& H, RowMat<T>& P) {
   P.resize(H.rows(), W.cols());
   P.noalias() = H * W;
   P.rowwise() += b;
@@ -143,18 +156,18 @@ void visible_block(const MapC<T>& W, const RowVecC<T>& b, const HBlock& H, RowMa
 /// P = sigmoid(S A + bias) for the rows of the 0/1 matrix given by its support S, where A
 /// is row-major with `cols` columns (W for visible probabilities, W^T for hidden ones).
 template <class T>
-void binary_block(const BinarySupport& S, const T* A, index_t cols, const T* bias, RowMat<T>& P) {
+void binary_block(const BinarySupport& S, const T* A, index_t cols, index_t lda, const T* bias, RowMat<T>& P) {
   P.resize(S.rows, cols);
-  binary_matmul_rows<T>(S, 0, S.rows, A, cols, cols, bias, P.data(), cols);
+  binary_matmul_rows<T>(S, 0, S.rows, A, cols, lda, bias, P.data(), cols);
   sigmoid_inplace(P);
 }
 
-/// Sums of the columns of the row-major rows x cols matrix M, a row at a time (vector adds
-/// along the rows, in row order).
+/// Sums of the columns of the row-major rows x cols matrix M (leading dimension ld), a
+/// row at a time (vector adds along the rows, in row order).
 template <class T>
-RowVec<T> column_sums(const T* M, index_t rows, index_t cols) {
+RowVec<T> column_sums(const T* M, index_t rows, index_t cols, index_t ld) {
   RowVec<T> sum = RowVec<T>::Zero(cols);
-  for (index_t r = 0; r < rows; ++r) sum += RowVecC<T>(M + r * cols, cols);
+  for (index_t r = 0; r < rows; ++r) sum += RowVecC<T>(M + r * ld, cols);
   return sum;
 }
 
@@ -448,7 +461,7 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
 /// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
 /// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart.
 template <class T>
-void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t nv, index_t nh,
+void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t ldw, index_t ldwt,
                  index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, T lr, T mom, T wd) {
   using S = SimdTile<T>;
   constexpr int L = S::kLanes;
@@ -458,8 +471,8 @@ void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT
   const auto vm = S::set1(mom), vl = S::set1(lr), vd = S::set1(wd);
   const auto mv = sparse ? S::load(mean_vpos + i0) : S::set1(T(0));
   for (int b = 0; b < L; ++b) {
-    T* w = W + (j0 + b) * nv + i0;
-    T* v = vel + (j0 + b) * nv + i0;
+    T* w = W + (j0 + b) * ldw + i0;
+    T* v = vel + (j0 + b) * ldw + i0;
     auto grad = r[b];
     if (sparse) grad = S::fmadd(S::set1(pen[b]), mv, grad);
     const auto wv = S::load(w);
@@ -470,7 +483,7 @@ void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT
     S::store(w, r[b]);
   }
   S::transpose(r);  // r[a]: visible unit i0 + a
-  for (int a = 0; a < L; ++a) S::store(WT + (i0 + a) * nh + j0, r[a]);
+  for (int a = 0; a < L; ++a) S::store(WT + (i0 + a) * ldwt + j0, r[a]);
 }
 #endif
 
@@ -490,8 +503,17 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       }
     }
   }
-  const MapC<T> Wc(s.W, nh, nv);
-  MapM<T> Wm(s.W, nh, nv), VelW(s.vel_W, nh, nv);
+  // W, its velocity and W^T are trained in copies of our own, 64-byte aligned and with
+  // rows padded to whole cache lines, and W and its velocity are copied back at the end.
+  // (NumPy's buffers start 16 bytes into a cache line: every 512-bit load of their rows
+  // would straddle two lines, which costs a second load.)
+  const index_t ldw = padded<T>(nv), ldh = padded<T>(nh);
+  RowMat<T> Wbuf(nh, ldw), Velbuf(nh, ldw);
+  Wbuf.leftCols(nv) = MapC<T>(s.W, nh, nv);
+  Wbuf.rightCols(ldw - nv).setZero();
+  Velbuf.leftCols(nv) = MapC<T>(s.vel_W, nh, nv);
+  Velbuf.rightCols(ldw - nv).setZero();
+  const MapCS<T> Wc(Wbuf.data(), nh, nv, Eigen::OuterStride<>(ldw));
   const RowVecC<T> cc(s.c, nh), bc(s.b, nv);
   RowVecM<T> bm(s.b, nv), cm(s.c, nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
   const MapC<T> Xm(X, n_rows, nv);
@@ -505,11 +527,15 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // for the gradient's one product (the hidden means are its columns' sums). SV = [Vp; Vn]
   // only for a dense gradient.
   RowMat<T> Hchain(n_chain, nh), Vneg(n_chain, nv);
-  RowMat<T> SP(bs + n_chain, nh), SV;
+  // (SP's padding columns stay finite, so the positive phase can apply the sigmoid to whole
+  // padded rows: one contiguous block, every element through the same vector code.)
+  RowMat<T> SP = RowMat<T>::Zero(bs + n_chain, ldh), SV;
   if (opt.persistent) Hchain = MapC<T>(s.chain, n_chain, nh);
   // W^T, for products of visible states with the weights through their support; kept in
   // step with W by the update below.
-  RowMat<T> WT = Wc.transpose();
+  RowMat<T> WT(nv, ldh);
+  WT.leftCols(nh) = Wc.transpose();
+  WT.rightCols(ldh - nh).setZero();
 
   // Chunk sizes depend only on the problem's shape. A chunk of rows re-packs W for each of
   // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
@@ -548,12 +574,12 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
       auto P = SP.middleRows(r0, r1 - r0);  // written in place: no buffer per minibatch
       if (pos_sparse) {
-        binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, nh, s.c, P.data(), nh);
+        binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, ldh, s.c, P.data(), ldh);
         sigmoid_inplace(P);
       } else {
         RowMat<T>& buf = work[static_cast<std::size_t>(c)].P;
         hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), buf);
-        P = buf;
+        P.leftCols(nh) = buf;
       }
       if (!opt.persistent) {
         for (index_t r = r0; r < r1; ++r) {
@@ -575,26 +601,26 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       H = Hchain.middleRows(r0, nr);
       for (int step = 0; step < opt.k; ++step) {
         if (sparse_states(H, S)) {
-          binary_block<T>(S, s.W, nv, s.b, P);
+          binary_block<T>(S, Wbuf.data(), nv, ldw, s.b, P);
         } else {
           visible_block<T>(Wc, bc, H, P);
         }
         bernoulli_rows<T>(rngs, P, V);
         if (sparse_states(V, S)) {
-          binary_block<T>(S, WT.data(), nh, s.c, P);
+          binary_block<T>(S, WT.data(), nh, ldh, s.c, P);
         } else {
           hidden_block<T>(Wc, cc, V, P);
         }
         bernoulli_rows<T>(rngs, P, H);
       }
       Vneg.middleRows(r0, nr) = V;
-      SP.middleRows(B + r0, nr) = P * (-inv_neg);
+      SP.block(B + r0, 0, nr, nh) = P * (-inv_neg);
       Hchain.middleRows(r0, nr) = H;
     });
-    const RowVec<T> mean_vpos = column_sums<T>(Vpos.data(), B, nv) * inv_pos;
-    const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv) * inv_neg;
-    const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh);
-    const RowVec<T> mean_pneg = -column_sums<T>(SP.data() + B * nh, nc, nh);
+    const RowVec<T> mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv) * inv_pos;
+    const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv, nv) * inv_neg;
+    const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh, ldh);
+    const RowVec<T> mean_pneg = -column_sums<T>(SP.data() + B * ldh, nc, nh, ldh);
     // Both gradient terms as one product: G = [Pp / B; -Pn / nc]^T [Vp; Vn] = SP^T SV.
     // With binary [Vp; Vn], G^T = [Vp; Vn]^T SP is a product with a 0/1 matrix: row i of
     // G^T sums the rows of SP whose visible unit i is on (parallel over visible units).
@@ -610,10 +636,10 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     if (grad_sparse) {
       transpose_support(s_sv, s_svt);
-      GT.resize(nv, nh);  // a no-op after the first minibatch
+      GT.resize(nv, ldh);  // a no-op after the first minibatch
       parallel_chunks(nv, small ? nv : std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
                       s_sv.nnz() * nh / kTrainWorkDivisor * 4, [&](index_t, index_t i0, index_t i1) {
-                        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, nh, nullptr, GT.data() + i0 * nh, nh);
+                        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, ldh, nullptr, GT.data() + i0 * ldh, ldh);
                       });
     }
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
@@ -623,7 +649,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       RowMat<T> G;
       if (!grad_sparse) {
         G.resize(nj, nv);
-        G.noalias() = SP.topRows(B + nc).middleCols(j0, nj).transpose() * SV.topRows(B + nc);
+        G.noalias() = SP.block(0, j0, B + nc, nj).transpose() * SV.topRows(B + nc);
       }
       const T decay = static_cast<T>(opt.sparsity_decay);
       T pen[kGradTile];
@@ -652,8 +678,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
           if (jn % L == 0 && in % L == 0) {
             for (index_t jj = jt; jj < jt + jn; jj += L) {
               for (index_t ii = it; ii < it + in; ii += L) {
-                const T* g = grad_sparse ? GT.data() + ii * nh + jj : G.data() + (jj - j0) * nv + ii;
-                update_tile<T>(g, grad_sparse ? nh : nv, grad_sparse, s.W, s.vel_W, WT.data(), nv, nh, jj, ii,
+                const T* g = grad_sparse ? GT.data() + ii * ldh + jj : G.data() + (jj - j0) * nv + ii;
+                update_tile<T>(g, grad_sparse ? ldh : nv, grad_sparse, Wbuf.data(), Velbuf.data(), WT.data(), ldw, ldh, jj, ii,
                                pen + (jj - jt), mean_vpos.data(), sparse, lr, mom, wd);
               }
             }
@@ -661,8 +687,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
           }
 #endif
           for (index_t j = jt; j < jt + jn; ++j) {
-            T* w = s.W + j * nv;
-            T* vel = s.vel_W + j * nv;
+            T* w = Wbuf.data() + j * ldw;
+            T* vel = Velbuf.data() + j * ldw;
             const T p = pen[j - jt];
             for (index_t i = it; i < it + in; ++i) {
               T g = grad_sparse ? GT(i, j) : G(j - j0, i);
@@ -680,6 +706,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     bm += vel_b;
   }
   if (opt.persistent) MapM<T>(s.chain, n_chain, nh) = Hchain;
+  MapM<T>(s.W, nh, nv) = Wbuf.leftCols(nv);
+  MapM<T>(s.vel_W, nh, nv) = Velbuf.leftCols(nv);
   return n_batches;
 }
 
