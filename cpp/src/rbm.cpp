@@ -57,6 +57,9 @@ constexpr index_t kTrainWorkDivisor = 64;
 #define INFOGEN_MAX_BINARY_DENSITY 0.6  // overridable at build time for tuning
 #endif
 constexpr double kMaxBinaryDensity = INFOGEN_MAX_BINARY_DENSITY;
+/// Hidden units per block of the positive phase's product (one 512-bit accumulator block).
+template <class T>
+constexpr index_t kPhaseCols = 512 / static_cast<index_t>(sizeof(T));
 /// States per block of the exact partition function.
 constexpr index_t kStateBlock = 1024;
 
@@ -459,10 +462,12 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
 /// visible units i0..: the scalar loop's arithmetic (gradient, sparsity penalty, decay,
 /// momentum, step), one register per hidden unit's row of W, then the new weights
 /// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
-/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart.
+/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart. Without `keep_vel`
+/// (momentum 0) the step is lr * grad and the velocity is neither read nor written.
 template <class T>
 void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t ldw, index_t ldwt,
-                 index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, T lr, T mom, T wd) {
+                 index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, bool keep_vel, T lr, T mom,
+                 T wd) {
   using S = SimdTile<T>;
   constexpr int L = S::kLanes;
   typename S::V r[L];
@@ -477,9 +482,13 @@ void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT
     if (sparse) grad = S::fmadd(S::set1(pen[b]), mv, grad);
     const auto wv = S::load(w);
     grad = S::fnmadd(vd, wv, grad);
-    const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
-    S::store(v, step);
-    r[b] = S::add(wv, step);
+    if (keep_vel) {
+      const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
+      S::store(v, step);
+      r[b] = S::add(wv, step);
+    } else {
+      r[b] = S::fmadd(vl, grad, wv);  // w + lr * grad, rounded once
+    }
     S::store(w, r[b]);
   }
   S::transpose(r);  // r[a]: visible unit i0 + a
@@ -571,16 +580,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_pos;
     const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
-    parallel_chunks(B, row_chunk, n_threads, B * nv * nh / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
-      auto P = SP.middleRows(r0, r1 - r0);  // written in place: no buffer per minibatch
-      if (pos_sparse) {
-        binary_matmul_rows<T>(s_pos, r0, r1, WT.data(), nh, ldh, s.c, P.data(), ldh);
-        sigmoid_inplace(P);
-      } else {
-        RowMat<T>& buf = work[static_cast<std::size_t>(c)].P;
-        hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), buf);
-        P.leftCols(nh) = buf;
-      }
+    // CD's chain start h0 ~ P(h | data), then the scaling, for rows r0.. of the phase.
+    const auto sample_and_scale = [&](index_t r0, index_t r1) {
+      auto P = SP.middleRows(r0, r1 - r0);
       if (!opt.persistent) {
         for (index_t r = r0; r < r1; ++r) {
           Philox rng(seed_pos, static_cast<std::uint64_t>(r));
@@ -588,7 +590,29 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         }
       }
       P *= inv_pos;
-    });
+    };
+    const index_t pos_work = B * nv * nh / kTrainWorkDivisor;
+    if (pos_sparse) {
+      // Through the support, in blocks of hidden units over the whole minibatch: each
+      // thread reads only its blocks' columns of W^T, once. (Chunks of rows would each
+      // read all of W^T, which is larger than a core's L2 cache in float64.) The blocks
+      // cover the padded width: the sigmoid is applied to whole vectors.
+      parallel_chunks(ldh, kPhaseCols<T>, n_threads, pos_work, [&](index_t, index_t j0, index_t j1) {
+        const index_t jn = std::min(j1, nh) - j0;
+        if (jn > 0) binary_matmul_rows<T>(s_pos, 0, B, WT.data() + j0, jn, ldh, s.c + j0, SP.data() + j0, ldh);
+        auto P = SP.block(0, j0, B, j1 - j0);  // written in place: no buffer per minibatch
+        sigmoid_inplace(P);
+      });
+      parallel_chunks(B, row_chunk, n_threads, opt.persistent ? 0 : pos_work,
+                      [&](index_t, index_t r0, index_t r1) { sample_and_scale(r0, r1); });
+    } else {
+      parallel_chunks(B, row_chunk, n_threads, pos_work, [&](index_t c, index_t r0, index_t r1) {
+        RowMat<T>& buf = work[static_cast<std::size_t>(c)].P;
+        hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), buf);
+        SP.block(r0, 0, r1 - r0, nh) = buf;
+        sample_and_scale(r0, r1);
+      });
+    }
     // Negative phase: k steps of block Gibbs sampling on the chain.
     parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
       const index_t nr = r1 - r0;
@@ -644,6 +668,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
     // computed by exactly one thread, summing over the batch in a fixed order.
+    // With momentum 0 a weight's velocity is only its last step: it is written by the
+    // call's last minibatch alone, which saves a third of the update's memory traffic.
+    const bool keep_vel = mom != T(0) || t == n_batches - 1;
     parallel_chunks(nh, unit_chunk, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
       const index_t nj = j1 - j0;
       RowMat<T> G;
@@ -680,7 +707,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
               for (index_t ii = it; ii < it + in; ii += L) {
                 const T* g = grad_sparse ? GT.data() + ii * ldh + jj : G.data() + (jj - j0) * nv + ii;
                 update_tile<T>(g, grad_sparse ? ldh : nv, grad_sparse, Wbuf.data(), Velbuf.data(), WT.data(), ldw, ldh, jj, ii,
-                               pen + (jj - jt), mean_vpos.data(), sparse, lr, mom, wd);
+                               pen + (jj - jt), mean_vpos.data(), sparse, keep_vel, lr, mom, wd);
               }
             }
             continue;
@@ -694,7 +721,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
               T g = grad_sparse ? GT(i, j) : G(j - j0, i);
               if (sparse) g += p * mean_vpos[i];
               g -= wd * w[i];
-              vel[i] = mom * vel[i] + lr * g;
+              vel[i] = mom * vel[i] + lr * g;  // (always kept here: only edge tiles come this way)
               w[i] += vel[i];
               WT(i, j) = w[i];
             }
