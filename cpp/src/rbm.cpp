@@ -496,6 +496,65 @@ void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT
 }
 #endif
 
+/// What the weight update of one minibatch needs besides the gradient.
+template <class T>
+struct UpdateArgs {
+  T* W;    ///< (n_hidden x ldw)
+  T* vel;  ///< (n_hidden x ldw)
+  T* WT;   ///< (n_visible x ldwt)
+  index_t ldw, ldwt;
+  const T* pen;        ///< per hidden unit: the sparsity penalty (unused without a target)
+  const T* mean_vpos;  ///< per visible unit: the data's mean
+  bool sparse, keep_vel;
+  T lr, mom, wd;
+};
+
+/// The update of the weights of hidden units [j0, j1) x visible units [i0, i1), given their
+/// gradient: rows of G^T (`by_visible`, g(j, i) = g[(i - i0) * ldg + j - j0]) or of G
+/// (g[(j - j0) * ldg + i - i0]). One pass per weight (gradient, sparsity penalty, decay,
+/// momentum, step) that also writes W^T, in square tiles so the transposed accesses stay
+/// in a few cache lines (whole columns at a power-of-two stride would thrash a cache set).
+template <class T>
+void update_block(const UpdateArgs<T>& a, const T* g, index_t ldg, bool by_visible, index_t j0, index_t j1,
+                  index_t i0, index_t i1) {
+  const auto at = [&](index_t j, index_t i) {
+    return by_visible ? g + (i - i0) * ldg + (j - j0) : g + (j - j0) * ldg + (i - i0);
+  };
+  for (index_t jt = j0; jt < j1; jt += kGradTile) {
+    const index_t jn = std::min(kGradTile, j1 - jt);
+    for (index_t it = i0; it < i1; it += kGradTile) {
+      const index_t in = std::min(kGradTile, i1 - it);
+#if defined(INFOGEN_HAS_SIMD_TILE)
+      // Whole tiles a register per row, transposed in registers: vector loads and stores
+      // throughout (the loop below is scalar: one side of it is strided).
+      constexpr index_t L = SimdTile<T>::kLanes;
+      if (jn % L == 0 && in % L == 0) {
+        for (index_t jj = jt; jj < jt + jn; jj += L) {
+          for (index_t ii = it; ii < it + in; ii += L) {
+            update_tile<T>(at(jj, ii), ldg, by_visible, a.W, a.vel, a.WT, a.ldw, a.ldwt, jj, ii, a.pen + jj,
+                           a.mean_vpos, a.sparse, a.keep_vel, a.lr, a.mom, a.wd);
+          }
+        }
+        continue;
+      }
+#endif
+      for (index_t j = jt; j < jt + jn; ++j) {
+        T* w = a.W + j * a.ldw;
+        T* vel = a.vel + j * a.ldw;
+        const T p = a.pen[j];
+        for (index_t i = it; i < it + in; ++i) {
+          T gi = *at(j, i);
+          if (a.sparse) gi += p * a.mean_vpos[i];
+          gi -= a.wd * w[i];
+          vel[i] = a.mom * vel[i] + a.lr * gi;  // (always kept here: only edge tiles come this way)
+          w[i] += vel[i];
+          a.WT[i * a.ldwt + j] = w[i];
+        }
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 template <class T>
 index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_t* order,
@@ -553,18 +612,22 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
   const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
   const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
-  // (a whole number of the weight update's tiles: a chunk's last tile is whole too)
+  // (whole numbers of the weight update's tiles: a chunk's last tile is whole too)
   const index_t unit_chunk =
       small ? nh : std::max<index_t>(kGradUnits, ((nh + 7) / 8 + kGradTile - 1) / kGradTile * kGradTile);
+  const index_t visible_chunk =
+      small ? nv : std::max<index_t>(kGradTile, ((nv + 15) / 16 + kGradTile - 1) / kGradTile * kGradTile);
   const index_t n_batches = (n_rows + bs - 1) / bs;
   // Buffers kept across minibatches (large ones would otherwise be mapped and zeroed by
   // the kernel for every minibatch): one workspace per chunk of rows, and G^T.
   struct Workspace {
-    RowMat<T> H, P, V;
+    RowMat<T> H, P, V;  // the chain's
+    RowMat<T> Q;        // the positive phase's, for a dense product
     BinarySupport S;
   };
   std::vector<Workspace> work(static_cast<std::size_t>((std::max(bs, n_chain) + row_chunk - 1) / row_chunk));
   RowMat<T> GT;
+  RowVec<T> pen = RowVec<T>::Zero(nh);
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
     const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
@@ -580,42 +643,32 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_pos;
     const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
-    // CD's chain start h0 ~ P(h | data), then the scaling, for rows r0.. of the phase.
-    const auto sample_and_scale = [&](index_t r0, index_t r1) {
-      auto P = SP.middleRows(r0, r1 - r0);
-      if (!opt.persistent) {
-        for (index_t r = r0; r < r1; ++r) {
-          Philox rng(seed_pos, static_cast<std::uint64_t>(r));
-          bernoulli_row(rng, P.row(r - r0).data(), nh, Hchain.row(r).data());
-        }
-      }
-      P *= inv_pos;
-    };
-    const index_t pos_work = B * nv * nh / kTrainWorkDivisor;
-    if (pos_sparse) {
-      // Through the support, in blocks of hidden units over the whole minibatch: each
-      // thread reads only its blocks' columns of W^T, once. (Chunks of rows would each
-      // read all of W^T, which is larger than a core's L2 cache in float64.) The blocks
-      // cover the padded width: the sigmoid is applied to whole vectors.
-      parallel_chunks(ldh, kPhaseCols<T>, n_threads, pos_work, [&](index_t, index_t j0, index_t j1) {
-        const index_t jn = std::min(j1, nh) - j0;
+    // The positive phase: P(h | data), scaled by 1/B, into SP's first B rows. Through the
+    // support it goes in blocks of hidden units over the whole minibatch: each thread reads
+    // only its blocks' columns of W^T, once (chunks of rows would each read all of W^T,
+    // which is larger than a core's L2 cache in float64). The blocks cover the padded
+    // width, so the sigmoid is applied to whole vectors. A dense product goes by rows.
+    const index_t n_pos_items =
+        pos_sparse ? (ldh + kPhaseCols<T> - 1) / kPhaseCols<T> : (B + row_chunk - 1) / row_chunk;
+    const auto positive_item = [&](index_t c) {
+      if (pos_sparse) {
+        const index_t j0 = c * kPhaseCols<T>, j1 = std::min(ldh, j0 + kPhaseCols<T>), jn = std::min(j1, nh) - j0;
         if (jn > 0) binary_matmul_rows<T>(s_pos, 0, B, WT.data() + j0, jn, ldh, s.c + j0, SP.data() + j0, ldh);
         auto P = SP.block(0, j0, B, j1 - j0);  // written in place: no buffer per minibatch
         sigmoid_inplace(P);
-      });
-      parallel_chunks(B, row_chunk, n_threads, opt.persistent ? 0 : pos_work,
-                      [&](index_t, index_t r0, index_t r1) { sample_and_scale(r0, r1); });
-    } else {
-      parallel_chunks(B, row_chunk, n_threads, pos_work, [&](index_t c, index_t r0, index_t r1) {
-        RowMat<T>& buf = work[static_cast<std::size_t>(c)].P;
+        if (opt.persistent) P *= inv_pos;  // (CD-k samples its chain's start from P first)
+      } else {
+        const index_t r0 = c * row_chunk, r1 = std::min(B, r0 + row_chunk);
+        RowMat<T>& buf = work[static_cast<std::size_t>(c)].Q;
         hidden_block<T>(Wc, cc, Vpos.middleRows(r0, r1 - r0), buf);
         SP.block(r0, 0, r1 - r0, nh) = buf;
-        sample_and_scale(r0, r1);
-      });
-    }
-    // Negative phase: k steps of block Gibbs sampling on the chain.
-    parallel_chunks(nc, row_chunk, n_threads, nc * nv * nh * 2 * opt.k / kTrainWorkDivisor, [&](index_t c, index_t r0, index_t r1) {
-      const index_t nr = r1 - r0;
+        if (opt.persistent) SP.middleRows(r0, r1 - r0) *= inv_pos;
+      }
+    };
+    // The negative phase: k steps of block Gibbs sampling on rows of the chain.
+    const index_t n_chain_items = (nc + row_chunk - 1) / row_chunk;
+    const auto chain_item = [&](index_t c) {
+      const index_t r0 = c * row_chunk, r1 = std::min(nc, r0 + row_chunk), nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
       Workspace& ws = work[static_cast<std::size_t>(c)];  // kept across minibatches: no page faults
       RowMat<T>& H = ws.H;
@@ -640,7 +693,33 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       Vneg.middleRows(r0, nr) = V;
       SP.block(B + r0, 0, nr, nh) = P * (-inv_neg);
       Hchain.middleRows(r0, nr) = H;
-    });
+    };
+    const index_t pos_work = B * nv * nh / kTrainWorkDivisor;
+    const index_t chain_work = nc * nv * nh * 2 * opt.k / kTrainWorkDivisor;
+    if (opt.persistent) {
+      // A persistent chain does not depend on this minibatch's data: both phases share one
+      // parallel region (waking a sleeping team costs more than a small phase), the chain's
+      // larger chunks first.
+      parallel_chunks(n_chain_items + n_pos_items, 1, n_threads, pos_work + chain_work,
+                      [&](index_t c, index_t, index_t) {
+                        if (c < n_chain_items) {
+                          chain_item(c);
+                        } else {
+                          positive_item(c - n_chain_items);
+                        }
+                      });
+    } else {
+      parallel_chunks(n_pos_items, 1, n_threads, pos_work, [&](index_t c, index_t, index_t) { positive_item(c); });
+      // CD-k's chain starts at h0 ~ P(h | data).
+      parallel_chunks(B, row_chunk, n_threads, pos_work, [&](index_t, index_t r0, index_t r1) {
+        for (index_t r = r0; r < r1; ++r) {
+          Philox rng(seed_pos, static_cast<std::uint64_t>(r));
+          bernoulli_row(rng, SP.row(r).data(), nh, Hchain.row(r).data());
+        }
+        SP.middleRows(r0, r1 - r0) *= inv_pos;
+      });
+      parallel_chunks(n_chain_items, 1, n_threads, chain_work, [&](index_t c, index_t, index_t) { chain_item(c); });
+    }
     const RowVec<T> mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv) * inv_pos;
     const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv, nv) * inv_neg;
     const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh, ldh);
@@ -653,82 +732,45 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     BinarySupport s_svt;
     const bool grad_sparse = pos_binary && append_binary_support(Vneg.data(), nc, nv, nv, s_sv) &&
                              s_sv.density() <= kMaxBinaryDensity;
-    if (!grad_sparse) {
+    // The hidden biases, and each hidden unit's sparsity penalty for the weights.
+    const T decay = static_cast<T>(opt.sparsity_decay);
+    for (index_t j = 0; j < nh; ++j) {
+      T gc = mean_ppos[j] - mean_pneg[j];
+      if (sparse) {
+        q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
+        pen[j] = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
+        gc += pen[j];
+      }
+      vel_c[j] = mom * vel_c[j] + lr * gc;
+      cm[j] += vel_c[j];
+    }
+    // The weights: each is computed by exactly one thread, summing over the batch in a
+    // fixed order. With momentum 0 a weight's velocity is only its last step: it is written
+    // by the call's last minibatch alone, which saves a third of the update's memory traffic.
+    const bool keep_vel = mom != T(0) || t == n_batches - 1;
+    const UpdateArgs<T> args{Wbuf.data(), Velbuf.data(), WT.data(), ldw,      ldh, pen.data(), mean_vpos.data(),
+                             sparse,      keep_vel,      lr,        mom,      wd};
+    const index_t update_work = (B + nc) * nv * nh / kTrainWorkDivisor;
+    if (grad_sparse) {
+      // Gradient and update together, a block of visible units at a time: the block's rows
+      // of G^T are updated from while they are still in cache.
+      transpose_support(s_sv, s_svt);
+      GT.resize(nv, ldh);  // a no-op after the first minibatch
+      parallel_chunks(nv, visible_chunk, n_threads, update_work, [&](index_t, index_t i0, index_t i1) {
+        T* g = GT.data() + i0 * ldh;
+        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, ldh, nullptr, g, ldh);
+        update_block<T>(args, g, ldh, true, 0, nh, i0, i1);
+      });
+    } else {
       SV.resize(B + nc, nv);
       SV.topRows(B) = Vpos.topRows(B);
       SV.middleRows(B, nc) = Vneg.topRows(nc);
+      parallel_chunks(nh, unit_chunk, n_threads, update_work, [&](index_t, index_t j0, index_t j1) {
+        RowMat<T> G(j1 - j0, nv);
+        G.noalias() = SP.block(0, j0, B + nc, j1 - j0).transpose() * SV.topRows(B + nc);
+        update_block<T>(args, G.data(), nv, false, j0, j1, 0, nv);
+      });
     }
-    if (grad_sparse) {
-      transpose_support(s_sv, s_svt);
-      GT.resize(nv, ldh);  // a no-op after the first minibatch
-      parallel_chunks(nv, small ? nv : std::max<index_t>(kGradUnits, (nv + 7) / 8), n_threads,
-                      s_sv.nnz() * nh / kTrainWorkDivisor * 4, [&](index_t, index_t i0, index_t i1) {
-                        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, ldh, nullptr, GT.data() + i0 * ldh, ldh);
-                      });
-    }
-    // Weight and hidden-bias updates, parallel over blocks of hidden units: each weight is
-    // computed by exactly one thread, summing over the batch in a fixed order.
-    // With momentum 0 a weight's velocity is only its last step: it is written by the
-    // call's last minibatch alone, which saves a third of the update's memory traffic.
-    const bool keep_vel = mom != T(0) || t == n_batches - 1;
-    parallel_chunks(nh, unit_chunk, n_threads, (B + nc) * nv * nh / kTrainWorkDivisor, [&](index_t, index_t j0, index_t j1) {
-      const index_t nj = j1 - j0;
-      RowMat<T> G;
-      if (!grad_sparse) {
-        G.resize(nj, nv);
-        G.noalias() = SP.block(0, j0, B + nc, nj).transpose() * SV.topRows(B + nc);
-      }
-      const T decay = static_cast<T>(opt.sparsity_decay);
-      T pen[kGradTile];
-      for (index_t jt = j0; jt < j1; jt += kGradTile) {
-        const index_t jn = std::min(kGradTile, j1 - jt);
-        for (index_t j = jt; j < jt + jn; ++j) {
-          T gc = mean_ppos[j] - mean_pneg[j];
-          pen[j - jt] = T(0);
-          if (sparse) {
-            q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
-            pen[j - jt] = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
-            gc += pen[j - jt];
-          }
-          vel_c[j] = mom * vel_c[j] + lr * gc;
-          cm[j] += vel_c[j];
-        }
-        // One pass per weight: gradient (from G or G^T), decay, momentum, step, and the
-        // copy into W^T, in square tiles so the transposed accesses stay in a few cache
-        // lines (whole columns at a power-of-two stride would thrash a cache set).
-        for (index_t it = 0; it < nv; it += kGradTile) {
-          const index_t in = std::min(kGradTile, nv - it);
-#if defined(INFOGEN_HAS_SIMD_TILE)
-          // Whole tiles a register per row, transposed in registers: vector loads and
-          // stores throughout (the loop below is scalar: one side of it is strided).
-          constexpr index_t L = SimdTile<T>::kLanes;
-          if (jn % L == 0 && in % L == 0) {
-            for (index_t jj = jt; jj < jt + jn; jj += L) {
-              for (index_t ii = it; ii < it + in; ii += L) {
-                const T* g = grad_sparse ? GT.data() + ii * ldh + jj : G.data() + (jj - j0) * nv + ii;
-                update_tile<T>(g, grad_sparse ? ldh : nv, grad_sparse, Wbuf.data(), Velbuf.data(), WT.data(), ldw, ldh, jj, ii,
-                               pen + (jj - jt), mean_vpos.data(), sparse, keep_vel, lr, mom, wd);
-              }
-            }
-            continue;
-          }
-#endif
-          for (index_t j = jt; j < jt + jn; ++j) {
-            T* w = Wbuf.data() + j * ldw;
-            T* vel = Velbuf.data() + j * ldw;
-            const T p = pen[j - jt];
-            for (index_t i = it; i < it + in; ++i) {
-              T g = grad_sparse ? GT(i, j) : G(j - j0, i);
-              if (sparse) g += p * mean_vpos[i];
-              g -= wd * w[i];
-              vel[i] = mom * vel[i] + lr * g;  // (always kept here: only edge tiles come this way)
-              w[i] += vel[i];
-              WT(i, j) = w[i];
-            }
-          }
-        }
-      }
-    });
     vel_b = mom * vel_b + lr * (mean_vpos - mean_vneg);
     bm += vel_b;
   }
