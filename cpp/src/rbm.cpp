@@ -109,11 +109,13 @@ inline void bernoulli_row(Philox& rng, const T* p, index_t n, T* out) {
   rng = local;
 }
 
+/// Bernoulli draws for the first `cols` columns of each row of P (all of them by default).
 template <class T>
-void bernoulli_rows(std::vector<Philox>& rngs, const RowMat<T>& P, RowMat<T>& out) {
-  out.resize(P.rows(), P.cols());
+void bernoulli_rows(std::vector<Philox>& rngs, const RowMat<T>& P, RowMat<T>& out, index_t cols = -1) {
+  if (cols < 0) cols = P.cols();
+  out.resize(P.rows(), cols);
   for (index_t r = 0; r < P.rows(); ++r) {
-    bernoulli_row(rngs[static_cast<size_t>(r)], P.row(r).data(), P.cols(), out.row(r).data());
+    bernoulli_row(rngs[static_cast<size_t>(r)], P.row(r).data(), cols, out.row(r).data());
   }
 }
 
@@ -158,10 +160,14 @@ void visible_block(const WMat& W, const RowVecC<T>& b, const HBlock& H, RowMat<T
 
 /// P = sigmoid(S A + bias) for the rows of the 0/1 matrix given by its support S, where A
 /// is row-major with `cols` columns (W for visible probabilities, W^T for hidden ones).
+/// P's rows are padded to whole vectors (with zeros before the sigmoid), so that every
+/// probability goes through the same vector code whatever the number of rows.
 template <class T>
 void binary_block(const BinarySupport& S, const T* A, index_t cols, index_t lda, const T* bias, RowMat<T>& P) {
-  P.resize(S.rows, cols);
-  binary_matmul_rows<T>(S, 0, S.rows, A, cols, lda, bias, P.data(), cols);
+  const index_t ld = padded<T>(cols);
+  P.resize(S.rows, ld);
+  binary_matmul_rows<T>(S, 0, S.rows, A, cols, lda, bias, P.data(), ld);
+  P.rightCols(ld - cols).setZero();
   sigmoid_inplace(P);
 }
 
@@ -612,6 +618,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
   const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
   const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
+  // The chain's chunks are halves: each reads all of W and W^T, which is what its products
+  // spend most of their time on; the positive phase's blocks balance the threads.
+  const index_t chain_chunk = small ? std::max(bs, n_chain) : std::max<index_t>(kTrainRows, (n_chain + 1) / 2);
   // (whole numbers of the weight update's tiles: a chunk's last tile is whole too)
   const index_t unit_chunk =
       small ? nh : std::max<index_t>(kGradUnits, ((nh + 7) / 8 + kGradTile - 1) / kGradTile * kGradTile);
@@ -625,7 +634,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     RowMat<T> Q;        // the positive phase's, for a dense product
     BinarySupport S;
   };
-  std::vector<Workspace> work(static_cast<std::size_t>((std::max(bs, n_chain) + row_chunk - 1) / row_chunk));
+  std::vector<Workspace> work(static_cast<std::size_t>(
+      (std::max(bs, n_chain) + std::min(row_chunk, chain_chunk) - 1) / std::min(row_chunk, chain_chunk)));
   RowMat<T> GT;
   RowVec<T> pen = RowVec<T>::Zero(nh);
   for (index_t t = 0; t < n_batches; ++t) {
@@ -666,9 +676,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       }
     };
     // The negative phase: k steps of block Gibbs sampling on rows of the chain.
-    const index_t n_chain_items = (nc + row_chunk - 1) / row_chunk;
+    const index_t n_chain_items = (nc + chain_chunk - 1) / chain_chunk;
     const auto chain_item = [&](index_t c) {
-      const index_t r0 = c * row_chunk, r1 = std::min(nc, r0 + row_chunk), nr = r1 - r0;
+      const index_t r0 = c * chain_chunk, r1 = std::min(nc, r0 + chain_chunk), nr = r1 - r0;
       auto rngs = make_streams<T>(seed_neg, r0, nr);
       Workspace& ws = work[static_cast<std::size_t>(c)];  // kept across minibatches: no page faults
       RowMat<T>& H = ws.H;
@@ -682,16 +692,16 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         } else {
           visible_block<T>(Wc, bc, H, P);
         }
-        bernoulli_rows<T>(rngs, P, V);
+        bernoulli_rows<T>(rngs, P, V, nv);
         if (sparse_states(V, S)) {
           binary_block<T>(S, WT.data(), nh, ldh, s.c, P);
         } else {
           hidden_block<T>(Wc, cc, V, P);
         }
-        bernoulli_rows<T>(rngs, P, H);
+        bernoulli_rows<T>(rngs, P, H, nh);
       }
       Vneg.middleRows(r0, nr) = V;
-      SP.block(B + r0, 0, nr, nh) = P * (-inv_neg);
+      SP.block(B + r0, 0, nr, nh) = P.leftCols(nh) * (-inv_neg);
       Hchain.middleRows(r0, nr) = H;
     };
     const index_t pos_work = B * nv * nh / kTrainWorkDivisor;
