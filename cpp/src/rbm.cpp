@@ -590,7 +590,6 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   const MapCS<T> Wc(Wbuf.data(), nh, nv, Eigen::OuterStride<>(ldw));
   const RowVecC<T> cc(s.c, nh), bc(s.b, nv);
   RowVecM<T> bm(s.b, nv), cm(s.c, nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
-  const MapC<T> Xm(X, n_rows, nv);
   const T lr = static_cast<T>(opt.learning_rate), mom = static_cast<T>(opt.momentum),
           wd = static_cast<T>(opt.weight_decay);
   const bool sparse = opt.sparsity_target >= 0.0 && opt.sparsity_cost > 0.0;
@@ -638,21 +637,28 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       (std::max(bs, n_chain) + std::min(row_chunk, chain_chunk) - 1) / std::min(row_chunk, chain_chunk)));
   RowMat<T> GT;
   RowVec<T> pen = RowVec<T>::Zero(nh);
+  BinarySupport s_pos;  // the minibatch's, then with the chain's rows appended
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
     const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
     const std::uint64_t seed_pos = splitmix64(seed_t ^ 0x1ULL), seed_neg = splitmix64(seed_t ^ 0x2ULL);
-    for (index_t r = 0; r < B; ++r) {
-      const index_t src = order ? order[first + r] : first + r;
-      Vpos.row(r) = Xm.row(src);
-    }
+    // The minibatch's rows of X. Binary data is used through its support, scanned straight
+    // from X; the rows are copied only for a dense product (non-binary or dense data).
+    const auto data_row = [&](index_t r) { return X + (order ? order[first + r] : first + r) * nv; };
+    bool gathered = false;
+    const auto gather = [&] {
+      if (gathered) return;
+      for (index_t r = 0; r < B; ++r) Vpos.row(r) = RowVecC<T>(data_row(r), nv);
+      gathered = true;
+    };
     const index_t nc = opt.persistent ? n_chain : B;
     const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
     // Binary data (and the chain's states, always binary) multiply W through their support.
-    BinarySupport s_pos;
-    const bool pos_binary = binary_support(Vpos.data(), B, nv, nv, s_pos);
+    s_pos.rows = 0;
+    const bool pos_binary = append_binary_support_rows<T>(data_row, B, nv, s_pos);
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
+    if (!pos_sparse) gather();
     // The positive phase: P(h | data), scaled by 1/B, into SP's first B rows. Through the
     // support it goes in blocks of hidden units over the whole minibatch: each thread reads
     // only its blocks' columns of W^T, once (chunks of rows would each read all of W^T,
@@ -730,7 +736,13 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       });
       parallel_chunks(n_chain_items, 1, n_threads, chain_work, [&](index_t c, index_t, index_t) { chain_item(c); });
     }
-    const RowVec<T> mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv) * inv_pos;
+    RowVec<T> mean_vpos = RowVec<T>::Zero(nv);
+    if (gathered) {
+      mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv);
+    } else {  // binary: the columns' sums are the counts of their ones (exact)
+      for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
+    }
+    mean_vpos *= inv_pos;
     const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv, nv) * inv_neg;
     const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh, ldh);
     const RowVec<T> mean_pneg = -column_sums<T>(SP.data() + B * ldh, nc, nh, ldh);
@@ -772,6 +784,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         update_block<T>(args, g, ldh, true, 0, nh, i0, i1);
       });
     } else {
+      gather();
       SV.resize(B + nc, nv);
       SV.topRows(B) = Vpos.topRows(B);
       SV.middleRows(B, nc) = Vneg.topRows(nc);

@@ -85,11 +85,11 @@ inline index_t support_scan(const T* row, index_t n, std::int32_t j0, std::int32
 }
 }  // namespace detail
 
-/// Appends the support of `rows` more rows of the row-major matrix M (leading dimension
-/// ld, `cols` columns, the same as the rows already in `s`). Returns false, leaving `s`
+/// Appends the support of `rows` more rows, row r's `cols` entries starting at row(r) (the
+/// same number of columns as the rows already in `s`). Returns false, leaving `s`
 /// unspecified, when some entry is neither 0 nor 1.
-template <class T>
-bool append_binary_support(const T* M, index_t rows, index_t cols, index_t ld, BinarySupport& s) {
+template <class T, class RowPtr>
+bool append_binary_support_rows(RowPtr row, index_t rows, index_t cols, BinarySupport& s) {
   if (s.rows == 0) s.start.assign(1, 0);
   s.cols = cols;
   index_t n = s.nnz();
@@ -98,11 +98,20 @@ bool append_binary_support(const T* M, index_t rows, index_t cols, index_t ld, B
   s.start.resize(static_cast<std::size_t>(s.rows + rows) + 1);
   bool binary = true;
   for (index_t r = 0; r < rows; ++r) {
-    n = detail::support_scan(M + r * ld, cols, 0, s.index.data(), n, binary);
+    const T* x = row(r);
+    n = detail::support_scan(x, cols, 0, s.index.data(), n, binary);
     s.start[static_cast<std::size_t>(s.rows + r) + 1] = n;
   }
   s.rows += rows;
   return binary;
+}
+
+/// Appends the support of `rows` more rows of the row-major matrix M (leading dimension
+/// ld, `cols` columns, the same as the rows already in `s`). Returns false, leaving `s`
+/// unspecified, when some entry is neither 0 nor 1.
+template <class T>
+bool append_binary_support(const T* M, index_t rows, index_t cols, index_t ld, BinarySupport& s) {
+  return append_binary_support_rows<T>([&](index_t r) { return M + r * ld; }, rows, cols, s);
 }
 
 /// Fills `s` with the support of the row-major rows x cols matrix M (leading dimension
