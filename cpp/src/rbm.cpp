@@ -637,26 +637,39 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       (std::max(bs, n_chain) + std::min(row_chunk, chain_chunk) - 1) / std::min(row_chunk, chain_chunk)));
   RowMat<T> GT;
   RowVec<T> pen = RowVec<T>::Zero(nh);
+  // A minibatch's rows of X. Binary data is used through its support, scanned straight
+  // from X (the rows are copied only for a dense product, for non-binary or dense data).
+  // The next minibatch's support is scanned during this one's weight update, which it does
+  // not depend on.
+  const auto batch_row = [&](index_t t, index_t r) {
+    const index_t i = t * bs + r;
+    return X + (order ? order[i] : i) * nv;
+  };
+  const auto scan = [&](index_t t, BinarySupport& sup) {
+    sup.rows = 0;
+    return append_binary_support_rows<T>([&](index_t r) { return batch_row(t, r); }, std::min(bs, n_rows - t * bs),
+                                         nv, sup);
+  };
   BinarySupport s_pos;  // the minibatch's, then with the chain's rows appended
+  BinarySupport s_next;
+  bool next_binary = scan(0, s_next);
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
     const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
     const std::uint64_t seed_pos = splitmix64(seed_t ^ 0x1ULL), seed_neg = splitmix64(seed_t ^ 0x2ULL);
-    // The minibatch's rows of X. Binary data is used through its support, scanned straight
-    // from X; the rows are copied only for a dense product (non-binary or dense data).
-    const auto data_row = [&](index_t r) { return X + (order ? order[first + r] : first + r) * nv; };
     bool gathered = false;
     const auto gather = [&] {
       if (gathered) return;
-      for (index_t r = 0; r < B; ++r) Vpos.row(r) = RowVecC<T>(data_row(r), nv);
+      for (index_t r = 0; r < B; ++r) Vpos.row(r) = RowVecC<T>(batch_row(t, r), nv);
       gathered = true;
     };
     const index_t nc = opt.persistent ? n_chain : B;
     const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
     // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
     // Binary data (and the chain's states, always binary) multiply W through their support.
-    s_pos.rows = 0;
-    const bool pos_binary = append_binary_support_rows<T>(data_row, B, nv, s_pos);
+    std::swap(s_pos, s_next);
+    const bool pos_binary = next_binary;
+    bool scanned_next = t + 1 == n_batches;
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
     if (!pos_sparse) gather();
     // The positive phase: P(h | data), scaled by 1/B, into SP's first B rows. Through the
@@ -778,11 +791,19 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       // of G^T are updated from while they are still in cache.
       transpose_support(s_sv, s_svt);
       GT.resize(nv, ldh);  // a no-op after the first minibatch
-      parallel_chunks(nv, visible_chunk, n_threads, update_work, [&](index_t, index_t i0, index_t i1) {
+      const index_t n_blocks = (nv + visible_chunk - 1) / visible_chunk;
+      const index_t first_block = scanned_next ? 0 : 1;  // item 0: the next minibatch's scan
+      parallel_chunks(n_blocks + first_block, 1, n_threads, update_work, [&](index_t c, index_t, index_t) {
+        if (c < first_block) {
+          next_binary = scan(t + 1, s_next);
+          return;
+        }
+        const index_t i0 = (c - first_block) * visible_chunk, i1 = std::min(nv, i0 + visible_chunk);
         T* g = GT.data() + i0 * ldh;
         binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, ldh, nullptr, g, ldh);
         update_block<T>(args, g, ldh, true, 0, nh, i0, i1);
       });
+      scanned_next = true;
     } else {
       gather();
       SV.resize(B + nc, nv);
@@ -794,6 +815,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         update_block<T>(args, G.data(), nv, false, j0, j1, 0, nv);
       });
     }
+    if (!scanned_next) next_binary = scan(t + 1, s_next);
     vel_b = mom * vel_b + lr * (mean_vpos - mean_vneg);
     bm += vel_b;
   }
