@@ -607,3 +607,50 @@ def test_kernels_property_based():
         assert abs(lz - ref.log_partition_brute(W, b, c)) <= 1e-10 * max(1.0, abs(lz))
 
     check()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [0, 1, 2047, 2048, 5000])
+def test_column_totals_against_reference_and_threads(dtype, rows):
+    """The visible marginals' sums: exact counts for binary data, double sums of
+    probabilities; chunks of rows cross the kernel's chunk size, same bits with 1 and 2
+    threads."""
+    rng = np.random.default_rng(rows)
+    X = binary(rng, rows, 37, p=0.2, dtype=dtype)
+    one = core("column_totals", dtype)(X, 1)
+    assert one.dtype == np.float64 and one.shape == (37,)
+    np.testing.assert_array_equal(one, ref.column_totals(X))  # integers: exact
+    P = rng.random((rows, 37)).astype(dtype)
+    got = core("column_totals", dtype)(P, 2)
+    np.testing.assert_allclose(got, ref.column_totals(P), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(got, core("column_totals", dtype)(P, 1))
+
+
+def test_column_totals_rejects_a_vector():
+    with pytest.raises(ValueError):
+        _core.rbm_column_totals_f64(np.zeros(5), 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_momentum_zero_keeps_the_last_step_as_velocity(dtype):
+    """With momentum 0 the update skips the velocity except on a call's last minibatch:
+    afterwards the velocity still equals the last step (W after three minibatches minus W
+    after the first two, which a call of two minibatches reproduces: same seeds, same
+    rows), so switching momentum on for a later call starts from it."""
+    rng = np.random.default_rng(3)
+    n, m, B = 40, 48, 20
+    X = binary(rng, 3 * B, m, p=0.3, dtype=dtype)
+    W0, b0, c0 = tiny_model(rng, n, m, 0.1, dtype)
+
+    def train(rows):
+        W, b, c = W0.copy(), b0.copy(), c0.copy()
+        vW, vb, vc = (np.full_like(a, np.nan) if a is W else np.zeros_like(a) for a in (W, b, c))
+        core("cd_train", dtype)(W, b, c, vW, vb, vc, np.zeros(n, dtype), np.zeros((B, n), dtype), X[:rows], None, B,
+                                1, True, 0.1, 0.0, 0.0, -1.0, 0.0, 7, 2)
+        return W, vW
+
+    W2, _ = train(2 * B)
+    W3, v3 = train(3 * B)
+    assert np.isfinite(v3).all()  # written by the last minibatch, not read: NaN before is harmless
+    np.testing.assert_allclose(v3, W3 - W2, rtol=0, atol=4 * np.finfo(dtype).eps * np.abs(W3).max())
+    assert np.abs(v3).max() > 0

@@ -151,6 +151,18 @@ void bind_dtype(py::module_& m) {
         py::arg("W"), py::arg("b"), py::arg("c"), py::arg("V"), py::arg("n_threads"),
         "Exact pseudo-log-likelihood over all visible units, per row.");
 
+  m.def(name("column_totals").c_str(),
+        [](const CArray<T>& X, int n_threads) {
+          auto [rows, cols] = shape2d(X, "X");
+          py::array_t<double> out(py::ssize_t{cols});
+          const T* xp = X.data();
+          double* op = out.mutable_data();
+          py::gil_scoped_release nogil;
+          rbm::column_totals<T>(xp, rows, cols, op, n_threads);
+          return out;
+        },
+        py::arg("X"), py::arg("n_threads"), "Sums of X's columns, in double (the visible marginals' counts).");
+
   m.def(name("log_partition").c_str(),
         [](const CArray<T>& W, const CArray<T>& b, const CArray<T>& c, int max_units, int n_threads) {
           const auto mdl = model(W, b, c);

@@ -60,6 +60,8 @@ constexpr double kMaxBinaryDensity = INFOGEN_MAX_BINARY_DENSITY;
 /// Hidden units per block of the positive phase's product (one 512-bit accumulator block).
 template <class T>
 constexpr index_t kPhaseCols = 512 / static_cast<index_t>(sizeof(T));
+/// Rows per chunk of the column totals (their partial sums are added in chunk order).
+constexpr index_t kTotalsRows = 2048;
 /// States per block of the exact partition function.
 constexpr index_t kStateBlock = 1024;
 
@@ -342,6 +344,21 @@ void pseudo_likelihood(const Model<T>& m, const T* V, index_t n_rows, T* out, in
   });
 }
 
+template <class T>
+void column_totals(const T* X, index_t n_rows, index_t n_cols, double* out, int n_threads) {
+  if (n_rows < 0 || n_cols < 0) throw std::invalid_argument("column_totals: negative shape");
+  std::fill(out, out + n_cols, 0.0);
+  if (n_rows == 0 || n_cols == 0) return;
+  const index_t n_chunks = (n_rows + kTotalsRows - 1) / kTotalsRows;
+  std::vector<double> part(static_cast<std::size_t>(n_chunks * n_cols), 0.0);
+  parallel_chunks(n_rows, kTotalsRows, n_threads, n_rows * n_cols, [&](index_t ch, index_t r0, index_t r1) {
+    Eigen::Map<Eigen::RowVectorXd> sum(part.data() + ch * n_cols, n_cols);
+    for (index_t r = r0; r < r1; ++r) sum += RowVecC<T>(X + r * n_cols, n_cols).template cast<double>();
+  });
+  Eigen::Map<Eigen::RowVectorXd> total(out, n_cols);
+  for (index_t ch = 0; ch < n_chunks; ++ch) total += Eigen::Map<const Eigen::RowVectorXd>(part.data() + ch * n_cols, n_cols);
+}
+
 // ---------------------------------------------------------------------------------------
 template <class T>
 double log_partition(const Model<T>& m, int max_units, int n_threads) {
@@ -468,8 +485,9 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
 /// visible units i0..: the scalar loop's arithmetic (gradient, sparsity penalty, decay,
 /// momentum, step), one register per hidden unit's row of W, then the new weights
 /// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
-/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart. Without `keep_vel`
-/// (momentum 0) the step is lr * grad and the velocity is neither read nor written.
+/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart. With momentum 0 the
+/// step is lr * grad, added in one FMA; the velocity is not read, and is written (as the
+/// step) only with `keep_vel`.
 template <class T>
 void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t ldw, index_t ldwt,
                  index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, bool keep_vel, T lr, T mom,
@@ -488,12 +506,13 @@ void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT
     if (sparse) grad = S::fmadd(S::set1(pen[b]), mv, grad);
     const auto wv = S::load(w);
     grad = S::fnmadd(vd, wv, grad);
-    if (keep_vel) {
+    if (mom == T(0)) {
+      r[b] = S::fmadd(vl, grad, wv);  // w + lr * grad, rounded once
+      if (keep_vel) S::store(v, S::mul(vl, grad));
+    } else {
       const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
       S::store(v, step);
       r[b] = S::add(wv, step);
-    } else {
-      r[b] = S::fmadd(vl, grad, wv);  // w + lr * grad, rounded once
     }
     S::store(w, r[b]);
   }
@@ -552,8 +571,13 @@ void update_block(const UpdateArgs<T>& a, const T* g, index_t ldg, bool by_visib
           T gi = *at(j, i);
           if (a.sparse) gi += p * a.mean_vpos[i];
           gi -= a.wd * w[i];
-          vel[i] = a.mom * vel[i] + a.lr * gi;  // (always kept here: only edge tiles come this way)
-          w[i] += vel[i];
+          if (a.mom == T(0)) {  // as in update_tile (the velocity is always kept here: edge tiles only)
+            w[i] = std::fma(a.lr, gi, w[i]);
+            vel[i] = a.lr * gi;
+          } else {
+            vel[i] = a.mom * vel[i] + a.lr * gi;
+            w[i] += vel[i];
+          }
           a.WT[i * a.ldwt + j] = w[i];
         }
       }
@@ -833,6 +857,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   template void energy<T>(const Model<T>&, const T*, const T*, index_t, T*, int);                 \
   template void free_energy<T>(const Model<T>&, const T*, index_t, T*, int);                      \
   template void pseudo_likelihood<T>(const Model<T>&, const T*, index_t, T*, int);                \
+  template void column_totals<T>(const T*, index_t, index_t, double*, int);                       \
   template double log_partition<T>(const Model<T>&, int, int);                                    \
   template double ais<T>(const Model<T>&, const T*, const double*, index_t, index_t, std::uint64_t, \
                          double*, int);                                                            \

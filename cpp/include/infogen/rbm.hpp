@@ -86,6 +86,12 @@ void energy(const Model<T>& m, const T* V, const T* H, index_t n_rows, T* out, i
 template <class T>
 void free_energy(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads);
 
+/// Sums of the columns of the row-major (n_rows x n_cols) matrix X, accumulated in double:
+/// the data's visible marginals (counts of ones, for binary data). Fixed chunks of rows,
+/// their partial sums added in chunk order: the same bits for any thread count.
+template <class T>
+void column_totals(const T* X, index_t n_rows, index_t n_cols, double* out, int n_threads);
+
 /// out[r] = sum_i log P(v_i | v_{-i}) for each row of V: the exact pseudo-log-likelihood
 /// over all visible units (each term is log sigmoid(F(v with bit i flipped) - F(v))).
 template <class T>

@@ -98,6 +98,11 @@ def log_likelihood_brute(W, b, c, V) -> np.ndarray:
     return out
 
 
+def column_totals(X) -> np.ndarray:
+    """Sums of X's columns in double precision (counts of ones, for binary data)."""
+    return np.asarray(X).sum(axis=0, dtype=np.float64)
+
+
 def pseudo_likelihood(W, b, c, V) -> np.ndarray:
     """sum_i log P(v_i | v_-i), row-wise, by flipping each bit and comparing free energies."""
     V = _f(V)
