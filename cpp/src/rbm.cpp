@@ -638,8 +638,10 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // its products, and a chunk of hidden units re-packs the minibatch, so chunks stay large
   // enough (a quarter of the batch, an eighth of the hidden units) to keep that copying
   // small next to the multiply-adds, and numerous enough to balance two threads.
-  // A minibatch too small to go parallel is done in one chunk: fewer, larger products.
+  // A minibatch too small to go parallel is done on one thread, in one chunk: fewer, larger
+  // products, and no waking of the OpenMP team (which costs more than such a minibatch).
   const bool small = bs * nv * nh / kTrainWorkDivisor < kSerialWorkThreshold;
+  const int team = small ? 1 : n_threads;  // the threads of the training's parallel phases
   const index_t row_chunk = small ? bs : std::max<index_t>(kTrainRows, (bs + 3) / 4);
   // The chain's chunks are halves: each reads all of W and W^T, which is what its products
   // spend most of their time on; the positive phase's blocks balance the threads.
@@ -753,7 +755,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       // A persistent chain does not depend on this minibatch's data: both phases share one
       // parallel region (waking a sleeping team costs more than a small phase), the chain's
       // larger chunks first.
-      parallel_chunks(n_chain_items + n_pos_items, 1, n_threads, pos_work + chain_work,
+      parallel_chunks(n_chain_items + n_pos_items, 1, team, pos_work + chain_work,
                       [&](index_t c, index_t, index_t) {
                         if (c < n_chain_items) {
                           chain_item(c);
@@ -762,16 +764,16 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
                         }
                       });
     } else {
-      parallel_chunks(n_pos_items, 1, n_threads, pos_work, [&](index_t c, index_t, index_t) { positive_item(c); });
+      parallel_chunks(n_pos_items, 1, team, pos_work, [&](index_t c, index_t, index_t) { positive_item(c); });
       // CD-k's chain starts at h0 ~ P(h | data).
-      parallel_chunks(B, row_chunk, n_threads, pos_work, [&](index_t, index_t r0, index_t r1) {
+      parallel_chunks(B, row_chunk, team, pos_work, [&](index_t, index_t r0, index_t r1) {
         for (index_t r = r0; r < r1; ++r) {
           Philox rng(seed_pos, static_cast<std::uint64_t>(r));
           bernoulli_row(rng, SP.row(r).data(), nh, Hchain.row(r).data());
         }
         SP.middleRows(r0, r1 - r0) *= inv_pos;
       });
-      parallel_chunks(n_chain_items, 1, n_threads, chain_work, [&](index_t c, index_t, index_t) { chain_item(c); });
+      parallel_chunks(n_chain_items, 1, team, chain_work, [&](index_t c, index_t, index_t) { chain_item(c); });
     }
     RowVec<T> mean_vpos = RowVec<T>::Zero(nv);
     if (gathered) {
@@ -817,7 +819,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       GT.resize(nv, ldh);  // a no-op after the first minibatch
       const index_t n_blocks = (nv + visible_chunk - 1) / visible_chunk;
       const index_t first_block = scanned_next ? 0 : 1;  // item 0: the next minibatch's scan
-      parallel_chunks(n_blocks + first_block, 1, n_threads, update_work, [&](index_t c, index_t, index_t) {
+      parallel_chunks(n_blocks + first_block, 1, team, update_work, [&](index_t c, index_t, index_t) {
         if (c < first_block) {
           next_binary = scan(t + 1, s_next);
           return;
@@ -833,7 +835,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       SV.resize(B + nc, nv);
       SV.topRows(B) = Vpos.topRows(B);
       SV.middleRows(B, nc) = Vneg.topRows(nc);
-      parallel_chunks(nh, unit_chunk, n_threads, update_work, [&](index_t, index_t j0, index_t j1) {
+      parallel_chunks(nh, unit_chunk, team, update_work, [&](index_t, index_t j0, index_t j1) {
         RowMat<T> G(j1 - j0, nv);
         G.noalias() = SP.block(0, j0, B + nc, j1 - j0).transpose() * SV.topRows(B + nc);
         update_block<T>(args, G.data(), nv, false, j0, j1, 0, nv);
