@@ -612,8 +612,14 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   Velbuf.leftCols(nv) = MapC<T>(s.vel_W, nh, nv);
   Velbuf.rightCols(ldw - nv).setZero();
   const MapCS<T> Wc(Wbuf.data(), nh, nv, Eigen::OuterStride<>(ldw));
-  const RowVecC<T> cc(s.c, nh), bc(s.b, nv);
-  RowVecM<T> bm(s.b, nv), cm(s.c, nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
+  // The biases too, padded with zeros like the rows of W and W^T: the products run over
+  // the padded widths, whole vectors with no scalar tail (the padding's values are never
+  // used).
+  RowVec<T> Bbuf = RowVec<T>::Zero(ldw), Cbuf = RowVec<T>::Zero(ldh);
+  Bbuf.head(nv) = RowVecC<T>(s.b, nv);
+  Cbuf.head(nh) = RowVecC<T>(s.c, nh);
+  const RowVecC<T> cc(Cbuf.data(), nh), bc(Bbuf.data(), nv);
+  RowVecM<T> bm(Bbuf.data(), nv), cm(Cbuf.data(), nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
   const T lr = static_cast<T>(opt.learning_rate), mom = static_cast<T>(opt.momentum),
           wd = static_cast<T>(opt.weight_decay);
   const bool sparse = opt.sparsity_target >= 0.0 && opt.sparsity_cost > 0.0;
@@ -707,8 +713,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         pos_sparse ? (ldh + kPhaseCols<T> - 1) / kPhaseCols<T> : (B + row_chunk - 1) / row_chunk;
     const auto positive_item = [&](index_t c) {
       if (pos_sparse) {
-        const index_t j0 = c * kPhaseCols<T>, j1 = std::min(ldh, j0 + kPhaseCols<T>), jn = std::min(j1, nh) - j0;
-        if (jn > 0) binary_matmul_rows<T>(s_pos, 0, B, WT.data() + j0, jn, ldh, s.c + j0, SP.data() + j0, ldh);
+        const index_t j0 = c * kPhaseCols<T>, j1 = std::min(ldh, j0 + kPhaseCols<T>);
+        binary_matmul_rows<T>(s_pos, 0, B, WT.data() + j0, j1 - j0, ldh, Cbuf.data() + j0, SP.data() + j0, ldh);
         auto P = SP.block(0, j0, B, j1 - j0);  // written in place: no buffer per minibatch
         sigmoid_inplace(P);
         if (opt.persistent) P *= inv_pos;  // (CD-k samples its chain's start from P first)
@@ -733,13 +739,13 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       H = Hchain.middleRows(r0, nr);
       for (int step = 0; step < opt.k; ++step) {
         if (sparse_states(H, S)) {
-          binary_block<T>(S, Wbuf.data(), nv, ldw, s.b, P);
+          binary_block<T>(S, Wbuf.data(), ldw, ldw, Bbuf.data(), P);  // (padded width)
         } else {
           visible_block<T>(Wc, bc, H, P);
         }
         bernoulli_rows<T>(rngs, P, V, nv);
         if (sparse_states(V, S)) {
-          binary_block<T>(S, WT.data(), nh, ldh, s.c, P);
+          binary_block<T>(S, WT.data(), ldh, ldh, Cbuf.data(), P);  // (padded width)
         } else {
           hidden_block<T>(Wc, cc, V, P);
         }
@@ -826,7 +832,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         }
         const index_t i0 = (c - first_block) * visible_chunk, i1 = std::min(nv, i0 + visible_chunk);
         T* g = GT.data() + i0 * ldh;
-        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), nh, ldh, nullptr, g, ldh);
+        binary_matmul_rows<T>(s_svt, i0, i1, SP.data(), ldh, ldh, nullptr, g, ldh);  // (padded width)
         update_block<T>(args, g, ldh, true, 0, nh, i0, i1);
       });
       scanned_next = true;
@@ -847,6 +853,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   }
   if (opt.persistent) MapM<T>(s.chain, n_chain, nh) = Hchain;
   MapM<T>(s.W, nh, nv) = Wbuf.leftCols(nv);
+  RowVecM<T>(s.b, nv) = Bbuf.head(nv);
+  RowVecM<T>(s.c, nh) = Cbuf.head(nh);
   MapM<T>(s.vel_W, nh, nv) = Velbuf.leftCols(nv);
   return n_batches;
 }
