@@ -149,9 +149,30 @@ inline void binary_row_block(const std::int32_t* idx, index_t n, const T* A, ind
   dst = acc;
 }
 
+/// The last len < 64 / sizeof(T) columns: one masked vector (lanes past len are neither
+/// loaded nor stored), or a scalar loop without AVX-512.
 template <class T>
 inline void binary_row_tail(const std::int32_t* idx, index_t n, const T* A, index_t lda, const T* bias, T* out,
                             index_t len) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const auto m = static_cast<__mmask16>((1U << len) - 1U);
+    __m512 acc = bias ? _mm512_maskz_loadu_ps(m, bias) : _mm512_setzero_ps();
+    for (index_t k = 0; k < n; ++k) {
+      acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, A + static_cast<index_t>(idx[k]) * lda));
+    }
+    _mm512_mask_storeu_ps(out, m, acc);
+    return;
+  } else if constexpr (std::is_same_v<T, double>) {
+    const auto m = static_cast<__mmask8>((1U << len) - 1U);
+    __m512d acc = bias ? _mm512_maskz_loadu_pd(m, bias) : _mm512_setzero_pd();
+    for (index_t k = 0; k < n; ++k) {
+      acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(m, A + static_cast<index_t>(idx[k]) * lda));
+    }
+    _mm512_mask_storeu_pd(out, m, acc);
+    return;
+  }
+#endif
   for (index_t j = 0; j < len; ++j) out[j] = bias ? bias[j] : T(0);
   for (index_t k = 0; k < n; ++k) {
     const T* a = A + static_cast<index_t>(idx[k]) * lda;
