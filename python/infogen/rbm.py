@@ -185,7 +185,10 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         Persistent CD (the negative chain continues between updates; Tieleman 2008) when
         True, CD-k (the chain restarts at the minibatch) when False.
     momentum : float, default=0.0
-        Momentum coefficient in [0, 1).
+        Momentum coefficient in [0, 1). The velocities (``velocity_components_`` ...)
+        hold the last update's step; with momentum 0 that step is ``learning_rate`` times
+        the gradient, and switching momentum on for a later ``partial_fit`` continues from
+        it.
     weight_decay : float, default=0.0
         L2 penalty on the weights (added to the gradient as ``-weight_decay * W``).
     sparsity_target : float or None, default=None
