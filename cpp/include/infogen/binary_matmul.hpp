@@ -20,6 +20,7 @@
 #endif
 
 #include "infogen/common.hpp"
+#include "infogen/simd_tile.hpp"
 
 namespace infogen {
 
@@ -154,22 +155,13 @@ inline void binary_row_block(const std::int32_t* idx, index_t n, const T* A, ind
 template <class T>
 inline void binary_row_tail(const std::int32_t* idx, index_t n, const T* A, index_t lda, const T* bias, T* out,
                             index_t len) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float>) {
-    const auto m = static_cast<__mmask16>((1U << len) - 1U);
-    __m512 acc = bias ? _mm512_maskz_loadu_ps(m, bias) : _mm512_setzero_ps();
-    for (index_t k = 0; k < n; ++k) {
-      acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, A + static_cast<index_t>(idx[k]) * lda));
-    }
-    _mm512_mask_storeu_ps(out, m, acc);
-    return;
-  } else if constexpr (std::is_same_v<T, double>) {
-    const auto m = static_cast<__mmask8>((1U << len) - 1U);
-    __m512d acc = bias ? _mm512_maskz_loadu_pd(m, bias) : _mm512_setzero_pd();
-    for (index_t k = 0; k < n; ++k) {
-      acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(m, A + static_cast<index_t>(idx[k]) * lda));
-    }
-    _mm512_mask_storeu_pd(out, m, acc);
+#if defined(INFOGEN_HAS_SIMD_TILE)
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    using S = SimdTile<T>;
+    const int n_lanes = static_cast<int>(len);
+    auto acc = bias ? S::load_first(n_lanes, bias) : S::zero();
+    for (index_t k = 0; k < n; ++k) acc = S::add(acc, S::load_first(n_lanes, A + static_cast<index_t>(idx[k]) * lda));
+    S::store_first(n_lanes, out, acc);
     return;
   }
 #endif

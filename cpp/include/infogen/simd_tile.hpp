@@ -1,6 +1,7 @@
 // Square tiles of AVX-512 registers: one register per row, 16 floats or 8 doubles, and
 // their transpose in registers (unpacks and lane shuffles, no memory round trip). Used
-// where one pass must read or write a matrix and its transpose (the RBM weight update).
+// where one pass must read or write a matrix and its transpose (the RBM weight update),
+// and for the partial vectors at the end of a row (masked loads and stores).
 #pragma once
 
 #include <cstddef>
@@ -23,11 +24,16 @@ struct SimdTile<float> {
   static constexpr int kLanes = 16;
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  /// The first n < 16 lanes (the others read as 0 and are not written; no access past n).
+  static V load_first(int n, const float* p) { return _mm512_maskz_loadu_ps(mask(n), p); }
+  static void store_first(int n, float* p, V v) { _mm512_mask_storeu_ps(p, mask(n), v); }
+  static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }     // a * b + c
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }   // c - a * b
+  static __mmask16 mask(int n) { return static_cast<__mmask16>((1U << n) - 1U); }
 
   /// r[a] holds row a of a 16 x 16 tile; afterwards r[a] holds column a.
   static void transpose(V r[16]) {
@@ -61,11 +67,15 @@ struct SimdTile<double> {
   static constexpr int kLanes = 8;
   static V load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+  static V load_first(int n, const double* p) { return _mm512_maskz_loadu_pd(mask(n), p); }
+  static void store_first(int n, double* p, V v) { _mm512_mask_storeu_pd(p, mask(n), v); }
+  static V zero() { return _mm512_setzero_pd(); }
   static V set1(double x) { return _mm512_set1_pd(x); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_pd(a, b, c); }
+  static __mmask8 mask(int n) { return static_cast<__mmask8>((1U << n) - 1U); }
 
   /// r[a] holds row a of an 8 x 8 tile; afterwards r[a] holds column a.
   static void transpose(V r[8]) {
