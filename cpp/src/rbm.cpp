@@ -697,8 +697,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     };
     const index_t nc = opt.persistent ? n_chain : B;
     const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
-    // Positive phase (and, for CD-k, the chain's start h0 ~ P(h | data)).
-    // Binary data (and the chain's states, always binary) multiply W through their support.
+    // This minibatch's support, scanned ahead. Binary data (and the chain's states, always
+    // binary) multiply the weights through their support.
     std::swap(s_pos, s_next);
     const bool pos_binary = next_binary;
     bool scanned_next = t + 1 == n_batches;
