@@ -142,6 +142,15 @@ constexpr index_t padded(index_t n) {
   return (n + L - 1) / L * L;
 }
 
+/// A copy of the row-major rows x cols matrix at src, 64-byte aligned, with rows of ld >= cols
+/// entries (the padding zeroed).
+template <class T>
+RowMat<T> padded_copy(const T* src, index_t rows, index_t cols, index_t ld) {
+  RowMat<T> m = RowMat<T>::Zero(rows, ld);
+  m.leftCols(cols) = MapC<T>(src, rows, cols);
+  return m;
+}
+
 /// P = sigmoid(V W^T + c) for a block of rows.
 template <class T, class WMat, class VBlock>
 void hidden_block(const WMat& W, const RowVecC<T>& c, const VBlock& V, RowMat<T>& P) {
@@ -480,47 +489,6 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
   return log_z0;
 }
 
-#if defined(INFOGEN_HAS_SIMD_TILE)
-/// The weight update of one L x L tile (L = SimdTile<T>::kLanes) of hidden units j0.. and
-/// visible units i0..: the scalar loop's arithmetic (gradient, sparsity penalty, decay,
-/// momentum, step), one register per hidden unit's row of W, then the new weights
-/// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
-/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart. With momentum 0 the
-/// step is lr * grad, added in one FMA; the velocity is not read, and is written (as the
-/// step) only with `keep_vel`.
-template <class T>
-void update_tile(const T* g, index_t ldg, bool g_by_visible, T* W, T* vel, T* WT, index_t ldw, index_t ldwt,
-                 index_t j0, index_t i0, const T* pen, const T* mean_vpos, bool sparse, bool keep_vel, T lr, T mom,
-                 T wd) {
-  using S = SimdTile<T>;
-  constexpr int L = S::kLanes;
-  typename S::V r[L];
-  for (int a = 0; a < L; ++a) r[a] = S::load(g + a * ldg);
-  if (g_by_visible) S::transpose(r);  // now r[b]: hidden unit j0 + b
-  const auto vm = S::set1(mom), vl = S::set1(lr), vd = S::set1(wd);
-  const auto mv = sparse ? S::load(mean_vpos + i0) : S::set1(T(0));
-  for (int b = 0; b < L; ++b) {
-    T* w = W + (j0 + b) * ldw + i0;
-    T* v = vel + (j0 + b) * ldw + i0;
-    auto grad = r[b];
-    if (sparse) grad = S::fmadd(S::set1(pen[b]), mv, grad);
-    const auto wv = S::load(w);
-    grad = S::fnmadd(vd, wv, grad);
-    if (mom == T(0)) {
-      r[b] = S::fmadd(vl, grad, wv);  // w + lr * grad, rounded once
-      if (keep_vel) S::store(v, S::mul(vl, grad));
-    } else {
-      const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
-      S::store(v, step);
-      r[b] = S::add(wv, step);
-    }
-    S::store(w, r[b]);
-  }
-  S::transpose(r);  // r[a]: visible unit i0 + a
-  for (int a = 0; a < L; ++a) S::store(WT + (i0 + a) * ldwt + j0, r[a]);
-}
-#endif
-
 /// What the weight update of one minibatch needs besides the gradient.
 template <class T>
 struct UpdateArgs {
@@ -533,6 +501,45 @@ struct UpdateArgs {
   bool sparse, keep_vel;
   T lr, mom, wd;
 };
+
+#if defined(INFOGEN_HAS_SIMD_TILE)
+/// The weight update of one L x L tile (L = SimdTile<T>::kLanes) of hidden units j0.. and
+/// visible units i0..: the scalar loop's arithmetic (gradient, sparsity penalty, decay,
+/// momentum, step), one register per hidden unit's row of W, then the new weights
+/// transposed in registers into W^T. `g` points at the tile's gradient: rows of visible
+/// units in G^T (g_by_visible) or of hidden units in G, `ldg` apart. With momentum 0 the
+/// step is lr * grad, added in one FMA; the velocity is not read, and is written (as the
+/// step) only with `keep_vel`.
+template <class T>
+void update_tile(const UpdateArgs<T>& a, const T* g, index_t ldg, bool g_by_visible, index_t j0, index_t i0) {
+  using S = SimdTile<T>;
+  constexpr int L = S::kLanes;
+  typename S::V r[L];
+  for (int k = 0; k < L; ++k) r[k] = S::load(g + k * ldg);
+  if (g_by_visible) S::transpose(r);  // now r[b]: hidden unit j0 + b
+  const auto vm = S::set1(a.mom), vl = S::set1(a.lr), vd = S::set1(a.wd);
+  const auto mv = a.sparse ? S::load(a.mean_vpos + i0) : S::set1(T(0));
+  for (int b = 0; b < L; ++b) {
+    T* w = a.W + (j0 + b) * a.ldw + i0;
+    T* v = a.vel + (j0 + b) * a.ldw + i0;
+    auto grad = r[b];
+    if (a.sparse) grad = S::fmadd(S::set1(a.pen[j0 + b]), mv, grad);
+    const auto wv = S::load(w);
+    grad = S::fnmadd(vd, wv, grad);
+    if (a.mom == T(0)) {
+      r[b] = S::fmadd(vl, grad, wv);  // w + lr * grad, rounded once
+      if (a.keep_vel) S::store(v, S::mul(vl, grad));
+    } else {
+      const auto step = S::fmadd(vm, S::load(v), S::mul(vl, grad));
+      S::store(v, step);
+      r[b] = S::add(wv, step);
+    }
+    S::store(w, r[b]);
+  }
+  S::transpose(r);  // r[a]: visible unit i0 + a
+  for (int k = 0; k < L; ++k) S::store(a.WT + (i0 + k) * a.ldwt + j0, r[k]);
+}
+#endif
 
 /// The update of the weights of hidden units [j0, j1) x visible units [i0, i1), given their
 /// gradient: rows of G^T (`by_visible`, g(j, i) = g[(i - i0) * ldg + j - j0]) or of G
@@ -556,8 +563,7 @@ void update_block(const UpdateArgs<T>& a, const T* g, index_t ldg, bool by_visib
       if (jn % L == 0 && in % L == 0) {
         for (index_t jj = jt; jj < jt + jn; jj += L) {
           for (index_t ii = it; ii < it + in; ii += L) {
-            update_tile<T>(at(jj, ii), ldg, by_visible, a.W, a.vel, a.WT, a.ldw, a.ldwt, jj, ii, a.pen + jj,
-                           a.mean_vpos, a.sparse, a.keep_vel, a.lr, a.mom, a.wd);
+            update_tile<T>(a, at(jj, ii), ldg, by_visible, jj, ii);
           }
         }
         continue;
@@ -606,18 +612,12 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // (NumPy's buffers start 16 bytes into a cache line: every 512-bit load of their rows
   // would straddle two lines, which costs a second load.)
   const index_t ldw = padded<T>(nv), ldh = padded<T>(nh);
-  RowMat<T> Wbuf(nh, ldw), Velbuf(nh, ldw);
-  Wbuf.leftCols(nv) = MapC<T>(s.W, nh, nv);
-  Wbuf.rightCols(ldw - nv).setZero();
-  Velbuf.leftCols(nv) = MapC<T>(s.vel_W, nh, nv);
-  Velbuf.rightCols(ldw - nv).setZero();
+  RowMat<T> Wbuf = padded_copy(s.W, nh, nv, ldw), Velbuf = padded_copy(s.vel_W, nh, nv, ldw);
   const MapCS<T> Wc(Wbuf.data(), nh, nv, Eigen::OuterStride<>(ldw));
   // The biases too, padded with zeros like the rows of W and W^T: the products run over
   // the padded widths, whole vectors with no scalar tail (the padding's values are never
   // used).
-  RowVec<T> Bbuf = RowVec<T>::Zero(ldw), Cbuf = RowVec<T>::Zero(ldh);
-  Bbuf.head(nv) = RowVecC<T>(s.b, nv);
-  Cbuf.head(nh) = RowVecC<T>(s.c, nh);
+  RowMat<T> Bbuf = padded_copy(s.b, 1, nv, ldw), Cbuf = padded_copy(s.c, 1, nh, ldh);
   const RowVecC<T> cc(Cbuf.data(), nh), bc(Bbuf.data(), nv);
   RowVecM<T> bm(Bbuf.data(), nv), cm(Cbuf.data(), nh), vel_b(s.vel_b, nv), vel_c(s.vel_c, nh), q(s.q, nh);
   const T lr = static_cast<T>(opt.learning_rate), mom = static_cast<T>(opt.momentum),
@@ -853,8 +853,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   }
   if (opt.persistent) MapM<T>(s.chain, n_chain, nh) = Hchain;
   MapM<T>(s.W, nh, nv) = Wbuf.leftCols(nv);
-  RowVecM<T>(s.b, nv) = Bbuf.head(nv);
-  RowVecM<T>(s.c, nh) = Cbuf.head(nh);
+  RowVecM<T>(s.b, nv) = Bbuf.leftCols(nv);
+  RowVecM<T>(s.c, nh) = Cbuf.leftCols(nh);
   MapM<T>(s.vel_W, nh, nv) = Velbuf.leftCols(nv);
   return n_batches;
 }

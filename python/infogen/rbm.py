@@ -309,9 +309,6 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
     def _fn(self, name: str):
         return getattr(_core, f"rbm_{name}_{'f32' if self.components_.dtype == np.float32 else 'f64'}")
 
-    def _column_totals(self, X: np.ndarray) -> np.ndarray:
-        return getattr(_core, f"rbm_column_totals_{'f32' if X.dtype == np.float32 else 'f64'}")(X, self._threads())
-
     def _params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.components_, self.intercept_visible_, self.intercept_hidden_
 
@@ -349,7 +346,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         dtype = X.dtype
         n, m = int(self.n_hidden), X.shape[1]
         self.components_ = np.ascontiguousarray(rs.normal(0.0, 0.01, size=(n, m)).astype(dtype))
-        self._marginal_sum = self._column_totals(X)
+        self._marginal_sum = self._fn("column_totals")(X, self._threads())  # X has components_' dtype
         self._marginal_count = X.shape[0]
         p = self.visible_marginals_
         self.intercept_visible_ = np.log(p / (1.0 - p)).astype(dtype)
@@ -489,7 +486,7 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         if first:
             self._initialize(X)
         else:
-            self._marginal_sum += self._column_totals(X)
+            self._marginal_sum += self._fn("column_totals")(X, self._threads())
             self._marginal_count += X.shape[0]
         self._train(X, None)
         return self
