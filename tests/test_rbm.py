@@ -159,6 +159,37 @@ def test_long_chain_gradient_converges_to_exact_gradient(rng, n, m, dtype):
     np.testing.assert_allclose((c2 - c) / lr, gc, atol=0.02)
 
 
+def exact_gradient_by_visible(W, b, c, X):
+    """ref.exact_gradient with the model term summed over the visible states only (any
+    number of hidden units): E_model[h v^T] = sum_v p(v) P(h|v) v^T, p(v) from -F(v)."""
+    V = ref.all_states(W.shape[1])
+    logp = -ref.free_energy(W, b, c, V)
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    PH = ref.hidden_probs(W, b, c, V)
+    ph = ref.hidden_probs(W, b, c, X)
+    return ph.T @ X / len(X) - (PH * p[:, None]).T @ V, X.mean(axis=0) - p @ V, ph.mean(axis=0) - p @ PH
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_chain_gradient_by_parts_converges_to_exact_gradient(rng, dtype):
+    """A minibatch large enough to train by parts of the hidden units (256 hidden x 10
+    visible x 1024 rows: each thread owns parts in every phase, the visible units' sums are
+    added across parts): its long-chain PCD step is the exact gradient."""
+    n, m, B = 256, 10, 1024
+    W, b, c = tiny_model(rng, n, m, 0.1)
+    X = binary(rng, B, m, 0.3)
+    gW, gb, gc = exact_gradient_by_visible(W, b, c, X)
+    lr, n_chain = 1e-3 if dtype == np.float32 else 1e-4, 20000
+    W2, b2, c2, X2 = (a.astype(dtype) for a in (W, b, c, X))
+    z = np.zeros_like
+    core("cd_train", dtype)(W2, b2, c2, z(W2), z(b2), z(c2), z(c2), np.zeros((n_chain, n), dtype), X2, None, B, 30,
+                            True, lr, 0.0, 0.0, -1.0, 0.0, 5, 2)
+    np.testing.assert_allclose((W2 - W) / lr, gW, atol=0.02)
+    np.testing.assert_allclose((b2 - b) / lr, gb, atol=0.02)
+    np.testing.assert_allclose((c2 - c) / lr, gc, atol=0.02)
+
+
 def test_momentum_weight_decay_and_sparsity_change_the_update(rng):
     n, m, B = 4, 6, 10
     W, b, c = tiny_model(rng, n, m, 0.5)
@@ -189,11 +220,12 @@ def test_momentum_weight_decay_and_sparsity_change_the_update(rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sparsity", [False, True])
-def test_weights_and_their_transpose_stay_in_step(rng, dtype, sparsity):
+@pytest.mark.parametrize("n, m, B", [(40, 48, 10), (264, 64, 128)])
+def test_weights_and_their_transpose_stay_in_step(rng, dtype, sparsity, n, m, B):
     """Training keeps W^T (the products of visible states read it) in step with W: two
     minibatches in one call equal two calls of one minibatch each (W^T rebuilt from W),
-    bit for bit. 48 visible x 40 hidden units: whole register tiles and scalar edges."""
-    n, m, B = 40, 48, 10
+    bit for bit. 48 visible x 40 hidden units: whole register tiles and scalar edges;
+    264 hidden x 64 visible x 128 rows: trained by parts of the hidden units."""
     W, b, c = tiny_model(rng, n, m, 0.3, dtype)
     X = binary(rng, 2 * B, m, 0.3, dtype)
     train = core("cd_train", dtype)
@@ -296,11 +328,13 @@ def test_at_least_as_good_as_sklearn_at_same_settings(digits):
 
 
 # ---------------------------------------------------------------- determinism and dtypes
-def test_same_seed_bit_identical_with_one_and_two_threads(digits, dtype):
+@pytest.mark.parametrize("batch_size", [100, 200])
+def test_same_seed_bit_identical_with_one_and_two_threads(digits, dtype, batch_size):
+    """(batch 100 x 64 visible x 256 hidden trains on one thread; batch 200, by parts.)"""
     X = digits[0].astype(dtype)
     fits = []
     for t in (1, 2):
-        rbm = BernoulliRBM(256, n_epochs=2, batch_size=100, random_state=7, n_threads=t, monitor=False,
+        rbm = BernoulliRBM(256, n_epochs=2, batch_size=batch_size, random_state=7, n_threads=t, monitor=False,
                            momentum=0.5).fit(X)
         fits.append(rbm)
     a, b = fits

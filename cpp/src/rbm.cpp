@@ -60,6 +60,12 @@ constexpr double kMaxBinaryDensity = INFOGEN_MAX_BINARY_DENSITY;
 /// Hidden units per block of the positive phase's product (one 512-bit accumulator block).
 template <class T>
 constexpr index_t kPhaseCols = 512 / static_cast<index_t>(sizeof(T));
+/// Training by parts (see cd_train): at most this many parts of the hidden units, each of
+/// at least kMinPartUnits units, starting at multiples of kPartAlign (whole tiles of the
+/// weight update, whole cache lines of float and double).
+constexpr index_t kMaxParts = 8;
+constexpr index_t kMinPartUnits = 64;
+constexpr index_t kPartAlign = 16;
 /// Rows per chunk of the column totals (their partial sums are added in chunk order).
 constexpr index_t kTotalsRows = 2048;
 /// States per block of the exact partition function.
@@ -185,9 +191,15 @@ void binary_block(const BinarySupport& S, const T* A, index_t cols, index_t lda,
 /// Sums of the columns of the row-major rows x cols matrix M (leading dimension ld), a
 /// row at a time (vector adds along the rows, in row order).
 template <class T>
-RowVec<T> column_sums(const T* M, index_t rows, index_t cols, index_t ld) {
-  RowVec<T> sum = RowVec<T>::Zero(cols);
+void column_sums_into(const T* M, index_t rows, index_t cols, index_t ld, T* out) {
+  RowVecM<T> sum(out, cols);
+  sum.setZero();
   for (index_t r = 0; r < rows; ++r) sum += RowVecC<T>(M + r * ld, cols);
+}
+template <class T>
+RowVec<T> column_sums(const T* M, index_t rows, index_t cols, index_t ld) {
+  RowVec<T> sum(cols);
+  column_sums_into<T>(M, rows, cols, ld, sum.data());
   return sum;
 }
 
@@ -592,6 +604,12 @@ void update_block(const UpdateArgs<T>& a, const T* g, index_t ldg, bool by_visib
 }
 
 // ---------------------------------------------------------------------------------------
+#ifdef INFOGEN_HAS_OPENMP
+#define INFOGEN_OMP_BARRIER _Pragma("omp barrier")
+#else
+#define INFOGEN_OMP_BARRIER
+#endif
+
 template <class T>
 index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_t* order,
                  const TrainOptions& opt, std::uint64_t seed, int n_threads) {
@@ -685,6 +703,192 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   BinarySupport s_pos;  // the minibatch's, then with the chain's rows appended
   BinarySupport s_next;
   bool next_binary = scan(0, s_next);
+  // The biases' steps for hidden units [j0, j1) and visible units [i0, i1), given the
+  // phases' means at those units (mean_ppos[j - j0], ...); the hidden units' sparsity
+  // penalties for the weights too.
+  const T decay = static_cast<T>(opt.sparsity_decay);
+  const auto hidden_biases = [&](index_t j0, index_t j1, const T* mean_ppos, const T* mean_pneg) {
+    for (index_t j = j0; j < j1; ++j) {
+      const T pos = mean_ppos[j - j0];
+      T gc = pos - mean_pneg[j - j0];
+      if (sparse) {
+        q[j] = decay * q[j] + (T(1) - decay) * pos;
+        pen[j] = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
+        gc += pen[j];
+      }
+      vel_c[j] = mom * vel_c[j] + lr * gc;
+      cm[j] += vel_c[j];
+    }
+  };
+  const auto visible_biases = [&](index_t i0, index_t i1, const T* mean_vpos, const T* mean_vneg) {
+    for (index_t i = i0; i < i1; ++i) {
+      vel_b[i] = mom * vel_b[i] + lr * (mean_vpos[i - i0] - mean_vneg[i - i0]);
+      bm[i] += vel_b[i];
+    }
+  };
+
+  // Training by parts: a persistent chain and minibatches of binary data (through their
+  // support) large enough to go parallel. The hidden units are cut into fixed parts, and a
+  // thread owns the same parts in every phase: the positive phase, the chain's hidden
+  // units, its visible units' partial sums over the part's hidden units, and the
+  // gradient and update of the part's weights (its rows of W, its columns of W^T). So each
+  // weight is read and written by one core only, and stays in that core's caches; with
+  // the chain in halves of rows, both cores read all of W and W^T every minibatch, half of
+  // it just written by the other core. The visible units' partial sums are added in part
+  // order, by fixed ranges of visible units, between two barriers. The parts depend on
+  // the shape and on the machine's processor count, never on the thread count: the same
+  // seed gives the same numbers with 1 or 2 threads (1 thread does every part in turn).
+#ifdef INFOGEN_HAS_OPENMP
+  const index_t procs = std::max(1, omp_get_num_procs());
+#else
+  const index_t procs = 1;
+#endif
+  const auto cut = [](index_t n, index_t parts) {
+    return ((n + parts - 1) / parts + kPartAlign - 1) / kPartAlign * kPartAlign;
+  };
+  const index_t max_parts = std::clamp<index_t>(std::min(procs, kMaxParts), 1, std::max<index_t>(1, nh / kMinPartUnits));
+  const index_t part_w = cut(ldh, max_parts), range_w = cut(ldw, max_parts);
+  const index_t n_parts = (ldh + part_w - 1) / part_w, n_ranges = (ldw + range_w - 1) / range_w;
+  const bool by_parts = opt.persistent && !small && n_parts > 1;
+  struct PartWork {
+    BinarySupport sh, sv, ssv, ssvt;  // the part's hidden states; the chain's visible; [data; chain] and transposed
+    RowMat<T> X, P, G;                // a range's visible sums; the part's hidden probabilities; its gradient block
+    RowVec<T> m1, m2;                 // means over a part or a range
+  };
+  std::vector<PartWork> part_work;
+  std::vector<RowMat<T>> part_sums;  // per part: its hidden units' sums of W's rows, per chain row
+  RowMat<T> Vp;                      // the chain's visible states (padded rows)
+  RowVec<T> mean_vpos_p;
+  if (by_parts) {
+    const int threads = static_cast<int>(std::min<index_t>(resolve_threads(team), n_parts));
+    part_work.resize(static_cast<std::size_t>(threads));
+    for (PartWork& w : part_work) {  // sized up front: nothing is allocated inside the region
+      w.sh.index.resize(static_cast<std::size_t>(n_chain * part_w + 16));
+      w.sh.start.reserve(static_cast<std::size_t>(n_chain + 1));
+      w.sv.index.resize(static_cast<std::size_t>(n_chain * nv + 16));
+      w.sv.start.reserve(static_cast<std::size_t>(n_chain + 1));
+      w.ssv.index.resize(static_cast<std::size_t>((bs + n_chain) * nv + 16));
+      w.ssv.start.reserve(static_cast<std::size_t>(bs + n_chain + 1));
+      w.ssvt.index.reserve(static_cast<std::size_t>((bs + n_chain) * nv));
+      w.ssvt.start.reserve(static_cast<std::size_t>(nv + 1));
+      w.X.resize(n_chain, range_w);
+      w.P.resize(n_chain, part_w);
+      w.G.resize(visible_chunk, part_w);
+      w.m1.resize(std::max(part_w, range_w));
+      w.m2.resize(std::max(part_w, range_w));
+    }
+    for (BinarySupport* sup : {&s_pos, &s_next}) {  // (the next minibatch's is scanned inside the region)
+      sup->index.resize(std::max(sup->index.size(), static_cast<std::size_t>((bs + n_chain) * nv + 16)));
+      sup->start.reserve(static_cast<std::size_t>(bs + n_chain + 1));
+    }
+    part_sums.assign(static_cast<std::size_t>(n_parts), RowMat<T>(n_chain, ldw));
+    Vp = RowMat<T>::Zero(n_chain, ldw);
+    mean_vpos_p.resize(nv);
+  }
+  // One minibatch by parts (its data's support in s_pos, binary). Returns whether the next
+  // minibatch's data (scanned by the last thread) is binary.
+  const auto minibatch_by_parts = [&](index_t t, index_t B, std::uint64_t seed_t, const UpdateArgs<T>& args,
+                                      bool scan_next) {
+    const index_t nc = n_chain;
+    const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
+    mean_vpos_p.setZero();  // binary: the columns' sums are the counts of their ones (exact)
+    for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos_p[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
+    mean_vpos_p *= inv_pos;
+    bool binary_next = true;
+    const int threads = static_cast<int>(part_work.size());
+#ifdef INFOGEN_HAS_OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+    {
+#ifdef INFOGEN_HAS_OPENMP
+      const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+      const int tid = 0, nth = 1;
+#endif
+      PartWork& w = part_work[static_cast<std::size_t>(tid)];
+      const auto part = [&](index_t p, index_t& h0, index_t& h1, index_t& hn) {
+        h0 = p * part_w;
+        h1 = std::min(ldh, h0 + part_w);
+        hn = std::max<index_t>(0, std::min(h1, nh) - h0);  // the part's real hidden units (the rest is padding)
+      };
+      for (int step = 0; step < opt.k; ++step) {
+        const auto st = static_cast<std::uint64_t>(step);
+        const std::uint64_t seed_v = splitmix64(seed_t ^ (0x10ULL + 2 * st)), seed_h = splitmix64(seed_t ^ (0x11ULL + 2 * st));
+        // 1. The positive phase (first step) and the chain's visible sums over the part.
+        for (index_t p = tid; p < n_parts; p += nth) {
+          index_t h0, h1, hn;
+          part(p, h0, h1, hn);
+          if (step == 0) {
+            binary_matmul_rows<T>(s_pos, 0, B, WT.data() + h0, h1 - h0, ldh, Cbuf.data() + h0, SP.data() + h0, ldh);
+            auto P = SP.block(0, h0, B, h1 - h0);
+            sigmoid_inplace(P);
+            P *= inv_pos;
+          }
+          w.sh.rows = 0;
+          append_binary_support(Hchain.data() + h0, nc, hn, nh, w.sh);
+          binary_matmul_rows<T>(w.sh, 0, nc, Wbuf.data() + h0 * ldw, ldw, ldw, nullptr,
+                                part_sums[static_cast<std::size_t>(p)].data(), ldw);
+        }
+        INFOGEN_OMP_BARRIER
+        // 2. The visible units, by ranges: bias plus the parts' sums in part order, sampled.
+        for (index_t q = tid; q < n_ranges; q += nth) {
+          const index_t v0 = q * range_w, v1 = std::min(ldw, v0 + range_w), vn = std::max<index_t>(0, std::min(v1, nv) - v0);
+          auto X = w.X.block(0, 0, nc, v1 - v0);
+          X = part_sums[0].block(0, v0, nc, v1 - v0).rowwise() + Bbuf.row(0).segment(v0, v1 - v0);
+          for (index_t p = 1; p < n_parts; ++p) X += part_sums[static_cast<std::size_t>(p)].block(0, v0, nc, v1 - v0);
+          sigmoid_inplace(X);
+          for (index_t r = 0; r < nc; ++r) {
+            Philox rng(seed_v, static_cast<std::uint64_t>(r * n_ranges + q));
+            bernoulli_row(rng, w.X.row(r).data(), vn, Vp.row(r).data() + v0);
+          }
+        }
+        INFOGEN_OMP_BARRIER
+        // 3. The chain's hidden units of the part, from all of its visible states.
+        w.sv.rows = 0;
+        append_binary_support(Vp.data(), nc, nv, ldw, w.sv);
+        for (index_t p = tid; p < n_parts; p += nth) {
+          index_t h0, h1, hn;
+          part(p, h0, h1, hn);
+          auto P = w.P.block(0, 0, nc, h1 - h0);
+          binary_matmul_rows<T>(w.sv, 0, nc, WT.data() + h0, h1 - h0, ldh, Cbuf.data() + h0, w.P.data(), part_w);
+          sigmoid_inplace(P);
+          for (index_t r = 0; r < nc; ++r) {
+            Philox rng(seed_h, static_cast<std::uint64_t>(r * n_parts + p));
+            bernoulli_row(rng, w.P.row(r).data(), hn, Hchain.row(r).data() + h0);
+          }
+          if (step == opt.k - 1) SP.block(B, h0, nc, h1 - h0) = P * (-inv_neg);
+        }
+      }
+      // 4. The gradient and update of the parts' weights; [data; chain]'s support by visible unit.
+      w.ssv.rows = s_pos.rows;
+      w.ssv.cols = s_pos.cols;
+      w.ssv.start.assign(s_pos.start.begin(), s_pos.start.end());
+      std::copy(s_pos.index.begin(), s_pos.index.begin() + s_pos.nnz(), w.ssv.index.begin());
+      append_binary_support(Vp.data(), nc, nv, ldw, w.ssv);
+      transpose_support(w.ssv, w.ssvt);
+      for (index_t p = tid; p < n_parts; p += nth) {
+        index_t h0, h1, hn;
+        part(p, h0, h1, hn);
+        column_sums_into<T>(SP.data() + h0, B, hn, ldh, w.m1.data());  // (SP is scaled: these are the means)
+        column_sums_into<T>(SP.data() + B * ldh + h0, nc, hn, ldh, w.m2.data());
+        w.m2.head(hn) *= T(-1);
+        hidden_biases(h0, h0 + hn, w.m1.data(), w.m2.data());
+        for (index_t i0 = 0; i0 < nv; i0 += visible_chunk) {
+          const index_t i1 = std::min(nv, i0 + visible_chunk);
+          binary_matmul_rows<T>(w.ssvt, i0, i1, SP.data() + h0, h1 - h0, ldh, nullptr, w.G.data(), part_w);
+          update_block<T>(args, w.G.data(), part_w, true, h0, h0 + hn, i0, i1);
+        }
+      }
+      for (index_t q = tid; q < n_ranges; q += nth) {
+        const index_t v0 = q * range_w, vn = std::max<index_t>(0, std::min(v0 + range_w, nv) - v0);
+        column_sums_into<T>(Vp.data() + v0, nc, vn, ldw, w.m1.data());
+        w.m1.head(vn) *= inv_neg;
+        visible_biases(v0, v0 + vn, mean_vpos_p.data() + v0, w.m1.data());
+      }
+      if (scan_next && tid == nth - 1) binary_next = scan(t + 1, s_next);
+    }
+    return binary_next;
+  };
   for (index_t t = 0; t < n_batches; ++t) {
     const index_t first = t * bs, B = std::min(bs, n_rows - first);
     const std::uint64_t seed_t = splitmix64(seed + static_cast<std::uint64_t>(t));
@@ -703,6 +907,13 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     const bool pos_binary = next_binary;
     bool scanned_next = t + 1 == n_batches;
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
+    if (by_parts && pos_sparse) {
+      const bool keep_vel = mom != T(0) || t == n_batches - 1;
+      const UpdateArgs<T> args{Wbuf.data(), Velbuf.data(), WT.data(), ldw,      ldh, pen.data(), mean_vpos_p.data(),
+                               sparse,      keep_vel,      lr,        mom,      wd};
+      next_binary = minibatch_by_parts(t, B, seed_t, args, !scanned_next);
+      continue;
+    }
     if (!pos_sparse) gather();
     // The positive phase: P(h | data), scaled by 1/B, into SP's first B rows. Through the
     // support it goes in blocks of hidden units over the whole minibatch: each thread reads
@@ -800,17 +1011,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     const bool grad_sparse = pos_binary && append_binary_support(Vneg.data(), nc, nv, nv, s_sv) &&
                              s_sv.density() <= kMaxBinaryDensity;
     // The hidden biases, and each hidden unit's sparsity penalty for the weights.
-    const T decay = static_cast<T>(opt.sparsity_decay);
-    for (index_t j = 0; j < nh; ++j) {
-      T gc = mean_ppos[j] - mean_pneg[j];
-      if (sparse) {
-        q[j] = decay * q[j] + (T(1) - decay) * mean_ppos[j];
-        pen[j] = static_cast<T>(opt.sparsity_cost) * (static_cast<T>(opt.sparsity_target) - q[j]);
-        gc += pen[j];
-      }
-      vel_c[j] = mom * vel_c[j] + lr * gc;
-      cm[j] += vel_c[j];
-    }
+    hidden_biases(0, nh, mean_ppos.data(), mean_pneg.data());
     // The weights: each is computed by exactly one thread, summing over the batch in a
     // fixed order. With momentum 0 a weight's velocity is only its last step: it is written
     // by the call's last minibatch alone, which saves a third of the update's memory traffic.
@@ -848,8 +1049,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       });
     }
     if (!scanned_next) next_binary = scan(t + 1, s_next);
-    vel_b = mom * vel_b + lr * (mean_vpos - mean_vneg);
-    bm += vel_b;
+    visible_biases(0, nv, mean_vpos.data(), mean_vneg.data());
   }
   if (opt.persistent) MapM<T>(s.chain, n_chain, nh) = Hchain;
   MapM<T>(s.W, nh, nv) = Wbuf.leftCols(nv);
