@@ -795,6 +795,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos_p[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
     mean_vpos_p *= inv_pos;
     bool binary_next = true;
+    std::atomic<bool> scan_taken{false};
     const int threads = static_cast<int>(part_work.size());
 #ifdef INFOGEN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -814,16 +815,11 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       for (int step = 0; step < opt.k; ++step) {
         const auto st = static_cast<std::uint64_t>(step);
         const std::uint64_t seed_v = splitmix64(seed_t ^ (0x10ULL + 2 * st)), seed_h = splitmix64(seed_t ^ (0x11ULL + 2 * st));
-        // 1. The positive phase (first step) and the chain's visible sums over the part.
+        const bool last = step == opt.k - 1;
+        // 1. The chain's visible units' sums over the part's hidden units.
         for (index_t p = tid; p < n_parts; p += nth) {
           index_t h0, h1, hn;
           part(p, h0, h1, hn);
-          if (step == 0) {
-            binary_matmul_rows<T>(s_pos, 0, B, WT.data() + h0, h1 - h0, ldh, Cbuf.data() + h0, SP.data() + h0, ldh);
-            auto P = SP.block(0, h0, B, h1 - h0);
-            sigmoid_inplace(P);
-            P *= inv_pos;
-          }
           w.sh.rows = 0;
           append_binary_support(Hchain.data() + h0, nc, hn, nh, w.sh);
           binary_matmul_rows<T>(w.sh, 0, nc, Wbuf.data() + h0 * ldw, ldw, ldw, nullptr,
@@ -843,28 +839,41 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
           }
         }
         INFOGEN_OMP_BARRIER
-        // 3. The chain's hidden units of the part, from all of its visible states.
-        w.sv.rows = 0;
-        append_binary_support(Vp.data(), nc, nv, ldw, w.sv);
+        // 3. The chain's hidden units of the part, from all of its visible states. At the
+        // last step the minibatch's rows come first in the same product (the positive
+        // phase: each block of the part's columns of W^T is read once for both), straight
+        // into SP: S = [data; chain], the gradient's support too.
+        BinarySupport& S = last ? w.ssv : w.sv;
+        if (last) {
+          S.rows = s_pos.rows;
+          S.cols = s_pos.cols;
+          S.start.assign(s_pos.start.begin(), s_pos.start.end());
+          std::copy(s_pos.index.begin(), s_pos.index.begin() + s_pos.nnz(), S.index.begin());
+        } else {
+          S.rows = 0;
+        }
+        append_binary_support(Vp.data(), nc, nv, ldw, S);
+        const index_t first = last ? B : 0;  // the chain's first row in the product
         for (index_t p = tid; p < n_parts; p += nth) {
           index_t h0, h1, hn;
           part(p, h0, h1, hn);
-          auto P = w.P.block(0, 0, nc, h1 - h0);
-          binary_matmul_rows<T>(w.sv, 0, nc, WT.data() + h0, h1 - h0, ldh, Cbuf.data() + h0, w.P.data(), part_w);
+          T* out = last ? SP.data() + h0 : w.P.data();
+          const index_t ld = last ? ldh : part_w;
+          binary_matmul_rows<T>(S, 0, S.rows, WT.data() + h0, h1 - h0, ldh, Cbuf.data() + h0, out, ld);
+          Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>> P(out, S.rows, h1 - h0, Eigen::OuterStride<>(ld));
           sigmoid_inplace(P);
           for (index_t r = 0; r < nc; ++r) {
             Philox rng(seed_h, static_cast<std::uint64_t>(r * n_parts + p));
-            bernoulli_row(rng, w.P.row(r).data(), hn, Hchain.row(r).data() + h0);
+            bernoulli_row(rng, out + (first + r) * ld, hn, Hchain.row(r).data() + h0);
           }
-          if (step == opt.k - 1) SP.block(B, h0, nc, h1 - h0) = P * (-inv_neg);
+          if (last) {  // SP = [P_data / B; -P_chain / nc]
+            P.topRows(B) *= inv_pos;
+            P.bottomRows(nc) *= -inv_neg;
+          }
         }
       }
-      // 4. The gradient and update of the parts' weights; [data; chain]'s support by visible unit.
-      w.ssv.rows = s_pos.rows;
-      w.ssv.cols = s_pos.cols;
-      w.ssv.start.assign(s_pos.start.begin(), s_pos.start.end());
-      std::copy(s_pos.index.begin(), s_pos.index.begin() + s_pos.nnz(), w.ssv.index.begin());
-      append_binary_support(Vp.data(), nc, nv, ldw, w.ssv);
+      // 4. The gradient and update of the parts' weights, through [data; chain]'s support
+      // by visible unit.
       transpose_support(w.ssv, w.ssvt);
       for (index_t p = tid; p < n_parts; p += nth) {
         index_t h0, h1, hn;
@@ -885,7 +894,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         w.m1.head(vn) *= inv_neg;
         visible_biases(v0, v0 + vn, mean_vpos_p.data() + v0, w.m1.data());
       }
-      if (scan_next && tid == nth - 1) binary_next = scan(t + 1, s_next);
+      // The next minibatch's scan: by the first thread done (the result does not depend on which).
+      if (scan_next && !scan_taken.exchange(true)) binary_next = scan(t + 1, s_next);
     }
     return binary_next;
   };
