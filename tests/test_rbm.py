@@ -140,25 +140,6 @@ def test_fused_cd1_update_is_unbiased_for_expected_cd1(rng):
     assert np.all(np.abs(steps.mean(axis=0) - expected) <= 5 * se + 1e-9)
 
 
-@pytest.mark.parametrize("n, m, dtype", [(3, 5, np.float64), (16, 8, np.float64)])
-def test_long_chain_gradient_converges_to_exact_gradient(rng, n, m, dtype):
-    """PCD with many long chains estimates the exact log-likelihood gradient (16 x 8 goes
-    through the weight update's 8 x 8 register tiles; float32's 16 x 16 tiles are checked
-    against these in test_float32_and_float64_agree)."""
-    B = 8
-    W, b, c = tiny_model(rng, n, m, 0.8)
-    X = binary(rng, B, m)
-    gW, gb, gc = ref.exact_gradient(W, b, c, X)
-    lr, n_chain = 1e-3 if dtype == np.float32 else 1e-4, 20000
-    W2, b2, c2, X2 = (a.astype(dtype) for a in (W, b, c, X))
-    z = np.zeros_like
-    core("cd_train", dtype)(W2, b2, c2, z(W2), z(b2), z(c2), z(c2), np.zeros((n_chain, n), dtype), X2, None, B, 50,
-                            True, lr, 0.0, 0.0, -1.0, 0.0, 5, 2)
-    np.testing.assert_allclose((W2 - W) / lr, gW, atol=0.02)
-    np.testing.assert_allclose((b2 - b) / lr, gb, atol=0.02)
-    np.testing.assert_allclose((c2 - c) / lr, gc, atol=0.02)
-
-
 def exact_gradient_by_visible(W, b, c, X):
     """ref.exact_gradient with the model term summed over the visible states only (any
     number of hidden units): E_model[h v^T] = sum_v p(v) P(h|v) v^T, p(v) from -F(v)."""
@@ -171,19 +152,27 @@ def exact_gradient_by_visible(W, b, c, X):
     return ph.T @ X / len(X) - (PH * p[:, None]).T @ V, X.mean(axis=0) - p @ V, ph.mean(axis=0) - p @ PH
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_long_chain_gradient_by_parts_converges_to_exact_gradient(rng, dtype):
-    """A minibatch large enough to train by parts of the hidden units (256 hidden x 10
-    visible x 1024 rows: each thread owns parts in every phase, the visible units' sums are
-    added across parts): its long-chain PCD step is the exact gradient."""
-    n, m, B = 256, 10, 1024
-    W, b, c = tiny_model(rng, n, m, 0.1)
-    X = binary(rng, B, m, 0.3)
-    gW, gb, gc = exact_gradient_by_visible(W, b, c, X)
+@pytest.mark.parametrize("n, m, B, scale, density, k, dtype", [
+    (3, 5, 8, 0.8, 0.5, 50, np.float64),
+    (16, 8, 8, 0.8, 0.5, 50, np.float64),
+    (256, 10, 1024, 0.1, 0.3, 30, np.float32),
+    (256, 10, 1024, 0.1, 0.3, 30, np.float64),
+])
+def test_long_chain_gradient_converges_to_exact_gradient(rng, n, m, B, scale, density, k, dtype):
+    """PCD with many long chains estimates the exact log-likelihood gradient. 16 x 8 goes
+    through the weight update's 8 x 8 register tiles (float32's 16 x 16 tiles are checked
+    against these in test_float32_and_float64_agree); 256 hidden x 10 visible x 1024 rows
+    is large enough to train by parts of the hidden units (each thread owns parts in every
+    phase; the visible units' sums are added across parts), its model term enumerated over
+    the visible states only."""
+    W, b, c = tiny_model(rng, n, m, scale)
+    X = binary(rng, B, m, density)
+    exact = ref.exact_gradient if n + m <= 24 else exact_gradient_by_visible
+    gW, gb, gc = exact(W, b, c, X)
     lr, n_chain = 1e-3 if dtype == np.float32 else 1e-4, 20000
     W2, b2, c2, X2 = (a.astype(dtype) for a in (W, b, c, X))
     z = np.zeros_like
-    core("cd_train", dtype)(W2, b2, c2, z(W2), z(b2), z(c2), z(c2), np.zeros((n_chain, n), dtype), X2, None, B, 30,
+    core("cd_train", dtype)(W2, b2, c2, z(W2), z(b2), z(c2), z(c2), np.zeros((n_chain, n), dtype), X2, None, B, k,
                             True, lr, 0.0, 0.0, -1.0, 0.0, 5, 2)
     np.testing.assert_allclose((W2 - W) / lr, gW, atol=0.02)
     np.testing.assert_allclose((b2 - b) / lr, gb, atol=0.02)

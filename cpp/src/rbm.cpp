@@ -746,7 +746,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   const auto cut = [](index_t n, index_t parts) {
     return ((n + parts - 1) / parts + kPartAlign - 1) / kPartAlign * kPartAlign;
   };
-  const index_t max_parts = std::clamp<index_t>(std::min(procs, kMaxParts), 1, std::max<index_t>(1, nh / kMinPartUnits));
+  const index_t max_parts =
+      std::clamp<index_t>(std::min(procs, kMaxParts), 1, std::max<index_t>(1, nh / kMinPartUnits));
   const index_t part_w = cut(ldh, max_parts), range_w = cut(ldw, max_parts);
   const index_t n_parts = (ldh + part_w - 1) / part_w, n_ranges = (ldw + range_w - 1) / range_w;
   const bool by_parts = opt.persistent && !small && n_parts > 1;
@@ -762,7 +763,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   if (by_parts) {
     const int threads = static_cast<int>(std::min<index_t>(resolve_threads(team), n_parts));
     part_work.resize(static_cast<std::size_t>(threads));
-    for (PartWork& w : part_work) {  // sized up front: nothing is allocated inside the region
+    // Sized up front: inside the region only transpose_support allocates (a counter per
+    // visible unit).
+    for (PartWork& w : part_work) {
       w.sh.index.resize(static_cast<std::size_t>(n_chain * part_w + 16));
       w.sh.start.reserve(static_cast<std::size_t>(n_chain + 1));
       w.sv.index.resize(static_cast<std::size_t>(n_chain * nv + 16));
@@ -786,7 +789,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     mean_vpos_p.resize(nv);
   }
   // One minibatch by parts (its data's support in s_pos, binary). Returns whether the next
-  // minibatch's data (scanned by the last thread) is binary.
+  // minibatch's data (scanned inside the region by the first thread done) is binary.
   const auto minibatch_by_parts = [&](index_t t, index_t B, std::uint64_t seed_t, const UpdateArgs<T>& args,
                                       bool scan_next) {
     const index_t nc = n_chain;
@@ -814,7 +817,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       };
       for (int step = 0; step < opt.k; ++step) {
         const auto st = static_cast<std::uint64_t>(step);
-        const std::uint64_t seed_v = splitmix64(seed_t ^ (0x10ULL + 2 * st)), seed_h = splitmix64(seed_t ^ (0x11ULL + 2 * st));
+        const std::uint64_t seed_v = splitmix64(seed_t ^ (0x10ULL + 2 * st));
+        const std::uint64_t seed_h = splitmix64(seed_t ^ (0x11ULL + 2 * st));
         const bool last = step == opt.k - 1;
         // 1. The chain's visible units' sums over the part's hidden units.
         for (index_t p = tid; p < n_parts; p += nth) {
@@ -828,7 +832,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         INFOGEN_OMP_BARRIER
         // 2. The visible units, by ranges: bias plus the parts' sums in part order, sampled.
         for (index_t q = tid; q < n_ranges; q += nth) {
-          const index_t v0 = q * range_w, v1 = std::min(ldw, v0 + range_w), vn = std::max<index_t>(0, std::min(v1, nv) - v0);
+          const index_t v0 = q * range_w, v1 = std::min(ldw, v0 + range_w);
+          const index_t vn = std::max<index_t>(0, std::min(v1, nv) - v0);
           auto X = w.X.block(0, 0, nc, v1 - v0);
           X = part_sums[0].block(0, v0, nc, v1 - v0).rowwise() + Bbuf.row(0).segment(v0, v1 - v0);
           for (index_t p = 1; p < n_parts; ++p) X += part_sums[static_cast<std::size_t>(p)].block(0, v0, nc, v1 - v0);

