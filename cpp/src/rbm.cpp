@@ -721,10 +721,9 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
   };
   const auto visible_biases = [&](index_t i0, index_t i1, const T* mean_vpos, const T* mean_vneg) {
-    for (index_t i = i0; i < i1; ++i) {
-      vel_b[i] = mom * vel_b[i] + lr * (mean_vpos[i - i0] - mean_vneg[i - i0]);
-      bm[i] += vel_b[i];
-    }
+    auto v = vel_b.segment(i0, i1 - i0);  // (as vectors: the whole-layer call rounds as it always has)
+    v = mom * v + lr * (RowVecC<T>(mean_vpos, i1 - i0) - RowVecC<T>(mean_vneg, i1 - i0));
+    bm.segment(i0, i1 - i0) += v;
   };
 
   // Training by parts: a persistent chain and minibatches of binary data (through their
