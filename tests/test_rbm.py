@@ -96,6 +96,25 @@ def test_extreme_parameters_stay_finite(rng, dtype):
     assert abs(lz - ref.log_partition_brute(W, b, c)) < 1e-6 * abs(lz)
 
 
+@pytest.mark.parametrize("n_rows", [1, 5])
+def test_sigmoid_at_adversarial_pre_activations(dtype, n_rows):
+    """P(v | h) with W = 0 is sigmoid(b): every bias against scipy's expit, around exp's
+    overflow (x < -708 gives 0, as 1 / (1 + inf)), at +-0, subnormals and huge values; 21
+    units, so float64 rows end in a partial vector."""
+    b = np.array([-1e4, -800, -745.2, -709.5, -708.5, -708, -707.9, -700, -104, -88.5, -36.8, -1e-300, -0.0,
+                  0.0, 5e-324, 1e-8, 0.5, 36.8, 88.5, 709.8, 1e4], dtype=dtype)
+    W, c = np.zeros((3, len(b)), dtype), np.zeros(3, dtype)
+    H = np.ones((n_rows, 3), dtype)
+    P = core("visible_probs", dtype)(W, b, c, H, 1)
+    expected = ref.visible_probs(W, b, c, H)
+    assert ((P >= 0) & (P <= 1)).all()
+    if dtype == np.float64:
+        np.testing.assert_allclose(P, expected, rtol=1e-15, atol=3e-308)
+    else:
+        np.testing.assert_allclose(P, expected, rtol=1e-6, atol=1e-37)
+    assert (P[:, b >= 36.8] == 1.0).all() and (P[:, b <= -800] == 0.0).all()
+
+
 def test_bernoulli_sampling_frequencies(rng, dtype):
     p = np.ascontiguousarray(np.tile(np.array([0.0, 0.1, 0.5, 0.9, 1.0], dtype=dtype), (20000, 1)))
     s = core("sample_bernoulli", dtype)(p, 7, 2)

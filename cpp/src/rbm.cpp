@@ -15,9 +15,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "infogen/binary_matmul.hpp"
+#include "infogen/sigmoid.hpp"
 #include "infogen/simd_tile.hpp"
 #include "infogen/random.hpp"
 
@@ -79,10 +81,18 @@ void check_model(const Model<T>& m) {
   if (!m.W || !m.b || !m.c) throw std::invalid_argument("RBM parameters must not be null");
 }
 
-/// In place: A = sigmoid(A). exp overflow gives 1/(1+inf) = 0, never NaN.
+/// In place: A = sigmoid(A). exp overflow gives 1/(1+inf) = 0, never NaN. Rows of
+/// doubles go through sigmoid_row (one division per element instead of Eigen's two).
 template <class Derived>
 void sigmoid_inplace(Eigen::MatrixBase<Derived>& A) {
   using T = typename Derived::Scalar;
+#if defined(INFOGEN_HAS_SIGMOID_ROW)
+  if constexpr (std::is_same_v<T, double> && (int(Derived::Flags) & Eigen::DirectAccessBit) &&
+                bool(Derived::IsRowMajor) && Derived::InnerStrideAtCompileTime == 1) {
+    for (index_t r = 0; r < A.rows(); ++r) sigmoid_row(&A.derived().coeffRef(r, 0), A.cols());
+    return;
+  }
+#endif
   A.array() = T(1) / (T(1) + (-A.array()).exp());
 }
 
