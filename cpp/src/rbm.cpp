@@ -1,11 +1,14 @@
 // Implementation of the RBM kernels (see rbm.hpp for the contract).
 //
 // Matrix products go through Eigen's GEMM on row-major maps (Eigen itself is single-
-// threaded: EIGEN_DONT_PARALLELIZE); parallelism is ours, over fixed-size chunks of rows
-// (or of hidden units for the weight gradient), so every output element is computed by
-// one thread in an order that does not depend on the thread count. Transcendentals are
-// evaluated into Eigen-owned (aligned) temporaries, never straight into caller memory,
-// so their bits do not depend on the caller's array addresses.
+// threaded: EIGEN_DONT_PARALLELIZE), or through the support of 0/1 states
+// (binary_matmul.hpp); parallelism is ours, over fixed-size chunks of rows (or of hidden
+// units for the weight gradient; large persistent-chain minibatches go by fixed parts of
+// the hidden units, see cd_train), so every output element is computed by one thread in
+// an order that does not depend on the thread count. Transcendentals are evaluated into
+// Eigen-owned (aligned) temporaries, never straight into caller memory, so their bits do
+// not depend on the caller's array addresses (the sigmoid of doubles, sigmoid.hpp, puts
+// every element through the same vector code wherever it sits).
 #include "infogen/rbm.hpp"
 
 #include <Eigen/Core>
