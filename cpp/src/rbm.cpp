@@ -713,6 +713,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     return append_binary_support_rows<T>([&](index_t r) { return batch_row(t, r); }, std::min(bs, n_rows - t * bs),
                                          nv, sup);
   };
+  RowVec<T> mean_vpos(nv);  // the minibatch's data's means
   BinarySupport s_pos;  // the minibatch's, then with the chain's rows appended
   BinarySupport s_next;
   bool next_binary = scan(0, s_next);
@@ -771,7 +772,6 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   std::vector<PartWork> part_work;
   std::vector<RowMat<T>> part_sums;  // per part: its hidden units' sums of W's rows, per chain row
   RowMat<T> Vp;                      // the chain's visible states (padded rows)
-  RowVec<T> mean_vpos_p;
   if (by_parts) {
     const int threads = static_cast<int>(std::min<index_t>(resolve_threads(team), n_parts));
     part_work.resize(static_cast<std::size_t>(threads));
@@ -798,17 +798,14 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     }
     part_sums.assign(static_cast<std::size_t>(n_parts), RowMat<T>(n_chain, ldw));
     Vp = RowMat<T>::Zero(n_chain, ldw);
-    mean_vpos_p.resize(nv);
   }
-  // One minibatch by parts (its data's support in s_pos, binary). Returns whether the next
+  // One minibatch by parts (its data's support in s_pos, binary; their means in
+  // args.mean_vpos). Returns whether the next
   // minibatch's data (scanned inside the region by the first thread done) is binary.
   const auto minibatch_by_parts = [&](index_t t, index_t B, std::uint64_t seed_t, const UpdateArgs<T>& args,
                                       bool scan_next) {
     const index_t nc = n_chain;
     const T inv_pos = T(1) / static_cast<T>(B), inv_neg = T(1) / static_cast<T>(nc);
-    mean_vpos_p.setZero();  // binary: the columns' sums are the counts of their ones (exact)
-    for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos_p[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
-    mean_vpos_p *= inv_pos;
     bool binary_next = true;
     std::atomic<bool> scan_taken{false};
     const int threads = static_cast<int>(part_work.size());
@@ -909,7 +906,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
         const index_t v0 = q * range_w, vn = std::max<index_t>(0, std::min(v0 + range_w, nv) - v0);
         column_sums_into<T>(Vp.data() + v0, nc, vn, ldw, w.m1.data());
         w.m1.head(vn) *= inv_neg;
-        visible_biases(v0, v0 + vn, mean_vpos_p.data() + v0, w.m1.data());
+        visible_biases(v0, v0 + vn, args.mean_vpos + v0, w.m1.data());
       }
       // The next minibatch's scan: by the first thread done (the result does not depend on which).
       if (scan_next && !scan_taken.exchange(true)) binary_next = scan(t + 1, s_next);
@@ -934,14 +931,27 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
     const bool pos_binary = next_binary;
     bool scanned_next = t + 1 == n_batches;
     const bool pos_sparse = pos_binary && s_pos.density() <= kMaxBinaryDensity;
+    if (!pos_sparse) gather();
+    // The data's means over the minibatch (binary: the columns' sums are the counts of
+    // their ones, exact).
+    if (gathered) {
+      mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv);
+    } else {
+      mean_vpos.setZero();
+      for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
+    }
+    mean_vpos *= inv_pos;
+    // The weights' update: each weight is computed by exactly one thread, summing over the
+    // batch in a fixed order. With momentum 0 a weight's velocity is only its last step: it
+    // is written by the call's last minibatch alone, which saves a third of the update's
+    // memory traffic.
+    const bool keep_vel = mom != T(0) || t == n_batches - 1;
+    const UpdateArgs<T> args{Wbuf.data(), Velbuf.data(), WT.data(), ldw,      ldh, pen.data(), mean_vpos.data(),
+                             sparse,      keep_vel,      lr,        mom,      wd};
     if (by_parts && pos_sparse) {
-      const bool keep_vel = mom != T(0) || t == n_batches - 1;
-      const UpdateArgs<T> args{Wbuf.data(), Velbuf.data(), WT.data(), ldw,      ldh, pen.data(), mean_vpos_p.data(),
-                               sparse,      keep_vel,      lr,        mom,      wd};
       next_binary = minibatch_by_parts(t, B, seed_t, args, !scanned_next);
       continue;
     }
-    if (!pos_sparse) gather();
     // The positive phase: P(h | data), scaled by 1/B, into SP's first B rows. Through the
     // support it goes in blocks of hidden units over the whole minibatch: each thread reads
     // only its blocks' columns of W^T, once (chunks of rows would each read all of W^T,
@@ -1019,13 +1029,6 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
       });
       parallel_chunks(n_chain_items, 1, team, chain_work, [&](index_t c, index_t, index_t) { chain_item(c); });
     }
-    RowVec<T> mean_vpos = RowVec<T>::Zero(nv);
-    if (gathered) {
-      mean_vpos = column_sums<T>(Vpos.data(), B, nv, nv);
-    } else {  // binary: the columns' sums are the counts of their ones (exact)
-      for (index_t k = 0; k < s_pos.nnz(); ++k) mean_vpos[s_pos.index[static_cast<std::size_t>(k)]] += T(1);
-    }
-    mean_vpos *= inv_pos;
     const RowVec<T> mean_vneg = column_sums<T>(Vneg.data(), nc, nv, nv) * inv_neg;
     const RowVec<T> mean_ppos = column_sums<T>(SP.data(), B, nh, ldh);
     const RowVec<T> mean_pneg = -column_sums<T>(SP.data() + B * ldh, nc, nh, ldh);
@@ -1039,12 +1042,6 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
                              s_sv.density() <= kMaxBinaryDensity;
     // The hidden biases, and each hidden unit's sparsity penalty for the weights.
     hidden_biases(0, nh, mean_ppos.data(), mean_pneg.data());
-    // The weights: each is computed by exactly one thread, summing over the batch in a
-    // fixed order. With momentum 0 a weight's velocity is only its last step: it is written
-    // by the call's last minibatch alone, which saves a third of the update's memory traffic.
-    const bool keep_vel = mom != T(0) || t == n_batches - 1;
-    const UpdateArgs<T> args{Wbuf.data(), Velbuf.data(), WT.data(), ldw,      ldh, pen.data(), mean_vpos.data(),
-                             sparse,      keep_vel,      lr,        mom,      wd};
     const index_t update_work = (B + nc) * nv * nh / kTrainWorkDivisor;
     if (grad_sparse) {
       // Gradient and update together, a block of visible units at a time: the block's rows
