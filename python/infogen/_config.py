@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from infogen import _core
 
 _num_threads = 0  # 0 means "OpenMP's default"
@@ -74,12 +76,21 @@ def num_threads(n: int | None) -> Iterator[None]:
 
 
 def resolve_threads(n_threads: int | None) -> int:
-    """Thread count to pass to the core for a call's ``n_threads`` argument."""
-    if n_threads is None or n_threads == 0:
+    """Thread count to pass to the core for a call's ``n_threads`` argument.
+
+    ``None``, 0 and -1 mean "the default" (:func:`get_num_threads`: all available cores
+    unless :func:`set_num_threads` says otherwise), as ``n_jobs=-1`` does in scikit-learn.
+    NumPy integers are accepted; bools, floats and other negative values are not.
+    """
+    if n_threads is None:
         return get_num_threads()
-    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 0:
-        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
-    return n_threads
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, (int, np.integer)):
+        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
+    if n_threads in (0, -1):
+        return get_num_threads()
+    if n_threads < -1:
+        raise ValueError(f"n_threads must be a positive int, -1 (all cores) or None, got {n_threads!r}")
+    return int(n_threads)
 
 
 def show_config(file: Any = None) -> dict[str, Any]:
