@@ -475,7 +475,7 @@ def test_classifier_with_kneser_ney_passes_model_options_through():
     clf = NGramClassifier(order=3, smoothing="kn", prune=(0, 0, 1), discount_fallback=True, min_count=2).fit(X, y)
     assert clf.score(X_test, y_test) > 0.95
     m = clf.models_[0]
-    assert m.smoothing == "kneser_ney" and tuple(m.prune) == (0, 0, 1) and m.min_count == 2
+    assert m.smoothing == "kn" and m._kind() == "kneser_ney" and tuple(m.prune) == (0, 0, 1) and m.min_count == 2
     assert clf.get_params()["prune"] == (0, 0, 1)
     with pytest.raises(ValueError, match="unknown parameter"):
         clf.set_params(bogus=1)

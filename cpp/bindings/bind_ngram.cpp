@@ -124,27 +124,6 @@ py::dict estimate_kn(const py::list& tables, word_t vocab_size, std::vector<coun
   return out;
 }
 
-std::unique_ptr<ngram::BackoffModel> make_model(int order, word_t vocab_size, const py::list& ngrams,
-                                                const py::list& logp, const py::list& logbo) {
-  if (static_cast<int>(logp.size()) != order || static_cast<int>(logbo.size()) != order ||
-      static_cast<int>(ngrams.size()) != order - 1)
-    throw py::value_error("a model of order N needs N-1 n-gram arrays and N log tables");
-  std::vector<std::vector<word_t>> ng;
-  std::vector<ngram::OrderLogs> logs;
-  for (int k = 1; k <= order; ++k) {
-    auto p = logp[static_cast<std::size_t>(k - 1)].cast<CArray<double>>();
-    auto b = logbo[static_cast<std::size_t>(k - 1)].cast<CArray<double>>();
-    logs.push_back({std::vector<double>(p.data(), p.data() + p.size()), std::vector<double>(b.data(), b.data() + b.size())});
-    if (k >= 2) {
-      auto g = ngrams[static_cast<std::size_t>(k - 2)].cast<CArray<word_t>>();
-      if (g.ndim() != 2 || g.shape(1) != k) throw py::value_error("order-" + std::to_string(k) + " n-grams must have shape (m, " + std::to_string(k) + ")");
-      ng.emplace_back(g.data(), g.data() + g.size());
-    }
-  }
-  py::gil_scoped_release nogil;
-  return std::make_unique<ngram::BackoffModel>(order, vocab_size, std::move(ng), std::move(logs));
-}
-
 }  // namespace
 
 void bind_ngram(py::module_& m) {
@@ -268,85 +247,6 @@ void bind_ngram(py::module_& m) {
         "Interpolated modified Kneser-Ney as lmplz estimates it: {ngrams, logp, logbo, discounts, count_of_counts, "
         "used_fallback, warnings}.");
 
-  py::class_<ngram::BackoffModel>(m, "_NGramModel")
-      .def(py::init(&make_model), py::arg("order"), py::arg("vocab_size"), py::arg("ngrams"), py::arg("logp"),
-           py::arg("logbo"))
-      .def_property_readonly("order", &ngram::BackoffModel::order)
-      .def_property_readonly("vocab_size", &ngram::BackoffModel::vocab_size)
-      .def_property_readonly("nbytes", &ngram::BackoffModel::bytes)
-      .def("score",
-           [](const ngram::BackoffModel& self, const CArray<word_t>& ids, const CArray<std::int64_t>& offsets, bool bos,
-              bool eos, bool per_token, int n_threads) {
-             const index_t n = static_cast<index_t>(offsets.size()) - 1;
-             if (n < 0 || offsets.at(n) != static_cast<std::int64_t>(ids.size()))
-               throw py::value_error("offsets must be non-empty and end at len(ids)");
-             CArray<double> sent(n);
-             py::object tok = py::none();
-             double* tp = nullptr;
-             if (per_token) {
-               CArray<double> t(static_cast<py::ssize_t>(ids.size() + (eos ? n : 0)));
-               tp = t.mutable_data();
-               tok = t;
-             }
-             const word_t* ip = ids.data();
-             const std::int64_t* op = offsets.data();
-             double* sp = sent.mutable_data();
-             {
-               py::gil_scoped_release nogil;
-               self.score(ip, op, n, bos, eos, sp, tp, n_threads);
-             }
-             return py::make_tuple(sent, tok);
-           },
-           py::arg("ids"), py::arg("offsets"), py::arg("bos"), py::arg("eos"), py::arg("per_token"), py::arg("n_threads"))
-      .def("logprob",
-           [](const ngram::BackoffModel& self, const CArray<word_t>& seq) {
-             if (seq.size() < 1) throw py::value_error("logprob needs at least the predicted word");
-             for (py::ssize_t i = 0; i < seq.size(); ++i)
-               if (seq.data()[i] >= self.vocab_size()) throw py::value_error("word id outside the vocabulary");
-             return self.logprob(seq.data(), static_cast<int>(seq.size()) - 1);
-           },
-           py::arg("seq"), "log P(seq[-1] | seq[:-1]) (natural log).")
-      .def("distribution",
-           [](const ngram::BackoffModel& self, const CArray<word_t>& context) {
-             for (py::ssize_t i = 0; i < context.size(); ++i)
-               if (context.data()[i] >= self.vocab_size()) throw py::value_error("context word id outside the vocabulary");
-             CArray<double> out(static_cast<py::ssize_t>(self.vocab_size()));
-             self.distribution(context.data(), static_cast<int>(context.size()), out.mutable_data());
-             return out;
-           },
-           py::arg("context"))
-      .def("generate",
-           [](const ngram::BackoffModel& self, const CArray<word_t>& prefix, index_t n, int max_words,
-              std::uint64_t seed, double temperature, int top_k, bool greedy, std::vector<word_t> banned,
-              int n_threads) {
-             std::vector<word_t> ids;
-             std::vector<std::int64_t> offsets;
-             for (word_t b : banned)
-               if (b >= self.vocab_size()) throw py::value_error("banned word id outside the vocabulary");
-             const word_t* pp = prefix.data();
-             const int plen = static_cast<int>(prefix.size());
-             {
-               py::gil_scoped_release nogil;
-               self.generate(pp, plen, n, max_words, seed, temperature, top_k, greedy, banned, ids, offsets,
-                             n_threads);
-             }
-             return py::make_tuple(to_numpy(std::move(ids)), to_numpy(std::move(offsets)));
-           },
-           py::arg("prefix"), py::arg("n"), py::arg("max_words"), py::arg("seed"), py::arg("temperature"),
-           py::arg("top_k"), py::arg("greedy"), py::arg("banned"), py::arg("n_threads"))
-      .def("fill",
-           [](const ngram::BackoffModel& self, const CArray<word_t>& seq, int first, int blank, int n_threads) {
-             CArray<double> out(static_cast<py::ssize_t>(self.vocab_size()));
-             const word_t* sp = seq.data();
-             const int len = static_cast<int>(seq.size());
-             double* op = out.mutable_data();
-             {
-               py::gil_scoped_release nogil;
-               self.fill(sp, len, first, blank, op, n_threads);
-             }
-             return out;
-           },
-           py::arg("seq"), py::arg("first"), py::arg("blank"), py::arg("n_threads"));
 }
 
 }  // namespace infogen::bindings

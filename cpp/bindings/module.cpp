@@ -34,6 +34,7 @@ PYBIND11_MODULE(_core, m) {
   infogen::bindings::bind_info(m);
   infogen::bindings::bind_ngram(m);
   infogen::bindings::bind_ngram_external(m);
+  infogen::bindings::bind_ngram_model(m);
   infogen::bindings::bind_ngram_stream(m);
   infogen::bindings::bind_random(m);
   infogen::bindings::bind_binary_matmul(m);

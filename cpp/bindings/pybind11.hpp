@@ -57,6 +57,7 @@ py::array_t<T> to_numpy(std::vector<T, A>&& v, std::vector<py::ssize_t> shape = 
 void bind_info(py::module_& m);
 void bind_ngram(py::module_& m);
 void bind_ngram_external(py::module_& m);
+void bind_ngram_model(py::module_& m);
 void bind_ngram_stream(py::module_& m);
 void bind_random(py::module_& m);
 void bind_binary_matmul(py::module_& m);

@@ -123,114 +123,27 @@ std::vector<OrderLogs> estimate(const std::vector<CountsView>& counts, word_t vo
   return out;
 }
 
-BackoffModel::BackoffModel(int order, word_t vocab_size, std::vector<std::vector<word_t>> ngrams,
-                           std::vector<OrderLogs> logs)
-    : order_(order), vocab_(vocab_size), ngrams_(std::move(ngrams)), logs_(std::move(logs)) {
-  if (order < 1 || order > kMaxOrder) throw std::invalid_argument("order must be in 1.." + std::to_string(kMaxOrder));
-  if (vocab_size < kFirstWord) throw std::invalid_argument("vocab_size must include the 3 reserved words");
-  if (static_cast<int>(ngrams_.size()) != order - 1 || static_cast<int>(logs_.size()) != order)
-    throw std::invalid_argument("a model of order N needs N-1 n-gram arrays and N log tables");
-  if (logs_[0].logp.size() != vocab_size || logs_[0].logbo.size() != vocab_size)
-    throw std::invalid_argument("unigram tables must be dense over the vocabulary");
-  const auto n_high = static_cast<std::size_t>(std::max(0, order - 1));
-  index_.resize(n_high);
-  table_.resize(n_high);
-  mask_.assign(n_high, 0);
-  // INFOGEN_NGRAM_EXACT_LOOKUP=1 makes every order compare words, not only hashes (the
-  // path taken automatically when two listed n-grams share a 64-bit hash).
-  const char* force = std::getenv("INFOGEN_NGRAM_EXACT_LOOKUP");
-  exact_.assign(n_high, force != nullptr && force[0] == '1' ? 1 : 0);
-  by_row_.resize(n_high);
-  // Orders are independent: build their tables in parallel (one order per chunk).
-  index_t total_rows = 0;
-  for (const auto& ng : ngrams_) total_rows += static_cast<index_t>(ng.size());
-  parallel_chunks(order - 1, 1, 0, total_rows, [&](index_t c, index_t, index_t) {
-    const int k = static_cast<int>(c) + 2;
-    const auto ki = static_cast<std::size_t>(k - 2);
-    const auto& ng = ngrams_[ki];
-    const auto& lg = logs_[static_cast<std::size_t>(k - 1)];
-    const auto ku = static_cast<std::size_t>(k);
-    if (ng.size() % ku != 0) throw std::invalid_argument("order-" + std::to_string(k) + " n-gram array has a partial row");
-    const index_t m = static_cast<index_t>(ng.size() / ku);
-    if (lg.logp.size() != static_cast<std::size_t>(m) || lg.logbo.size() != static_cast<std::size_t>(m))
-      throw std::invalid_argument("order-" + std::to_string(k) + " log tables do not match its n-grams");
-    for (index_t r = 0; r < m; ++r) {
-      const word_t* g = ng.data() + static_cast<std::size_t>(r) * ku;
-      for (int j = 0; j < k; ++j)
-        if (g[j] >= vocab_size) throw std::invalid_argument("order-" + std::to_string(k) + " n-gram holds a word id outside the vocabulary");
-      if (r > 0 && !row_less(g - ku, g, k)) throw std::invalid_argument("order-" + std::to_string(k) + " n-grams must be sorted and distinct");
-    }
-    // load factor <= 0.7: 24-byte entries, ~34-69 bytes per listed n-gram
-    const std::size_t cap = next_pow2(static_cast<std::size_t>(m) * 10 / 7 + 2);
-    auto& tab = table_[ki];
-    tab.assign(cap, Entry{0, 0.0, 0.0});
-    mask_[ki] = cap - 1;
-    for (index_t r = 0; r < m && !exact_[ki]; ++r) {
-      std::uint64_t h = hash_ngram(ng.data() + static_cast<std::size_t>(r) * ku, k);
-      if (h == 0) h = 1;
-      std::size_t slot = h & mask_[ki];
-      while (tab[slot].hash != 0) {
-        if (tab[slot].hash == h) exact_[ki] = 1;  // two listed n-grams share a 64-bit hash
-        slot = (slot + 1) & mask_[ki];
-      }
-      tab[slot] = Entry{h, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
-    }
-    if (exact_[ki]) {
-      std::vector<Entry>().swap(tab);
-      index_[ki].build(ng.data(), m, k);
-      by_row_[ki].resize(static_cast<std::size_t>(m));
-      for (index_t r = 0; r < m; ++r)
-        by_row_[ki][static_cast<std::size_t>(r)] = Entry{1, lg.logp[static_cast<std::size_t>(r)], lg.logbo[static_cast<std::size_t>(r)]};
-    }
-  });
-}
-
-const BackoffModel::Entry* BackoffModel::lookup(int k, const word_t* words, std::uint64_t h) const noexcept {
-  const auto ki = static_cast<std::size_t>(k - 2);
-  if (exact_[ki]) {
-    const index_t r = index_[ki].find(words, h);
-    return r < 0 ? nullptr : &by_row_[ki][static_cast<std::size_t>(r)];
-  }
-  if (h == 0) h = 1;
-  const auto& tab = table_[ki];
-  std::size_t slot = h & mask_[ki];
-  while (true) {
-    const Entry& e = tab[slot];
-    if (e.hash == h) return &e;
-    if (e.hash == 0) return nullptr;
-    slot = (slot + 1) & mask_[ki];
-  }
-}
-
-std::size_t BackoffModel::bytes() const noexcept {
-  std::size_t b = logs_[0].logp.size() * 16;
-  for (std::size_t i = 0; i < ngrams_.size(); ++i)
-    b += ngrams_[i].size() * sizeof(word_t) + logs_[i + 1].logp.size() * 16 + index_[i].bytes() +
-         table_[i].size() * sizeof(Entry) + by_row_[i].size() * sizeof(Entry);
-  return b;
-}
-
 double BackoffModel::backoff(const word_t* ctx, int len) const {
-  if (len == 1) return logs_[0].logbo[ctx[0]];
-  const Entry* e = lookup(len, ctx, hash_ngram(ctx, len));
-  return e ? e->logbo : 0.0;
+  if (len == 1) return uni_b_[ctx[0]];
+  const std::uint8_t* e = lookup(len, hash_ngram(ctx, len));
+  return e ? entry_logbo(len, e) : 0.0;
 }
 
-double BackoffModel::logprob(const word_t* seq, int m) const {
+double BackoffModel::logprob(const word_t* seq, int m, int* ngram_length) const {
   if (m > order_ - 1) {
     seq += m - (order_ - 1);
     m = order_ - 1;
   }
   const word_t w = seq[m];
-  double lp = logs_[0].logp[w];
+  double lp = uni_p_[w];
   int matched = 1;
   std::uint64_t h = hash_word(w);
   for (int k = 2; k <= m + 1; ++k) {
     const word_t* g = seq + m - k + 1;
     h = hash_extend(h, g[0]);
-    const Entry* e = lookup(k, g, h);
+    const std::uint8_t* e = lookup(k, h);
     if (!e) break;
-    lp = e->logp;
+    lp = entry_logp(k, e);
     matched = k;
   }
   // Backoffs of the contexts longer than the matched one's: lengths matched..m.
@@ -240,16 +153,17 @@ double BackoffModel::logprob(const word_t* seq, int m) const {
     hc = L == 1 ? hash_word(c[0]) : hash_extend(hc, c[0]);
     if (L < matched) continue;
     if (L == 1) {
-      lp += logs_[0].logbo[c[0]];
-    } else if (const Entry* e = lookup(L, c, hc)) {
-      lp += e->logbo;
+      lp += uni_b_[c[0]];
+    } else if (const std::uint8_t* e = lookup(L, hc)) {
+      lp += entry_logbo(L, e);
     }
   }
+  if (ngram_length) *ngram_length = matched;
   return lp;
 }
 
 void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, bool bos, bool eos,
-                         double* out_sentences, double* out_tokens, int n_threads) const {
+                         double* out_sentences, double* out_tokens, int n_threads, std::uint8_t* out_lengths) const {
   if (n_sentences <= 0) return;
   if (offsets[0] != 0) throw std::invalid_argument("offsets must start at 0");
   for (index_t s = 0; s < n_sentences; ++s)
@@ -261,63 +175,63 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
   parallel_chunks(n_sentences, chunk, n_threads, n_tokens * order_, [&](index_t, index_t s0, index_t s1) {
     std::vector<word_t> buf;
     for (index_t s = s0; s < s1; ++s) {
-      const index_t len = offsets[s + 1] - offsets[s];
       buf.clear();
       if (bos) buf.push_back(kBos);
       buf.insert(buf.end(), ids + offsets[s], ids + offsets[s + 1]);
       if (eos) buf.push_back(kEos);
       const int first = bos ? 1 : 0;
       double total = 0.0;
-      double* tok = out_tokens ? out_tokens + offsets[s] + (eos ? s : 0) : nullptr;
-      // State as in KenLM: the entries found for the n-grams ending at the previous
-      // position are the contexts of this one, so their backoffs need no new lookup.
-      const Entry* prev[kMaxOrder + 1] = {nullptr};
+      const index_t out_at = offsets[s] + (eos ? s : 0);
+      double* tok = out_tokens ? out_tokens + out_at : nullptr;
+      std::uint8_t* lens = out_lengths ? out_lengths + out_at : nullptr;
+      // State as in KenLM: the backoffs of the n-grams found ending at the previous
+      // position are the contexts of this one, so they need no new lookup.
+      double prev_bo[kMaxOrder + 1] = {0.0};
       int prev_found = 0;  // n-grams of lengths 1..prev_found ending at i-1 were found
-      const Entry* cur[kMaxOrder + 1] = {nullptr};
+      double cur_bo[kMaxOrder + 1] = {0.0};
       if (bos && buf.size() > 1) prev_found = 1;  // <s> as a context (its unigram backoff)
       for (std::size_t i = static_cast<std::size_t>(first); i < buf.size(); ++i) {
         const int m = static_cast<int>(std::min<std::size_t>(i, static_cast<std::size_t>(order_ - 1)));
         const word_t* seq = buf.data() + i - static_cast<std::size_t>(m);
         const word_t w = seq[m];
-        double lp = logs_[0].logp[w];
+        double lp = uni_p_[w];
         int matched = 1;
         std::uint64_t h = hash_word(w);
         for (int k = 2; k <= m + 1; ++k) {
-          const word_t* g = seq + m - k + 1;
-          h = hash_extend(h, g[0]);
-          const Entry* e = lookup(k, g, h);
+          h = hash_extend(h, seq[m - k + 1]);
+          const std::uint8_t* e = lookup(k, h);
           if (!e) break;
-          cur[k] = e;
-          lp = e->logp;
+          cur_bo[k] = entry_logbo(k, e);
+          lp = entry_logp(k, e);
           matched = k;
         }
         // contexts of length L = matched..m end at i-1: length 1 is a unigram backoff,
         // longer ones were looked up at the previous position (absent if not found).
         for (int L = matched; L <= m; ++L) {
           if (L == 1) {
-            lp += logs_[0].logbo[seq[m - 1]];
+            lp += uni_b_[seq[m - 1]];
           } else if (L <= prev_found) {
-            lp += prev[L]->logbo;
+            lp += prev_bo[L];
           }
         }
-        std::copy(cur + 2, cur + matched + 1, prev + 2);
+        std::copy(cur_bo + 2, cur_bo + matched + 1, prev_bo + 2);
         prev_found = matched;
         total += lp;
         if (tok) *tok++ = lp;
+        if (lens) *lens++ = static_cast<std::uint8_t>(matched);
       }
-      (void)len;
       out_sentences[s] = total;
     }
   });
 }
 
 std::pair<index_t, index_t> BackoffModel::continuations(const word_t* ctx, int k) const {
-  const auto& ng = ngrams_[static_cast<std::size_t>(k - 2)];
+  const word_t* ng = words_[k];
   const auto ku = static_cast<std::size_t>(k);
-  const index_t m = static_cast<index_t>(ng.size() / ku);
+  const index_t m = count(k);
   const int p = k - 1;
   auto prefix_cmp = [&](index_t r) {  // <0 if row r's prefix < ctx, 0 if equal, >0 if greater
-    const word_t* g = ng.data() + static_cast<std::size_t>(r) * ku;
+    const word_t* g = ng + static_cast<std::size_t>(r) * ku;
     for (int j = 0; j < p; ++j) {
       if (g[j] < ctx[j]) return -1;
       if (g[j] > ctx[j]) return 1;
@@ -343,17 +257,18 @@ void BackoffModel::distribution(const word_t* seq, int m, double* out) const {
     seq += m - (order_ - 1);
     m = order_ - 1;
   }
-  std::copy(logs_[0].logp.begin(), logs_[0].logp.end(), out);
+  std::copy(uni_p_, uni_p_ + vocab_, out);
   for (int L = 1; L <= m; ++L) {
     const word_t* c = seq + m - L;
     const double bo = backoff(c, L);
     if (bo != 0.0)
       for (word_t w = 0; w < vocab_; ++w) out[w] += bo;
     const auto [a, b] = continuations(c, L + 1);
-    const auto& ng = ngrams_[static_cast<std::size_t>(L - 1)];
-    const auto& lp = logs_[static_cast<std::size_t>(L)].logp;
-    for (index_t r = a; r < b; ++r)
-      out[ng[static_cast<std::size_t>(r) * static_cast<std::size_t>(L + 1) + static_cast<std::size_t>(L)]] = lp[static_cast<std::size_t>(r)];
+    const word_t* ng = words_[L + 1];
+    for (index_t r = a; r < b; ++r) {
+      const word_t w = ng[static_cast<std::size_t>(r) * static_cast<std::size_t>(L + 1) + static_cast<std::size_t>(L)];
+      if (w < vocab_) out[w] = row_logp(L + 1, r);
+    }
   }
 }
 
@@ -374,7 +289,7 @@ void BackoffModel::generate(const word_t* prefix, int prefix_len, index_t n, int
     uni_cum.resize(vocab_);
     double acc = 0.0;
     for (word_t w = 0; w < vocab_; ++w) {
-      if (w != kBos) acc += std::exp(logs_[0].logp[w]);
+      if (w != kBos) acc += std::exp(uni_p_[w]);
       uni_cum[w] = acc;
     }
   }
@@ -393,7 +308,7 @@ void BackoffModel::generate(const word_t* prefix, int prefix_len, index_t n, int
         const int m = static_cast<int>(std::min<std::size_t>(seq.size(), static_cast<std::size_t>(order_ - 1)));
         if (backoff_sampling) {
           const word_t w = sample_backoff(seq.data() + seq.size() - static_cast<std::size_t>(m), m, uni_cum, is_banned, rng);
-          if (w != vocab_) {
+          if (w < vocab_) {
             if (w == kEos) break;
             seq.push_back(w);
             res.push_back(w);
@@ -474,18 +389,17 @@ word_t BackoffModel::sample_backoff(const word_t* seq, int m, const std::vector<
     }
     const word_t* c = seq + m - L;
     const auto [a, b] = continuations(c, L + 1);
-    const auto& ng = ngrams_[static_cast<std::size_t>(L - 1)];
-    const auto& lp = logs_[static_cast<std::size_t>(L)].logp;
+    const word_t* ng = words_[L + 1];
     const auto ku = static_cast<std::size_t>(L + 1);
     const double u = rng.uniform();
     double acc = 0.0;
     for (index_t r = a; r < b; ++r) {
-      acc += std::exp(lp[static_cast<std::size_t>(r)]);
+      acc += std::exp(row_logp(L + 1, r));
       if (u < acc) return ng[static_cast<std::size_t>(r) * ku + static_cast<std::size_t>(L)];
     }
     while (budget-- > 0) {
       const word_t w = draw(L - 1, budget);
-      if (w == vocab_) return vocab_;
+      if (w >= vocab_) return vocab_;
       // listed after c_L? (rows a..b share the prefix, so their last words are sorted)
       index_t lo = a, hi = b;
       while (lo < hi) {
@@ -500,7 +414,7 @@ word_t BackoffModel::sample_backoff(const word_t* seq, int m, const std::vector<
   int budget = kMaxTries;
   while (budget-- > 0) {
     const word_t w = draw(m, budget);
-    if (w == vocab_) return vocab_;
+    if (w >= vocab_) return vocab_;
     if (w != kBos && !banned[w]) return w;
   }
   return vocab_;

@@ -82,7 +82,7 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike, *, precision: str = "double
 
     threads = resolve_threads(lm.n_threads)
     float32 = float32_precision(precision)
-    bos = "0" if lm.smoothing == "kneser_ney" else "-99"
+    bos = lm._arpa_bos()
     path = os.fspath(path)
     vocab = encode(lm.vocab_)
     order = lm.order
@@ -217,5 +217,9 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
         bos.append(to_ln(logbo10[k - 1])[perm])
     lm = NGramLM(order, smoothing="arpa", n_threads=n_threads)
     lm._set_tables(vocab, ngrams, lps, bos)
+    # how the file writes <s>'s probability (0 from lmplz and our Kneser-Ney, -99 else), so
+    # that writing the model again gives the same bytes
+    if BOS in uni:
+        lm.bos_text_ = "0" if logp10[0][uni.index(BOS)] == 0 else "-99"
     lm.counts_ = None
     return lm

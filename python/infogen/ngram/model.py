@@ -5,7 +5,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,13 +13,17 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
+from infogen._params import ParamsMixin, not_fitted
+from infogen._random import draw_seed
 from infogen.info import entropy as _entropy
 from infogen.info import perplexity as _perplexity
 from infogen.ngram._text import (
     BOS,
     BOS_ID,
+    ENCODING,
     EOS,
     EOS_ID,
+    ERRORS,
     UNK_ID,
     check_order,
     check_paths,
@@ -29,6 +33,7 @@ from infogen.ngram._text import (
     to_buffer,
 )
 from infogen.ngram.counts import NGramCounts
+from infogen.ngram.model_file import MODEL_FILE_SUFFIX, check_precision, open_model_file, read_bytes, sniff_model_file
 
 __all__ = ["NGramLM", "SMOOTHINGS"]
 
@@ -41,24 +46,20 @@ _FORMAT = "infogen.ngram.model"
 
 def random_seed(random_state: Any) -> int:
     """One 63-bit seed from an int, None, ``np.random.Generator`` or ``RandomState``."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**63, dtype=np.int64))
-    if random_state is None or isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        return int(np.random.default_rng(random_state).integers(0, 2**63))
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}")
+    return draw_seed(random_state)
 
 
 def _log_scale(base: float | None) -> float:
     if base is None:
         return 1.0
-    if not (isinstance(base, (int, float)) and base > 0 and base != 1):
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
+    if isinstance(base, (bool, np.bool_)) or not isinstance(base, (int, float, np.integer, np.floating)):
+        raise TypeError(f"base must be a number or None, got {type(base).__name__}")
+    if not (math.isfinite(base) and base > 0 and base != 1):
+        raise ValueError(f"base must be a positive finite number other than 1, got {base!r}")
     return 1.0 / math.log(base)
 
 
-class NGramLM:
+class NGramLM(ParamsMixin):
     """An n-gram language model: P(w1..wn) = prod_i P(w_i | w_{i-N+1} .. w_{i-1}).
 
     Sentences are padded with ``<s>`` and ``</s>`` as in KenLM: a sentence of n words makes
@@ -142,7 +143,7 @@ class NGramLM:
                  prune: Sequence[int] | None = None, discount_fallback: bool | Sequence[float] = False,
                  min_count: int = 1, max_vocab: int | None = None, n_threads: int | None = None) -> None:
         self.order = order
-        self.smoothing = _ALIASES.get(smoothing, smoothing) if isinstance(smoothing, str) else smoothing
+        self.smoothing = smoothing
         self.k = k
         self.alpha = alpha
         self.prune = prune
@@ -152,17 +153,28 @@ class NGramLM:
         self.n_threads = n_threads
 
     # --- fitting ------------------------------------------------------------------------------
+    def _kind(self) -> str:
+        """The smoothing's canonical name ("kn" is "kneser_ney")."""
+        return _ALIASES.get(self.smoothing, self.smoothing) if isinstance(self.smoothing, str) else self.smoothing
+
     def _check_params(self) -> None:
         check_order(self.order)
-        if self.smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {sorted(SMOOTHINGS)}, got {self.smoothing!r}")
-        if self.smoothing == "add_k" and not (isinstance(self.k, (int, float)) and self.k > 0 and math.isfinite(self.k)):
-            raise ValueError(f"k must be a positive finite number, got {self.k!r}")
-        if self.smoothing == "stupid_backoff" and not (isinstance(self.alpha, (int, float)) and 0 < self.alpha <= 1):
-            raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
-        if self.smoothing != "kneser_ney" and (self.prune is not None or self.discount_fallback not in (False, None)):
+        kind = self._kind()
+        if kind not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {sorted(SMOOTHINGS)} or 'kn', got {self.smoothing!r}")
+        if kind == "add_k":
+            if isinstance(self.k, (bool, np.bool_)) or not isinstance(self.k, (int, float, np.integer, np.floating)):
+                raise TypeError(f"k must be a number, got {type(self.k).__name__}")
+            if not (self.k > 0 and math.isfinite(self.k) and self.k <= 1e6):
+                raise ValueError(f"k must be a positive finite number of at most 1e6, got {self.k!r}")
+        if kind == "stupid_backoff":
+            if isinstance(self.alpha, (bool, np.bool_)) or not isinstance(self.alpha, (int, float, np.integer, np.floating)):
+                raise TypeError(f"alpha must be a number, got {type(self.alpha).__name__}")
+            if not 0 < self.alpha <= 1:
+                raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
+        if kind != "kneser_ney" and (self.prune is not None or self.discount_fallback not in (False, None)):
             raise ValueError("prune and discount_fallback apply to smoothing='kneser_ney' only")
-        if self.smoothing == "kneser_ney":  # fail before counting
+        if kind == "kneser_ney":  # fail before counting
             self._kn_prune()
             self._kn_fallback()
 
@@ -200,7 +212,8 @@ class NGramLM:
                                                 max_vocab=self.max_vocab, n_threads=threads)
         tables = list(zip(counts.ngrams[: self.order], counts.counts[: self.order]))
         self.discounts_ = self.count_of_counts_ = None
-        if self.smoothing == "kneser_ney":
+        self._path = None
+        if self._kind() == "kneser_ney":
             res = _core.ngram_estimate_kn(tables, len(counts.vocab), self._kn_prune(), self._kn_fallback(), threads)
             self._set_tables(list(counts.vocab), list(res["ngrams"]), list(res["logp"]), list(res["logbo"]))
             self.discounts_ = [tuple(d) for d in res["discounts"]]
@@ -208,8 +221,8 @@ class NGramLM:
             self.discount_warnings_ = list(res["warnings"])
             self.used_fallback_ = [bool(b) for b in res["used_fallback"]]
         else:
-            param = float(self.k) if self.smoothing == "add_k" else float(self.alpha)
-            logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self.smoothing], param)
+            param = float(self.k) if self._kind() == "add_k" else float(self.alpha)
+            logs = _core.ngram_estimate(tables, len(counts.vocab), SMOOTHINGS[self._kind()], param)
             self._set_tables(list(counts.vocab), [g for g, _ in tables[1:]], [lp for lp, _ in logs],
                              [bo for _, bo in logs])
         self.counts_ = counts
@@ -217,26 +230,94 @@ class NGramLM:
 
     def _set_tables(self, vocab: list[str], ngrams: list[np.ndarray], logp: list[np.ndarray],
                     logbo: list[np.ndarray]) -> None:
-        self.vocab_ = vocab
-        self.ngrams_ = [np.ascontiguousarray(g, dtype=np.uint32) for g in ngrams]
-        self.logp_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logp]
-        self.logbo_ = [np.ascontiguousarray(a, dtype=np.float64) for a in logbo]
-        self._query = None  # the C++ query model, built on first use (see _cpp)
-        self._word_index_cache = None
-        self._tokenizer = None
-        self._lock = threading.Lock()
+        self._vocab = vocab
+        self._ngrams = [np.ascontiguousarray(g, dtype=np.uint32) for g in ngrams]
+        self._logp = [np.ascontiguousarray(a, dtype=np.float64) for a in logp]
+        self._logbo = [np.ascontiguousarray(a, dtype=np.float64) for a in logbo]
+        self._reset_runtime(None)
         if not hasattr(self, "counts_"):
             self.counts_ = None
 
+    def _reset_runtime(self, query: Any) -> None:
+        """Drop what is derived from the tables: the query model (built on first use from the
+        tables, or the mapped file's), the word index and the lock that guards them."""
+        self._query = query
+        self._word_index_cache = None
+        self._lock = threading.Lock()
+
+    # The fitted tables. A model opened from a .ngram file has only its mapped query
+    # model: these are read out of it on first use (the n-grams as read-only views).
+    @property
+    def vocab_(self) -> list[str]:
+        """Word of each id (0, 1, 2 = ``<unk>``, ``<s>``, ``</s>``)."""
+        self._check_fitted()
+        if self._vocab is None:
+            self._vocab = decode(self._query.words())
+        return self._vocab
+
+    @property
+    def ngrams_(self) -> list[np.ndarray]:
+        """Sorted (m_k, k) uint32 arrays of the listed n-grams of orders 2..N."""
+        self._check_fitted()
+        if self._ngrams is None:
+            self._ngrams = [self._query.ngrams(k) for k in range(2, self.order + 1)]
+        return self._ngrams
+
+    def _read_logs(self) -> None:
+        threads = resolve_threads(self.n_threads)
+        logs = [self._query.order_logs(k, threads) for k in range(1, self.order + 1)]
+        self._logp = [lp for lp, _ in logs]
+        self._logbo = [bo for _, bo in logs]
+
+    @property
+    def logp_(self) -> list[np.ndarray]:
+        """Natural-log probabilities per order (order 1 dense over the vocabulary)."""
+        self._check_fitted()
+        if self._logp is None:
+            self._read_logs()
+        return self._logp
+
+    @property
+    def logbo_(self) -> list[np.ndarray]:
+        """Natural-log backoff weights per order (aligned like :attr:`logp_`)."""
+        self._check_fitted()
+        if self._logbo is None:
+            self._read_logs()
+        return self._logbo
+
+    def _arpa_bos(self) -> str:
+        """How ARPA writes <s>'s log10 probability: "0" as lmplz does for Kneser-Ney (and as
+        the ARPA file this model was read from did), "-99" otherwise."""
+        written = getattr(self, "bos_text_", None)
+        return written if written is not None else ("0" if self._kind() == "kneser_ney" else "-99")
+
+    def _meta(self) -> dict[str, Any]:
+        """What a model file keeps besides the tables (JSON)."""
+        meta: dict[str, Any] = {"format": _FORMAT, "version": 1, "order": self.order, "smoothing": self._kind(),
+                                "k": self.k, "alpha": self.alpha}
+        if self._kind() == "kneser_ney":
+            meta["prune"] = None if self.prune is None else [int(t) for t in self.prune]
+            fb = self.discount_fallback
+            meta["discount_fallback"] = fb if isinstance(fb, bool) else [float(x) for x in fb]
+            meta["discounts"] = self.discounts_
+        if getattr(self, "bos_text_", None) is not None:
+            meta["bos_text"] = self.bos_text_
+        return meta
+
+    def _build_image(self, precision: str = "double", slots_per_ngram: float = 1.5) -> Any:
+        return _core._NGramModel.build(self.order, encode(self._vocab), self._ngrams, self._logp, self._logbo,
+                                       json.dumps(self._meta()), check_precision(precision), float(slots_per_ngram),
+                                       resolve_threads(self.n_threads))
+
     @property
     def _cpp(self) -> Any:
-        """The C++ query model, built on first use: estimating and writing ARPA need none."""
+        """The C++ query model: built on first use (estimating and writing ARPA need none),
+        or the memory-mapped model file."""
         self._check_fitted()
         if self._query is None:
             with self._lock:
                 if self._query is None:
-                    self._query = _core._NGramModel(self.order, len(self.vocab_), self.ngrams_, self.logp_,
-                                                    self.logbo_)
+                    self._query = self._build_image()
         return self._query
 
     @property
@@ -245,48 +326,57 @@ class NGramLM:
             self._word_index_cache = {w: i for i, w in enumerate(self.vocab_)}
         return self._word_index_cache
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "_query", None) is not None or getattr(self, "_logp", None) is not None
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "logp_"):
-            raise ValueError("this NGramLM is not fitted yet: call fit() or load one with from_arpa()/load()")
+        if not self.__sklearn_is_fitted__():
+            raise not_fitted(self, "call fit() or load one with NGramLM.load()/from_arpa()")
+
+    @property
+    def memory_mapped_(self) -> bool:
+        """True when the model is a memory-mapped ``.ngram`` file."""
+        self._check_fitted()
+        return self._query is not None and self._query.mapped
 
     @property
     def vocab_size(self) -> int:
         """Number of words including ``<unk>``, ``<s>``, ``</s>``."""
-        self._check_fitted()
-        return len(self.vocab_)
+        return int(self._cpp.vocab_size)
 
     # --- encoding -----------------------------------------------------------------------------
+    def _word_id(self, token: str) -> int:
+        i = self._cpp.find_word(token.encode(ENCODING, ERRORS))
+        return UNK_ID if i < 0 else i
+
     def _ids(self, tokens: Sequence[str]) -> np.ndarray:
-        get = self._word_index.get
-        return np.array([get(t, UNK_ID) for t in tokens], dtype=np.uint32)
+        return np.array([self._word_id(t) for t in tokens], dtype=np.uint32)
 
     def encode(self, sentences: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
         """Sentences -> (ids, offsets) in CSR form; unknown words become ``<unk>`` (id 0).
 
-        The C++ tokeniser splits on whitespace; one sentence per input, empty ones included.
+        Tokens are split on ASCII whitespace in C++, as when fitting; one sentence per
+        input, empty ones included.
         """
         self._check_fitted()
         buf, n = to_buffer(sentences)
-        with self._lock:
-            if self._tokenizer is None:
-                tok = _core._Tokenizer(False, True)
-                tok.set_vocabulary(encode(self.vocab_))
-                self._tokenizer = tok
-            self._tokenizer.feed_buffer(buf, resolve_threads(self.n_threads))
-            ids, offsets, _, _ = self._tokenizer.take()
+        ids, offsets = self._cpp.encode(buf, resolve_threads(self.n_threads))
         if offsets.size - 1 != n:  # cannot happen: one line per sentence
             raise RuntimeError(f"tokeniser returned {offsets.size - 1} sentences for {n}")
         return ids, offsets
 
     def encode_files(self, paths: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Corpus files -> (ids, offsets), read by the C++ tokeniser; empty lines are empty sentences."""
+        """Text files (gzip, xz or bzip2 compressed or not) -> (ids, offsets), one sentence per
+        line, empty lines as empty sentences."""
         self._check_fitted()
         files = check_paths(paths)
-        tok = _core._Tokenizer(False, True)
-        tok.set_vocabulary(encode(self.vocab_))
-        for f in files:
-            tok.feed_file(f, resolve_threads(self.n_threads))
-        ids, offsets, _, _ = tok.take()
+        threads = resolve_threads(self.n_threads)
+        parts = [self._cpp.encode(read_bytes(f), threads) for f in files]
+        if len(parts) == 1:
+            return parts[0]
+        ids = np.concatenate([p[0] for p in parts])
+        starts = np.cumsum([0] + [p[0].size for p in parts[:-1]])
+        offsets = np.concatenate([[0]] + [p[1][1:] + s0 for p, s0 in zip(parts, starts)]).astype(np.int64)
         return ids, offsets
 
     def evaluate(self, corpus: Any, *, bos: bool = True, eos: bool = True) -> dict[str, float]:
@@ -305,7 +395,7 @@ class NGramLM:
             ids, offsets = self.encode_files(corpus)
         else:
             ids, offsets = self.encode(corpus)
-        _, tok = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
+        _, tok, _ = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
         n_sent = offsets.size - 1
         # positions of the word predictions inside `tok` (skipping each sentence's </s>)
         if eos:
@@ -343,10 +433,15 @@ class NGramLM:
         of a sentence. Unknown words are ``<unk>``.
         """
         self._check_fitted()
+        scale = _log_scale(base)
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a str, got {type(word).__name__}")
+        if not word or len(word.split()) != 1 or word != word.strip():
+            raise ValueError(f"word must be one token (no whitespace, not empty), got {word!r}")
         if word == BOS:
             return -math.inf
         seq = np.concatenate([self._context_ids(context, False), self._ids([word])]).astype(np.uint32)
-        return self._cpp.logprob(seq) * _log_scale(base)
+        return self._cpp.logprob(seq)[0] * scale
 
     def prob(self, word: str, context: Any = ()) -> float:
         """P(word | context); see :meth:`logprob`."""
@@ -370,7 +465,7 @@ class NGramLM:
                base: float | None = None) -> np.ndarray:
         """Log-probability of each sentence (batched in C++); see :meth:`score`."""
         ids, offsets = self.encode(sentences)
-        out, _ = self._cpp.score(ids, offsets, bool(bos), bool(eos), False, resolve_threads(self.n_threads))
+        out, _, _ = self._cpp.score(ids, offsets, bool(bos), bool(eos), False, resolve_threads(self.n_threads))
         return out * _log_scale(base)
 
     def score(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
@@ -405,11 +500,17 @@ class NGramLM:
     def token_logprobs(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True) -> np.ndarray:
         """Natural-log probability of every prediction of every sentence, concatenated."""
         ids, offsets = self.encode(sentences)
-        _, tok = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
+        _, tok, _ = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads))
         return tok
 
-    def perplexity(self, sentences: Iterable[Any], *, bos: bool = True, eos: bool = True) -> float:
-        """exp(-mean log P) over every prediction (``</s>`` included when `eos`), as KenLM reports it."""
+    def perplexity(self, sentences: str | Iterable[Any], *, bos: bool = True, eos: bool = True) -> float:
+        """exp(-mean log P) over every prediction (``</s>`` included when `eos`), as KenLM reports it.
+
+        `sentences` is an iterable of sentences, or one sentence as a str (KenLM's
+        ``Model.perplexity(sentence)``).
+        """
+        if isinstance(sentences, str):
+            sentences = [sentences]
         tok = self.token_logprobs(sentences, bos=bos, eos=eos)
         if tok.size == 0:
             raise ValueError("perplexity of an empty set of sentences is undefined")
@@ -563,16 +664,48 @@ class NGramLM:
 
         return read_arpa(path, n_threads=n_threads)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model in infogen's compact binary form (``.npz``, no pickle), atomically."""
+    def save(self, path: str | os.PathLike, *, precision: str = "double", slots_per_ngram: float = 1.5) -> None:
+        """Write the model to `path`, atomically; the suffix chooses the format.
+
+        - ``.ngram`` (and any suffix not listed below): infogen's model file, the query
+          model's own bytes. :meth:`load` memory-maps it in milliseconds whatever its size.
+          ``precision="float"`` stores log-probabilities and backoffs of orders >= 2 as
+          float32, as KenLM does (12-16 instead of 16-24 bytes per table slot; scores then
+          agree with the double model to ~1e-7 relative per prediction).
+          ``slots_per_ngram`` sizes the hash tables (KenLM's ``-p``, default 1.5).
+        - ``.arpa``, ``.arpa.gz``, ``.arpa.xz``, ``.arpa.bz2``: ARPA text (see :meth:`to_arpa`).
+        - ``.npz``: the older arrays-and-JSON form (no pickle); :meth:`load` still reads it.
+        """
         self._check_fitted()
-        meta = {"format": _FORMAT, "version": 1, "order": self.order, "smoothing": self.smoothing,
-                "k": self.k, "alpha": self.alpha}
-        if self.smoothing == "kneser_ney":
-            meta["prune"] = None if self.prune is None else [int(t) for t in self.prune]
-            fb = self.discount_fallback
-            meta["discount_fallback"] = fb if isinstance(fb, bool) else [float(x) for x in fb]
-            meta["discounts"] = self.discounts_
+        path = os.fspath(path)
+        lower = path.lower()
+        if lower.endswith((".arpa", ".arpa.gz", ".arpa.xz", ".arpa.bz2")):
+            self.to_arpa(path, precision=precision)
+            return
+        if lower.endswith(".npz"):
+            self._save_npz(path)
+            return
+        check_precision(precision)
+        if not (isinstance(slots_per_ngram, (int, float, np.integer, np.floating))
+                and not isinstance(slots_per_ngram, bool) and 1.05 <= slots_per_ngram <= 16):
+            raise ValueError(f"slots_per_ngram must be a number in [1.05, 16], got {slots_per_ngram!r}")
+        if self._query is not None and self._query.mapped and precision == self._query.header["precision"] \
+                and slots_per_ngram == 1.5:
+            image = self._query
+        elif self._vocab is None or self._logp is None:  # a mapped model in another precision
+            image = self._with_tables()._build_image(precision, slots_per_ngram)
+        else:
+            image = self._build_image(precision, slots_per_ngram)
+        with atomic_write(path) as f:
+            f.write(image.image())
+
+    def _with_tables(self) -> NGramLM:
+        """self, with every table read out of the mapped file."""
+        _ = (self.vocab_, self.ngrams_, self.logp_)
+        return self
+
+    def _save_npz(self, path: str) -> None:
+        meta = self._meta()
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
                   "vocab": np.frombuffer(b"\n".join(encode(self.vocab_)), dtype=np.uint8)}
         for i in range(self.order):
@@ -584,33 +717,187 @@ class NGramLM:
             np.savez(f, **arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
-        """Read a model written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike, *, n_threads: int | None = None, populate: bool = False,
+             verify: bool = False) -> NGramLM:
+        """Open a model file: a ``.ngram`` file (memory-mapped), an ARPA file or an ``.npz``.
+
+        The kind is recognised from the file's first bytes, not its name. A KenLM binary
+        model, a truncated or corrupt file, or one from another format version is a
+        ``ValueError`` naming the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+        n_threads : int, optional
+            Threads for batched queries (default: all).
+        populate : bool, default=False
+            ``.ngram`` only: read every page of the file now (``MAP_POPULATE``) instead of
+            on first touch - faster for a model about to score a large text, slower to open.
+        verify : bool, default=False
+            ``.ngram`` only: recompute the checksum of the whole file (reads all of it) and
+            raise ValueError if it does not match the header's.
+        """
         path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"model file not found: {path}")
+        kind = sniff_model_file(path)
+        if kind == "arpa":
+            return cls.from_arpa(path, n_threads=n_threads)
+        if kind == "npz":
+            return cls._load_npz(path, n_threads)
+        query = open_model_file(path, populate)
+        if verify and not query.verify():
+            raise ValueError(f"{path}: the content checksum does not match the header (the file is corrupt)")
+        return cls._from_query(query, path, n_threads)
+
+    @classmethod
+    def _from_query(cls, query: Any, path: str, n_threads: int | None) -> NGramLM:
+        try:
+            meta = json.loads(bytes(query.meta).decode())
+            if meta.get("format") != _FORMAT or int(meta["order"]) != query.order:
+                raise ValueError("metadata of another kind")
+            smoothing = meta["smoothing"]
+            if smoothing not in SMOOTHINGS and smoothing != "arpa":
+                raise ValueError(f"unknown smoothing {smoothing!r}")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: the model file's metadata are corrupt ({exc})") from None
+        lm = cls(query.order, smoothing=smoothing, k=meta.get("k", 1.0), alpha=meta.get("alpha", 0.4),
+                 prune=meta.get("prune"), discount_fallback=meta.get("discount_fallback", False), n_threads=n_threads)
+        lm._vocab = lm._ngrams = lm._logp = lm._logbo = None
+        lm._reset_runtime(query)
+        lm._path = os.path.abspath(path)
+        lm.counts_ = None
+        lm.discounts_ = [tuple(d) for d in meta["discounts"]] if meta.get("discounts") is not None else None
+        if meta.get("bos_text") in ("0", "-99"):
+            lm.bos_text_ = meta["bos_text"]
+        return lm
+
+    @classmethod
+    def _load_npz(cls, path: str, n_threads: int | None) -> NGramLM:
+        import zipfile
+
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode())
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram model file")
                 order = int(meta["order"])
+                if meta.get("smoothing") not in SMOOTHINGS and meta.get("smoothing") != "arpa":
+                    raise ValueError(f"unknown smoothing {meta.get('smoothing')!r}")
                 vocab = decode(z["vocab"].tobytes().split(b"\n"))
                 logp = [z[f"logp_{k}"] for k in range(1, order + 1)]
                 logbo = [z[f"logbo_{k}"] for k in range(1, order + 1)]
                 ngrams = [z[f"ngrams_{k}"] for k in range(2, order + 1)]
-        except (KeyError, OSError, EOFError, json.JSONDecodeError) as exc:
+        except (KeyError, OSError, EOFError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path} is not a valid infogen n-gram model file ({exc})") from exc
         lm = cls(order, smoothing=meta["smoothing"], k=meta["k"], alpha=meta["alpha"],
                  prune=meta.get("prune"), discount_fallback=meta.get("discount_fallback", False), n_threads=n_threads)
+        lm._path = None
         lm._set_tables(vocab, ngrams, logp, logbo)
         if "discounts" in meta:
             lm.discounts_ = [tuple(d) for d in meta["discounts"]] if meta["discounts"] is not None else None
+        if meta.get("bos_text") in ("0", "-99"):
+            lm.bos_text_ = meta["bos_text"]
         return lm
 
+    # --- pickle and copy ----------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """A memory-mapped model pickles as its path and checksums; an in-memory one by value."""
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_query", "_lock", "_word_index_cache")}
+        if getattr(self, "_path", None) is not None and self._query is not None and self._query.mapped:
+            h = self._query.header
+            state.update(_vocab=None, _ngrams=None, _logp=None, _logbo=None,
+                         _mapped_check=(h["file_size"], h["header_hash"], h["content_hash"]))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        check = state.pop("_mapped_check", None)
+        self.__dict__.update(state)
+        query = None
+        if check is not None:
+            path = self._path
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"the pickled NGramLM maps {path}, which no longer exists")
+            query = open_model_file(path, False)
+            h = query.header
+            if (h["file_size"], h["header_hash"], h["content_hash"]) != tuple(check):
+                raise ValueError(f"the pickled NGramLM maps {path}, which has changed since it was pickled")
+        self._reset_runtime(query)
+
+    # --- KenLM's decoder API ------------------------------------------------------------------
+    def __contains__(self, word: object) -> bool:
+        """``word in lm``: is the word in the vocabulary (``<unk>``, ``<s>``, ``</s>`` included)?"""
+        if not isinstance(word, str):
+            return False
+        return self._cpp.find_word(word.encode(ENCODING, ERRORS)) >= 0
+
+    def begin_state(self) -> tuple[int, ...]:
+        """The state at the start of a sentence (after ``<s>``), for :meth:`advance`.
+
+        States are tuples of word ids: hashable, cheap, and equal when the model cannot
+        tell the contexts apart (only the words of the longest n-gram found are kept,
+        at most order - 1 of them, as in KenLM).
+        """
+        self._check_fitted()
+        return (BOS_ID,) if self.order > 1 else ()
+
+    def null_state(self) -> tuple[int, ...]:
+        """The empty context (no ``<s>``): a fragment that may start mid-sentence."""
+        self._check_fitted()
+        return ()
+
+    def advance(self, state: tuple[int, ...], word: str, *, base: float | None = None) -> tuple[float, tuple[int, ...]]:
+        """Score `word` after `state`: ``(log P(word | state), new state)``.
+
+        The log is natural unless `base` (10 for KenLM's ``BaseScore``). ``"</s>"`` ends the
+        sentence. Summing ``advance`` over a sentence from :meth:`begin_state`, then
+        ``"</s>"``, gives :meth:`score`.
+
+        Examples
+        --------
+        >>> from infogen import NGramLM
+        >>> lm = NGramLM(2).fit(["a b", "a c"])
+        >>> total, state = 0.0, lm.begin_state()
+        >>> for w in ["a", "b", "</s>"]:
+        ...     lp, state = lm.advance(state, w)
+        ...     total += lp
+        >>> round(total, 12) == round(lm.score("a b"), 12)
+        True
+        """
+        scale = _log_scale(base)
+        if not isinstance(state, tuple) or not all(isinstance(i, (int, np.integer)) for i in state):
+            raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or advance()")
+        if not isinstance(word, str) or not word or len(word.split()) != 1:
+            raise ValueError(f"word must be one token (no whitespace, not empty), got {word!r}")
+        if word == BOS:
+            raise ValueError("<s> cannot be predicted: start a sentence with begin_state()")
+        wid = self._word_id(word)
+        seq = np.array(state + (wid,), dtype=np.uint32)
+        lp, length = self._cpp.logprob(seq)
+        keep = min(length, self.order - 1)
+        new_state = tuple(int(i) for i in seq[len(seq) - keep:]) if keep > 0 else ()
+        return lp * scale, new_state
+
+    def full_scores(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
+                    base: float | None = None) -> Iterator[tuple[float, int, bool]]:
+        """``(log P, n-gram length, oov)`` for each word and ``</s>``, as KenLM's ``full_scores``.
+
+        The n-gram length is that of the longest n-gram the model lists for the
+        prediction (1 = the unigram); ``oov`` is True for words outside the vocabulary.
+        Natural log unless `base` (10 for KenLM's numbers).
+        """
+        scale = _log_scale(base)
+        tokens = sentence_tokens(sentence)
+        ids, offsets = self.encode([" ".join(tokens)])
+        _, tok, lens = self._cpp.score(ids, offsets, bool(bos), bool(eos), True, resolve_threads(self.n_threads),
+                                       True)
+        oov = np.concatenate([ids == UNK_ID, [False] if eos else []]).astype(bool)
+        for lp, n, o in zip(tok.tolist(), lens.tolist(), oov.tolist()):
+            yield lp * scale, n, o
+
     def __repr__(self) -> str:
-        fitted = f", vocab={len(self.vocab_)}" if hasattr(self, "vocab_") else ""
-        return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{fitted})"
+        fitted = f", vocab={self._cpp.vocab_size}" if self.__sklearn_is_fitted__() else ""
+        where = f", file={self._path!r}" if getattr(self, "_path", None) else ""
+        return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{fitted}{where})"
 
 
 def kn_prune_thresholds(prune: Sequence[int] | None, order: int) -> list[int]:

@@ -24,7 +24,11 @@
 #include <cstdint>
 #include <vector>
 
+#include <string>
+#include <string_view>
+
 #include "infogen/ngram/hash.hpp"
+#include "infogen/ngram/model_file.hpp"
 #include "infogen/random.hpp"
 
 namespace infogen::ngram {
@@ -48,24 +52,60 @@ struct OrderLogs {
 std::vector<OrderLogs> estimate(const std::vector<CountsView>& counts, word_t vocab_size, Smoothing smoothing,
                                 double param);
 
+/// A backoff model over its image (see model_file.hpp): built in memory from tables, or a
+/// memory-mapped `.ngram` file. Every query reads the image; nothing else is held.
 class BackoffModel {
  public:
-  /// `ngrams[k-2]` (k = 2..N): sorted row-major (size x k) arrays; `logs[k-1]` their
-  /// log-probabilities/backoffs; logs[0] dense over the vocabulary. Data are copied.
-  BackoffModel(int order, word_t vocab_size, std::vector<std::vector<word_t>> ngrams, std::vector<OrderLogs> logs);
+  /// Build the image: `vocab` holds the words by id (the first three <unk>, <s>, </s>),
+  /// `ngrams[k-2]` (k = 2..N) sorted row-major (size x k) arrays, `logs[k-1]` their
+  /// log-probabilities/backoffs (logs[0] dense over the vocabulary), `meta` any text the
+  /// caller wants kept (JSON). `slots_per_ngram` >= 1.05 sizes the probing tables.
+  BackoffModel(int order, const std::vector<std::string>& vocab, const std::vector<const word_t*>& ngrams,
+               const std::vector<index_t>& sizes, const std::vector<const double*>& logp,
+               const std::vector<const double*>& logbo, const std::string& meta, Precision precision,
+               double slots_per_ngram, int n_threads);
+  /// Open a `.ngram` file (memory-mapped; checks the header, never the whole content).
+  BackoffModel(const std::string& path, bool populate);
 
   int order() const noexcept { return order_; }
   word_t vocab_size() const noexcept { return vocab_; }
+  Precision precision() const noexcept { return precision_; }
+  const ModelFileHeader& header() const noexcept { return *header_; }
+  const std::shared_ptr<ImageStorage>& storage() const noexcept { return storage_; }
+  std::string_view meta() const noexcept;
+  /// Recompute the content hash and compare it with the header's.
+  bool verify() const noexcept;
 
+  // --- vocabulary ---
+  std::string_view word(word_t id) const noexcept;
+  /// Id of a word, or -1.
+  std::int64_t find_word(const char* p, std::size_t n) const noexcept;
+  /// Text -> word ids in CSR form: one sentence per line (empty lines included; a last
+  /// line without '\n' counts), tokens split on ASCII whitespace, unknown words <unk>.
+  /// "<s>" and "</s>" inside a sentence are an error naming the line.
+  void encode(const char* text, std::size_t n, std::vector<word_t>& ids, std::vector<std::int64_t>& offsets,
+              int n_threads) const;
+
+  // --- tables ---
+  index_t count(int k) const noexcept { return static_cast<index_t>(header_->counts[k - 1]); }
+  /// Sorted n-grams of order k >= 2 (count(k) rows of k words).
+  const word_t* ngrams(int k) const noexcept { return words_[static_cast<std::size_t>(k)]; }
+  const double* unigram_logp() const noexcept { return uni_p_; }
+  const double* unigram_logbo() const noexcept { return uni_b_; }
+  /// log p and log backoff of every n-gram of order k >= 2, in row order.
+  void order_logs(int k, double* logp, double* logbo, int n_threads) const;
+
+  // --- queries ---
   /// log P(seq[m] | seq[0..m)); only the last order-1 words of the context are used.
-  double logprob(const word_t* seq, int m) const;
+  /// `ngram_length` (nullable) receives the length of the n-gram found, as KenLM reports.
+  double logprob(const word_t* seq, int m, int* ngram_length = nullptr) const;
 
   /// Log-probabilities of sentences ids[offsets[s]..offsets[s+1]) (no <s>/</s> inside),
   /// padded with <s> when `bos` and predicting </s> when `eos`. `out_tokens` (nullable)
   /// receives each prediction's log-probability, sentence s starting at
-  /// offsets[s] + (eos ? s : 0).
+  /// offsets[s] + (eos ? s : 0); `out_lengths` (nullable) the n-gram length used.
   void score(const word_t* ids, const std::int64_t* offsets, index_t n_sentences, bool bos, bool eos,
-             double* out_sentences, double* out_tokens, int n_threads) const;
+             double* out_sentences, double* out_tokens, int n_threads, std::uint8_t* out_lengths = nullptr) const;
 
   /// out[w] = log P(w | context) for every word id w (context = seq[0..m)).
   void distribution(const word_t* seq, int m, double* out) const;
@@ -84,38 +124,45 @@ class BackoffModel {
   /// sentence (with <s> and </s> when used); `first` is the first predicted position.
   void fill(const word_t* seq, int len, int first, int blank, double* out, int n_threads) const;
 
-  std::size_t bytes() const noexcept;
+  std::size_t bytes() const noexcept { return storage_->size(); }
 
  private:
-  /// Query table of one order: 64-bit n-gram hash -> (log p, log backoff), one cache line
-  /// per probe. Like KenLM's probing tables, a lookup compares hashes, not words; an
-  /// unlisted n-gram whose 64-bit hash equals a listed one's (probability ~ m / 2^64 per
-  /// query) would be mistaken for it. Two listed n-grams with equal hashes are detected
-  /// when the table is built, and that order then falls back to the exact NGramIndex.
-  struct Entry {
-    std::uint64_t hash;  // 0 = empty (a real hash of 0 is stored as 1)
-    double logp;
-    double logbo;
+  struct Table {
+    const std::uint8_t* base = nullptr;
+    std::uint64_t slots = 0;
+    std::uint64_t salt = 0;
+    std::uint32_t entry = 0;  // bytes per slot
+    bool f32 = false;
+    bool has_backoff = false;
   };
-  const Entry* lookup(int k, const word_t* words, std::uint64_t h) const noexcept;
-
+  /// The slot of the order-k n-gram whose hash is h, or nullptr.
+  const std::uint8_t* lookup(int k, std::uint64_t h) const noexcept;
+  double entry_logp(int k, const std::uint8_t* e) const noexcept;
+  double entry_logbo(int k, const std::uint8_t* e) const noexcept;
   /// Rows [lo, hi) of order k whose first k-1 words equal ctx.
   std::pair<index_t, index_t> continuations(const word_t* ctx, int k) const;
+  double row_logp(int k, index_t row) const noexcept;
   double backoff(const word_t* ctx, int len) const;
   /// One draw from P(. | seq[0..m)) by walking the backoff structure (rejection for the
   /// words listed at a longer context, and for banned ones); vocab_ if it gives up.
   word_t sample_backoff(const word_t* seq, int m, const std::vector<double>& uni_cum,
                         const std::vector<char>& banned, Philox& rng) const;
+  /// Point the members into storage_ after checking the header (errors name `what`).
+  void attach(const std::string& what);
 
-  int order_;
-  word_t vocab_;
-  std::vector<std::vector<word_t>> ngrams_;  // [k-2], k = 2..N
-  std::vector<OrderLogs> logs_;              // [k-1]
-  std::vector<NGramIndex> index_;            // [k-2]: exact, used only where hashes collide
-  std::vector<std::vector<Entry>> table_;    // [k-2]
-  std::vector<std::size_t> mask_;            // [k-2]
-  std::vector<char> exact_;                  // [k-2]: this order's hashes collide (char: written by parallel builders)
-  std::vector<std::vector<Entry>> by_row_;   // [k-2]: entries by row, only where exact_
+  std::shared_ptr<ImageStorage> storage_;
+  const ModelFileHeader* header_ = nullptr;
+  int order_ = 0;
+  word_t vocab_ = 0;
+  Precision precision_ = Precision::f64;
+  const std::uint64_t* vocab_offsets_ = nullptr;
+  const char* vocab_bytes_ = nullptr;
+  const std::uint8_t* vocab_table_ = nullptr;
+  std::uint64_t vocab_mask_ = 0;
+  const double* uni_p_ = nullptr;
+  const double* uni_b_ = nullptr;
+  const word_t* words_[kMaxOrder + 1] = {nullptr};
+  Table tables_[kMaxOrder + 1];
 };
 
 }  // namespace infogen::ngram
