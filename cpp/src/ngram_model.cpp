@@ -172,14 +172,34 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
   for (index_t t = 0; t < n_tokens; ++t)
     if (ids[t] >= vocab_) throw std::invalid_argument("word id " + std::to_string(ids[t]) + " is outside the vocabulary");
   const index_t chunk = 256;
+  constexpr std::size_t kAhead = 3;  // positions whose slots are requested before they are probed
   parallel_chunks(n_sentences, chunk, n_threads, n_tokens * order_, [&](index_t, index_t s0, index_t s1) {
     std::vector<word_t> buf;
+    std::vector<std::uint64_t> hashes;  // [i * order_ + k - 1]: hash of the k-gram ending at i
     for (index_t s = s0; s < s1; ++s) {
       buf.clear();
       if (bos) buf.push_back(kBos);
       buf.insert(buf.end(), ids + offsets[s], ids + offsets[s + 1]);
       if (eos) buf.push_back(kEos);
-      const int first = bos ? 1 : 0;
+      const std::size_t first = bos ? 1 : 0;
+      const auto no = static_cast<std::size_t>(order_);
+      // Hashes of every n-gram ending at every position (cheap), so that the table slots
+      // of positions ahead can be requested while this one is probed.
+      hashes.resize(buf.size() * no);
+      for (std::size_t i = first; i < buf.size(); ++i) {
+        const std::size_t m = std::min<std::size_t>(i, no - 1);
+        std::uint64_t h = hash_word(buf[i]);
+        for (std::size_t k = 2; k <= m + 1; ++k) {
+          h = hash_extend(h, buf[i - k + 1]);
+          hashes[i * no + k - 1] = h;
+        }
+      }
+      auto request = [&](std::size_t i) {
+        if (i >= buf.size()) return;
+        const std::size_t m = std::min<std::size_t>(i, no - 1);
+        for (std::size_t k = 2; k <= m + 1; ++k) prefetch(static_cast<int>(k), hashes[i * no + k - 1]);
+      };
+      for (std::size_t i = first; i < first + kAhead; ++i) request(i);
       double total = 0.0;
       const index_t out_at = offsets[s] + (eos ? s : 0);
       double* tok = out_tokens ? out_tokens + out_at : nullptr;
@@ -190,16 +210,14 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
       int prev_found = 0;  // n-grams of lengths 1..prev_found ending at i-1 were found
       double cur_bo[kMaxOrder + 1] = {0.0};
       if (bos && buf.size() > 1) prev_found = 1;  // <s> as a context (its unigram backoff)
-      for (std::size_t i = static_cast<std::size_t>(first); i < buf.size(); ++i) {
-        const int m = static_cast<int>(std::min<std::size_t>(i, static_cast<std::size_t>(order_ - 1)));
-        const word_t* seq = buf.data() + i - static_cast<std::size_t>(m);
-        const word_t w = seq[m];
+      for (std::size_t i = first; i < buf.size(); ++i) {
+        request(i + kAhead);
+        const int m = static_cast<int>(std::min<std::size_t>(i, no - 1));
+        const word_t w = buf[i];
         double lp = uni_p_[w];
         int matched = 1;
-        std::uint64_t h = hash_word(w);
         for (int k = 2; k <= m + 1; ++k) {
-          h = hash_extend(h, seq[m - k + 1]);
-          const std::uint8_t* e = lookup(k, h);
+          const std::uint8_t* e = lookup(k, hashes[i * no + static_cast<std::size_t>(k) - 1]);
           if (!e) break;
           cur_bo[k] = entry_logbo(k, e);
           lp = entry_logp(k, e);
@@ -209,7 +227,7 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
         // longer ones were looked up at the previous position (absent if not found).
         for (int L = matched; L <= m; ++L) {
           if (L == 1) {
-            lp += uni_b_[seq[m - 1]];
+            lp += uni_b_[buf[i - 1]];
           } else if (L <= prev_found) {
             lp += prev_bo[L];
           }

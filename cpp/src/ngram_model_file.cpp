@@ -514,6 +514,16 @@ const std::uint8_t* BackoffModel::lookup(int k, std::uint64_t h) const noexcept 
   return nullptr;
 }
 
+void BackoffModel::prefetch(int k, std::uint64_t h) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const Table& t = tables_[k];
+  __builtin_prefetch(t.base + slot_of(table_key(h, t.salt), t.slots) * t.entry, 0, 0);
+#else
+  (void)k;
+  (void)h;
+#endif
+}
+
 double BackoffModel::entry_logp(int k, const std::uint8_t* e) const noexcept {
   return get_value(e + 8, tables_[k].f32);
 }

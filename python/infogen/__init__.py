@@ -32,10 +32,34 @@ from infogen.info import (
     perplexity,
     softmax,
 )
-from infogen.markov import DiscreteMarkovNetwork
-from infogen.ngram import NGramClassifier, NGramCounts, NGramLM
-from infogen.rbm import DBN, BernoulliRBM
-from infogen.vae import VAE
+
+# The model families load on first use (PEP 562), so ``import infogen`` and the n-gram
+# command line stay light: scikit-learn, which the RBM and VAE build on, takes a second
+# to import.
+_LAZY = {
+    "DiscreteMarkovNetwork": "infogen.markov",
+    "NGramClassifier": "infogen.ngram",
+    "NGramCounts": "infogen.ngram",
+    "NGramLM": "infogen.ngram",
+    "DBN": "infogen.rbm",
+    "BernoulliRBM": "infogen.rbm",
+    "VAE": "infogen.vae",
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'infogen' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "NGramClassifier",

@@ -25,10 +25,8 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _register_core(sub: argparse._SubParsersAction) -> None:
-    from infogen import demo
-
     p = sub.add_parser("demo", help="run the main demo on embedded data")
-    p.add_argument("--section", action="append", choices=list(demo.SECTIONS),
+    p.add_argument("--section", action="append", choices=["info", "ngram", "rbm", "vae"],
                    help="run only this section (repeatable)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a fast smoke run")
     p.set_defaults(func=_demo)
@@ -54,34 +52,59 @@ def _register_vae(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _register_core, _register_ngram, _register_rbm, _register_vae,
-]
+#: command name -> its registration (each imports its family only when registered, so
+#: ``infogen ngram score`` never imports scikit-learn or the RBM/VAE code)
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "demo": _register_core, "config": _register_core, "ngram": _register_ngram, "rbm": _register_rbm,
+    "vae": _register_vae,
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every registered subcommand."""
-    import infogen
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names (skipping ``--threads N``), or None."""
+    it = iter(argv)
+    for tok in it:
+        if tok == "--threads":
+            next(it, None)
+        elif not tok.startswith("-"):
+            return tok
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser: with `argv`, only its subcommand's family is registered
+    (and imported); without, or for ``--help``, every family."""
+    from infogen import _core
 
     parser = argparse.ArgumentParser(prog="infogen", description="Information measures and generative models.")
-    parser.add_argument("--version", action="version", version=f"infogen {infogen.__version__}")
+    parser.add_argument("--version", action="version", version=f"infogen {_core.__version__}")
     parser.add_argument("--threads", type=int, default=None, help="threads for the C++ kernels (default: all)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for register in COMMANDS:
+    command = _command_of(argv) if argv is not None else None
+    if command in COMMANDS:
+        registers = [COMMANDS[command]]
+    elif command is None and argv is not None and "--version" in argv:
+        registers = []
+    else:
+        registers = list(dict.fromkeys(COMMANDS.values()))
+    for register in registers:
         register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infogen`` console script."""
-    import infogen
-
-    args = build_parser().parse_args(argv)
-    if args.threads is not None:
-        infogen.set_num_threads(args.threads)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        args = build_parser(argv).parse_args(argv)
+        if args.threads is not None:
+            from infogen._config import set_num_threads
+
+            if args.threads < 1:
+                raise ValueError(f"--threads must be a positive int, got {args.threads}")
+            set_num_threads(args.threads)
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, OSError, EOFError) as exc:
         print(f"infogen: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import lzma
 import math
 import os
 import re
+import sys
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
@@ -46,8 +47,14 @@ _HEADER = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
 @contextlib.contextmanager
 def arpa_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """A binary stream into `path`, written atomically and compressed by extension
-    (``.gz``, ``.bz2``, ``.xz``): on any error the file is left as it was."""
+    (``.gz``, ``.bz2``, ``.xz``): on any error the file is left as it was. ``"-"`` is
+    standard output (not atomic, not compressed)."""
     path = os.fspath(path)
+    if path == "-":  # standard output, as lmplz writes by default
+        out = sys.stdout.buffer
+        yield out
+        out.flush()
+        return
     ext = os.path.splitext(path)[1]
     with atomic_write(path, "wb") as raw:
         if ext == ".gz":
@@ -100,9 +107,9 @@ def write_arpa(lm: NGramLM, path: str | os.PathLike, *, precision: str = "double
 
 
 def _read_bytes(path: str) -> bytes:
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
-    with opener(path, "rb") as f:
-        return f.read()
+    from infogen.ngram.compressed import read_bytes
+
+    return read_bytes(path)  # gzip, xz or bzip2 recognised by their magic bytes
 
 
 _DATA_RE = re.compile(rb"^[ \t]*\\data\\[ \t\r]*$", re.M)

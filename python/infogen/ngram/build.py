@@ -21,6 +21,7 @@ from infogen import _core
 from infogen._config import resolve_threads
 from infogen.ngram._text import check_order, check_paths, check_vocab_args, encode, to_buffer
 from infogen.ngram.arpa import arpa_output, float32_precision
+from infogen.ngram.compressed import plain_files
 from infogen.ngram.counts import NGramCounts, limit_vocabulary, tokenize
 from infogen.ngram.model import kn_fallback_discounts, kn_prune_thresholds
 from infogen.ngram.outofcore import sigterm_raises
@@ -157,12 +158,14 @@ def _build(corpus: Any, output: str, order: int, prune_t: list[int], fallback: l
     elif memory is not None:
         if not _is_paths(corpus):
             raise ValueError("memory= counts corpus files out of core: pass paths, not sentences")
-        trie, vocab, seconds = _trie_out_of_core(check_paths(corpus), order, memory, temp_dir, min_count,
-                                                 max_vocab, threads, progress)
+        with plain_files(check_paths(corpus), temp_dir) as plain:
+            trie, vocab, seconds = _trie_out_of_core(plain, order, memory, temp_dir, min_count, max_vocab, threads,
+                                                     progress)
     else:
         if _is_paths(corpus):
             files = check_paths(corpus)
-            ids, offsets, vocab, _, _ = tokenize(files=files, n_threads=threads, progress=progress)
+            with plain_files(files, temp_dir) as plain:
+                ids, offsets, vocab, _, _ = tokenize(files=plain, n_threads=threads, progress=progress)
             where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
         else:
             buf, _ = to_buffer(corpus)

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from infogen._io import check_output_path
 from infogen.ngram.build import BuildReport, build_arpa
 from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model import SMOOTHINGS, NGramLM
@@ -33,7 +34,7 @@ def _progress(total_bytes: int, desc: str, quiet: bool, unit: str = "B") -> Any:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         tqdm = None
-    if tqdm is None or quiet:
+    if tqdm is None or quiet or not sys.stderr.isatty():  # no escape codes in logs and pipes
         class _Null:
             def update(self, n: int) -> None:
                 pass
@@ -115,15 +116,21 @@ def _read_lines(path: str) -> list[str]:
 
 
 def _load_model(path: str, threads: int | None) -> NGramLM:
+    """A .ngram file (memory-mapped), ARPA (compressed or not) or .npz, recognised by content."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file not found: {path}")
-    if path.endswith(".npz"):
-        return NGramLM.load(path, n_threads=threads)
-    return NGramLM.from_arpa(path, n_threads=threads)
+    return NGramLM.load(path, n_threads=threads)
+
+
+def _is_model_file(path: str) -> bool:
+    """Does `path` (an output) ask for infogen's binary model file rather than ARPA/.npz?"""
+    lower = path.lower()
+    return lower.endswith(".ngram")
 
 
 def _count(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    check_output_path(args.output)  # before any work
     inputs = args.inputs or ["-"]
     if args.memory is not None and inputs != ["-"] and not (len(inputs) == 1 and inputs[0].endswith(".npz")):
         # Stream the merged counts into the file: they need not fit in memory.
@@ -151,6 +158,8 @@ def _count(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    if args.output != "-":
+        check_output_path(args.output)  # before any work
     kn = args.smoothing in ("kneser_ney", "kn")
     if not kn and (args.prune is not None or args.discount_fallback is not None):
         raise ValueError("--prune and --discount-fallback apply to --smoothing kneser_ney (kn) only")
@@ -158,7 +167,7 @@ def _build(args: argparse.Namespace) -> int:
     if args.discount_fallback is not None:
         fallback = tuple(args.discount_fallback) if args.discount_fallback else True
     inputs = args.inputs or ["-"]
-    if kn and not args.output.endswith(".npz") and "-" not in inputs:
+    if kn and not args.output.endswith(".npz") and not _is_model_file(args.output) and "-" not in inputs:
         return _build_streaming(args, inputs, fallback, t0)
     counts = _read_counts(args, args.order)
     extra = {"prune": args.prune, "discount_fallback": fallback} if kn else {}
@@ -166,8 +175,8 @@ def _build(args: argparse.Namespace) -> int:
                  n_threads=args.threads_local, **extra).fit(counts)
     for msg in getattr(lm, "discount_warnings_", None) or []:
         print(f"infogen ngram: {msg}", file=sys.stderr)
-    if args.output.endswith(".npz"):
-        lm.save(args.output)
+    if args.output.endswith(".npz") or _is_model_file(args.output):
+        lm.save(args.output, precision=args.precision)
     else:
         lm.to_arpa(args.output, precision=args.precision)
     _summary(counts, t0, f"wrote {args.output} ({args.smoothing}, order {args.order})")
@@ -215,6 +224,8 @@ def _score(args: argparse.Namespace) -> int:
         sentences = sys.stdin.read().splitlines()
     else:
         sentences = None
+    if args.base is not None and not (math.isfinite(args.base) and args.base > 0 and args.base != 1):
+        raise ValueError(f"--base must be a positive finite number other than 1, got {args.base}")
     scale = 1.0 if args.base is None else 1.0 / math.log(args.base)
     if args.sentences:
         lines = sentences if sentences is not None else [line for p in inputs for line in _read_lines(p)]
@@ -229,6 +240,19 @@ def _score(args: argparse.Namespace) -> int:
     print(f"perplexity {stats['perplexity']:.4f}  excluding OOV {stats['perplexity_excluding_oov']:.4f}  "
           f"bits/word {stats['bits_per_word']:.4f}")
     _summary(None, t0)
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    if args.output != "-":
+        check_output_path(args.output)
+    lm = _load_model(args.model, args.threads_local)
+    if args.output == "-" or not (args.output.endswith(".npz") or _is_model_file(args.output)):
+        lm.to_arpa(args.output, precision=args.precision)
+    else:
+        lm.save(args.output, precision=args.precision)
+    _summary(None, t0, f"wrote {args.output}")
     return 0
 
 
@@ -268,7 +292,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("-S", "--memory", default=None,
                        help="memory budget for counting, e.g. 2G or 512M: spill sorted runs to disk past it "
                             "(default: count in memory)")
-        q.add_argument("-T", "--temp-dir", default=None,
+        q.add_argument("-T", "--temp-dir", "--temp_prefix", dest="temp_dir", default=None,
                        help="directory for the spilled runs (default: the system temporary directory)")
         common(q)
 
@@ -284,19 +308,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--prune", type=int, nargs="+", default=None, metavar="T",
                    help="kneser_ney: drop n-grams of order k with count <= T_k, as lmplz --prune (e.g. 0 1 1; "
                         "the last value applies to higher orders; the first must be 0)")
-    b.add_argument("--discount-fallback", type=float, nargs="*", default=None, metavar="D",
+    b.add_argument("--discount-fallback", "--discount_fallback", dest="discount_fallback", type=float, nargs="*",
+                   default=None, metavar="D",
                    help="kneser_ney: when an order's discounts cannot be estimated (small data), use D1 D2 D3+ "
                         "(default 0.5 1 1.5, as lmplz --discount_fallback) instead of failing")
     b.add_argument("--k", type=float, default=1.0, help="pseudo-count of add_k (default 1: Laplace)")
     b.add_argument("--alpha", type=float, default=0.4, help="backoff factor of stupid_backoff")
-    b.add_argument("--output", required=True, help="model file: .arpa (.arpa.gz/.xz) or .npz")
+    b.add_argument("--output", default="-",
+                   help="model file: .ngram (infogen's binary model, memory-mapped on load), .arpa "
+                        "(.arpa.gz/.xz/.bz2) or .npz; '-' (default, as lmplz): ARPA on standard output")
     b.add_argument("--precision", choices=["double", "float"], default="double",
                    help="ARPA numbers: shortest form of the double (default) or of the float, as KenLM "
-                        "writes them (a smaller file, written faster)")
+                        "writes them (a smaller file, written faster); .ngram: float32 values (smaller)")
     b.set_defaults(func=_build)
 
     s = nsub.add_parser("score", help="log-probabilities and perplexity of sentences under a model")
-    s.add_argument("model", help="ARPA or .npz model")
+    s.add_argument("model", help=".ngram, ARPA (possibly gzip/xz/bzip2 compressed) or .npz model")
     s.add_argument("inputs", nargs="*", help="text files (default: stdin)")
     s.add_argument("--base", type=float, default=None, help="log base of printed scores (10 = KenLM's)")
     s.add_argument("--sentences", action="store_true", help="print each sentence's score")
@@ -304,6 +331,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--no-eos", action="store_true", help="do not predict </s>")
     common(s)
     s.set_defaults(func=_score)
+
+    v = nsub.add_parser("convert", help="convert a model between .ngram, ARPA and .npz (by the output's suffix)")
+    v.add_argument("model", help="the model to read (.ngram, ARPA or .npz)")
+    v.add_argument("output", help="the file to write: .ngram, .npz, .arpa(.gz/.xz/.bz2), or '-' for ARPA on stdout")
+    v.add_argument("--precision", choices=["double", "float"], default="double",
+                   help="float: float32 values in a .ngram file, or KenLM's number format in ARPA")
+    common(v)
+    v.set_defaults(func=_convert)
 
     g = nsub.add_parser("generate", help="generate sentences (greedy or sampled)")
     g.add_argument("model")

@@ -147,13 +147,17 @@ class NGramCounts:
         -------
         NGramCounts
         """
+        from infogen.ngram.compressed import plain_files
+
         order = check_order(order)
         files = check_paths(paths)
         threads = resolve_threads(n_threads)
         t0 = time.perf_counter()
-        if memory is not None:
-            return cls._from_files_budgeted(files, order, memory, temp_dir, min_count, max_vocab, threads, progress)
-        ids, offsets, vocab, n_lines, n_bytes = tokenize(files=files, n_threads=threads, progress=progress)
+        with plain_files(files, temp_dir) as plain:  # gzip/xz/bzip2 corpora: decompressed copies
+            if memory is not None:
+                return cls._from_files_budgeted(plain, order, memory, temp_dir, min_count, max_vocab, threads,
+                                                progress)
+            ids, offsets, vocab, n_lines, n_bytes = tokenize(files=plain, n_threads=threads, progress=progress)
         where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
         return cls._from_ids(ids, offsets, vocab, order, min_count, max_vocab, threads, where,
                              {"bytes": int(n_bytes), "lines": int(n_lines), "read_seconds": time.perf_counter() - t0})

@@ -33,7 +33,8 @@ from infogen.ngram._text import (
     to_buffer,
 )
 from infogen.ngram.counts import NGramCounts
-from infogen.ngram.model_file import MODEL_FILE_SUFFIX, check_precision, open_model_file, read_bytes, sniff_model_file
+from infogen.ngram.compressed import read_bytes
+from infogen.ngram.model_file import check_precision, open_model_file, sniff_model_file
 
 __all__ = ["NGramLM", "SMOOTHINGS"]
 

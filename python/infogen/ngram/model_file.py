@@ -10,28 +10,23 @@ layout.
 
 This module also recognises the other files a user may hand to ``NGramLM.load`` (ARPA,
 compressed or not, infogen's older ``.npz`` form, and KenLM's binary models, which it
-names) and opens compressed text transparently.
+names).
 """
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 from typing import IO, Any
 
 from infogen import _core
+from infogen.ngram.compressed import compression_of
 
-__all__ = ["MODEL_FILE_SUFFIX", "PRECISIONS", "check_precision", "open_model_file", "open_text", "read_bytes",
-           "is_compressed", "sniff_model_file"]
+__all__ = ["MODEL_FILE_SUFFIX", "PRECISIONS", "check_precision", "open_model_file", "sniff_model_file"]
 
 MODEL_FILE_SUFFIX = ".ngram"
 #: value precision name -> the core's code
 PRECISIONS = {"double": 0, "float": 1}
 _MAGIC = b"infogen-ngram\0\0\0"
 _KENLM_MAGIC = b"mmap lm "
-_COMPRESSED = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"BZh": "bzip2"}
-_SUFFIXES = {".gz": "gzip", ".xz": "xz", ".bz2": "bzip2"}
 
 
 def check_precision(precision: Any) -> int:
@@ -39,13 +34,6 @@ def check_precision(precision: Any) -> int:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be 'double' or 'float', got {precision!r}")
     return PRECISIONS[precision]
-
-
-def _compression_of(head: bytes) -> str | None:
-    for magic, name in _COMPRESSED.items():
-        if head.startswith(magic):
-            return name
-    return None
 
 
 def sniff_model_file(path: str) -> str:
@@ -68,7 +56,7 @@ def sniff_model_file(path: str) -> str:
         raise ValueError(f"{path} is a KenLM binary model (from build_binary); infogen cannot read KenLM's binary "
                          "formats: load the ARPA file it was built from, or convert that with "
                          "`infogen ngram convert model.arpa model.ngram`")
-    if _compression_of(head) or head.lstrip().startswith(b"\\data\\"):
+    if compression_of(head) or head.lstrip().startswith(b"\\data\\"):
         return "arpa"
     if not head:
         raise ValueError(f"{path} is empty: not a model file")
@@ -82,43 +70,3 @@ def open_model_file(path: str, populate: bool = False) -> Any:
         return _core._NGramModel.open(path, bool(populate))
     except RuntimeError as exc:  # mmap/open failures other than the ones checked before
         raise OSError(f"cannot map {path}: {exc}") from None
-
-
-def open_text(path: str | os.PathLike) -> IO[bytes]:
-    """A binary stream of the file's text, decompressed when it is gzip, xz or bzip2.
-
-    The compression is recognised by the file's first bytes (a suffix that promises one
-    compression and bytes of another is an error naming the file).
-    """
-    path = os.fspath(path)
-    f = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    head = f.peek(8)[:8] if hasattr(f, "peek") else b""
-    kind = _compression_of(head)
-    suffix = _SUFFIXES.get(os.path.splitext(path)[1].lower())
-    if suffix and kind != suffix:
-        f.close()
-        raise ValueError(f"{path}: the name says {suffix} but the file is "
-                         f"{'not compressed' if kind is None else kind}")
-    if kind is None:
-        return f
-    opener = {"gzip": gzip.GzipFile, "xz": lzma.LZMAFile, "bzip2": bz2.BZ2File}[kind]
-    return opener(fileobj=f, mode="rb") if kind == "gzip" else opener(f, mode="rb")
-
-
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole (decompressed) text of a file; a truncated or corrupt archive is a ValueError."""
-    try:
-        with open_text(path) as f:
-            return f.read()
-    except (EOFError, OSError, lzma.LZMAError) as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise
-        raise ValueError(f"{os.fspath(path)}: cannot decompress ({exc})") from None
-
-
-def is_compressed(path: str | os.PathLike) -> bool:
-    """True when the file starts with gzip, xz or bzip2 magic bytes."""
-    with open(path, "rb") as f:
-        return _compression_of(f.read(8)) is not None
-
-

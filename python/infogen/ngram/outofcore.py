@@ -230,8 +230,10 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
     threads = resolve_threads(n_threads)
     check_vocab_args(min_count, max_vocab)
     out = os.fspath(out)
-    with sigterm_raises(), run_directory(temp_dir) as run_dir:
-        ng_paths, ct_paths, rows, stats, vocab = merged_count_files(files, order, budget, run_dir, threads,
+    from infogen.ngram.compressed import plain_files
+
+    with sigterm_raises(), run_directory(temp_dir) as run_dir, plain_files(files, run_dir) as plain:
+        ng_paths, ct_paths, rows, stats, vocab = merged_count_files(plain, order, budget, run_dir, threads,
                                                                     min_count, max_vocab)
         meta = {"format": _FORMAT, "version": _VERSION, "order": order, "n_sentences": int(stats["sentences"]),
                 "n_tokens": int(stats["tokens"])}

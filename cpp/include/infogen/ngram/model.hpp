@@ -137,6 +137,9 @@ class BackoffModel {
   };
   /// The slot of the order-k n-gram whose hash is h, or nullptr.
   const std::uint8_t* lookup(int k, std::uint64_t h) const noexcept;
+  /// Start loading the slot where lookup(k, h) begins (scoring asks a few positions ahead,
+  /// so the cache misses of several lookups overlap instead of following one another).
+  void prefetch(int k, std::uint64_t h) const noexcept;
   double entry_logp(int k, const std::uint8_t* e) const noexcept;
   double entry_logbo(int k, const std::uint8_t* e) const noexcept;
   /// Rows [lo, hi) of order k whose first k-1 words equal ctx.
