@@ -54,9 +54,9 @@ class ParamsMixin:
         return self
 
     def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import Tags, TargetTags
+        from sklearn.utils import InputTags, Tags, TargetTags
 
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), input_tags=InputTags())
 
 
 def not_fitted(estimator: Any, hint: str = "call fit() first") -> Exception:

@@ -5,14 +5,29 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 
+from infogen._params import not_fitted
 from infogen.info import softmax as _softmax
 from infogen.ngram.model import NGramLM
 
 __all__ = ["NGramClassifier"]
 
 
-class NGramClassifier:
+def _texts(X: Any, where: str) -> list[Any]:
+    """X as a list of texts (str or token lists); a single str is a TypeError."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"{where}: X must be a sequence of texts, got a single {type(X).__name__}; wrap it in a list")
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        raise ValueError(f"{where}: X must be a 1-D sequence of texts, got an array of shape {X.shape}")
+    try:
+        return list(X)
+    except TypeError:
+        raise TypeError(f"{where}: X must be a sequence of texts, got {type(X).__name__}") from None
+
+
+class NGramClassifier(ClassifierMixin, BaseEstimator):
     """One n-gram language model per class, predicting by log-likelihood plus log-prior.
 
     The predicted class is argmax_c log P(c) + log P(text | c).
@@ -55,9 +70,6 @@ class NGramClassifier:
     ['bad', 'good']
     """
 
-    _PARAMS = ("order", "smoothing", "k", "alpha", "prune", "discount_fallback", "min_count", "max_vocab",
-               "priors", "n_threads")
-
     def __init__(self, order: int = 3, *, smoothing: str = "add_k", k: float = 1.0, alpha: float = 0.4,
                  prune: Sequence[int] | None = None, discount_fallback: bool | Sequence[float] = False,
                  min_count: int = 1, max_vocab: int | None = None, priors: Any = "empirical",
@@ -73,22 +85,18 @@ class NGramClassifier:
         self.priors = priors
         self.n_threads = n_threads
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters, scikit-learn style."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params: Any) -> NGramClassifier:
-        """Set parameters, scikit-learn style."""
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"unknown parameter {key!r}")
-            setattr(self, key, value)
-        return self
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.poor_score = True
+        return tags
 
     def fit(self, X: Iterable[Any], y: Sequence[Any]) -> NGramClassifier:
         """Fit one model per class on the texts of that class."""
-        X = list(X)
+        X = _texts(X, "fit")
         y = np.asarray(list(y))
+        check_classification_targets(y)
         if len(X) != y.shape[0]:
             raise ValueError(f"X has {len(X)} texts but y has {y.shape[0]} labels")
         if len(X) == 0:
@@ -116,20 +124,46 @@ class NGramClassifier:
             self.log_prior_ = np.log(prior)
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "models_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "models_"):
-            raise ValueError("this NGramClassifier is not fitted yet: call fit() first")
+        if not self.__sklearn_is_fitted__():
+            raise not_fitted(self)
+
+    def predict_joint_log_proba(self, X: Iterable[Any]) -> np.ndarray:
+        """(n_texts, n_classes) array of log P(c) + log P(text | c) (natural log), as
+        scikit-learn's naive Bayes classifiers name it.
+
+        Raises
+        ------
+        ValueError
+            If a text has probability zero under every class model (possible with
+            ``smoothing="mle"``): no class explains it, so none can be predicted.
+        """
+        self._check_fitted()
+        X = _texts(X, "predict")
+        scores = np.stack([m.scores(X) for m in self.models_], axis=1) if X else np.zeros((0, self.classes_.size))
+        d = scores + self.log_prior_
+        dead = ~np.any(np.isfinite(d), axis=1) if d.shape[0] else np.zeros(0, dtype=bool)
+        if dead.any():
+            i = int(np.flatnonzero(dead)[0])
+            raise ValueError(f"text {i} ({X[i]!r}) has probability zero under every class model, so no class can "
+                             f"be predicted; use a smoothed model (smoothing='add_k' or 'kn')")
+        return d
 
     def decision_function(self, X: Iterable[Any]) -> np.ndarray:
-        """(n_texts, n_classes) array of log P(c) + log P(text | c) (natural log)."""
-        self._check_fitted()
-        X = list(X)
-        scores = np.stack([m.scores(X) for m in self.models_], axis=1) if X else np.zeros((0, self.classes_.size))
-        return scores + self.log_prior_
+        """Confidence scores, scikit-learn's shape: the log-odds log P(c1 | text) - log P(c0 | text)
+        of shape (n_texts,) for two classes, else the joint log-likelihoods (n_texts, n_classes)."""
+        d = self.predict_joint_log_proba(X)
+        if self.classes_.size == 2:
+            with np.errstate(invalid="ignore"):
+                return d[:, 1] - d[:, 0]
+        return d
 
     def predict_log_proba(self, X: Iterable[Any]) -> np.ndarray:
         """Log-posterior of each class."""
-        d = self.decision_function(X)
+        d = self.predict_joint_log_proba(X)
         if d.shape[0] == 0:
             return d
         mx = np.max(d, axis=1, keepdims=True)
@@ -138,16 +172,14 @@ class NGramClassifier:
 
     def predict_proba(self, X: Iterable[Any]) -> np.ndarray:
         """Posterior probability of each class (rows sum to 1), by infogen.softmax."""
-        d = self.decision_function(X)
+        d = self.predict_joint_log_proba(X)
         if d.shape[0] == 0:
             return d
-        if not np.all(np.any(np.isfinite(d), axis=1)):
-            raise ValueError("a text has probability zero under every class model; use a smoothed model")
         return _softmax(d, axis=1)
 
     def predict(self, X: Iterable[Any]) -> np.ndarray:
         """The most probable class of each text."""
-        d = self.decision_function(X)
+        d = self.predict_joint_log_proba(X)
         return self.classes_[np.argmax(d, axis=1)] if d.shape[0] else self.classes_[:0]
 
     def score(self, X: Iterable[Any], y: Sequence[Any]) -> float:

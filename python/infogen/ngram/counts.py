@@ -1,6 +1,7 @@
 """N-gram counts of a corpus: counted in C++, held as sorted NumPy arrays, mergeable."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -481,8 +482,12 @@ class NGramCounts:
                     return cls.loads(np.fromfile(source, dtype=np.uint8))
                 except ValueError as exc:
                     raise ValueError(f"{path}: {exc}") from exc
+        import zipfile
+
         try:
-            with np.load(source, allow_pickle=False) as z:
+            with contextlib.ExitStack() as stack:
+                fh = stack.enter_context(open(source, "rb")) if isinstance(source, str) else source
+                z = stack.enter_context(np.load(fh, allow_pickle=False))
                 meta = json.loads(z["meta"].tobytes().decode())
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram counts file")
@@ -490,13 +495,20 @@ class NGramCounts:
                 vocab = decode(z["vocab"].tobytes().split(b"\n"))
                 ngrams = [np.ascontiguousarray(z[f"ngrams_{k}"], dtype=np.uint32) for k in range(1, order + 1)]
                 counts = [np.ascontiguousarray(z[f"counts_{k}"], dtype=np.int64) for k in range(1, order + 1)]
-        except (KeyError, OSError, EOFError, ValueError, json.JSONDecodeError) as exc:
+        except (KeyError, OSError, EOFError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+                raise
             raise ValueError(f"{path} is not a valid infogen n-gram counts file ({exc})") from exc
+        for name in ("n_sentences", "n_tokens"):
+            if isinstance(meta.get(name), bool) or not isinstance(meta.get(name), int) or meta[name] < 0:
+                raise ValueError(f"{path}: the metadata's {name} is missing or not a non-negative int")
         for k, (g, c) in enumerate(zip(ngrams, counts), start=1):
             if g.ndim != 2 or g.shape[1] != k or c.shape != (g.shape[0],):
                 raise ValueError(f"{path}: order-{k} arrays have inconsistent shapes")
             if g.size and int(g.max()) >= len(vocab):
                 raise ValueError(f"{path}: order-{k} n-grams hold word ids outside the vocabulary")
+            if c.size and int(c.min()) < 1:
+                raise ValueError(f"{path}: order-{k} counts hold a count below 1 ({int(c.min())}): the file is corrupt")
         return cls(order, vocab, ngrams, counts, meta["n_sentences"], meta["n_tokens"])
 
 

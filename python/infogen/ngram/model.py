@@ -185,14 +185,16 @@ class NGramLM(ParamsMixin):
     def _kn_fallback(self) -> list[float]:
         return kn_fallback_discounts(self.discount_fallback)
 
-    def fit(self, corpus: NGramCounts | str | os.PathLike | Iterable[Any]) -> NGramLM:
+    def fit(self, corpus: NGramCounts | str | os.PathLike | Iterable[Any], y: None = None) -> NGramLM:
         """Estimate the model.
 
         Parameters
         ----------
         corpus : NGramCounts, path, list of paths, or iterable of sentences
-            Counts of at least this model's order, corpus file(s) (one sentence per line),
-            or sentences as strings or token lists.
+            Counts of at least this model's order, corpus file(s) (one sentence per line,
+            gzip/xz/bzip2 compressed or not), or sentences as strings or token lists.
+        y : None
+            Ignored (scikit-learn's signature for unsupervised estimators).
 
         Returns
         -------
@@ -326,6 +328,12 @@ class NGramLM(ParamsMixin):
         if self._word_index_cache is None:
             self._word_index_cache = {w: i for i, w in enumerate(self.vocab_)}
         return self._word_index_cache
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # texts, not a numeric matrix
+        tags.input_tags.string = True
+        return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         return getattr(self, "_query", None) is not None or getattr(self, "_logp", None) is not None
@@ -776,7 +784,7 @@ class NGramLM(ParamsMixin):
         import zipfile
 
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode())
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram model file")
