@@ -477,7 +477,7 @@ def test_classifier_with_kneser_ney_passes_model_options_through():
     m = clf.models_[0]
     assert m.smoothing == "kn" and m._kind() == "kneser_ney" and tuple(m.prune) == (0, 0, 1) and m.min_count == 2
     assert clf.get_params()["prune"] == (0, 0, 1)
-    with pytest.raises(ValueError, match="unknown parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter"):
         clf.set_params(bogus=1)
 
 
