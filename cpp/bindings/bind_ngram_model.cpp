@@ -104,6 +104,12 @@ void bind_ngram_model(py::module_& m) {
              return self.verify();
            },
            "Recompute the content checksum and compare it with the header's.")
+      .def("prefault",
+           [](const BackoffModel& self, int n_threads) {
+             py::gil_scoped_release nogil;
+             self.prefault(n_threads);
+           },
+           py::arg("n_threads"), "Map the pages scoring reads now (a mapped file; once).")
       .def("image", [](const Model& self) { return view(self, self->storage()->data(), {static_cast<py::ssize_t>(self->bytes())}); },
            "The image's bytes (a read-only uint8 view): write them to save the model.")
       .def("words",

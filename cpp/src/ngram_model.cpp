@@ -171,6 +171,14 @@ void BackoffModel::score(const word_t* ids, const std::int64_t* offsets, index_t
   const index_t n_tokens = offsets[n_sentences];
   for (index_t t = 0; t < n_tokens; ++t)
     if (ids[t] >= vocab_) throw std::invalid_argument("word id " + std::to_string(ids[t]) + " is outside the vocabulary");
+  // A text long enough to touch most pages of a mapped model's tables: map them all first,
+  // in parallel, rather than one fault at a time inside the scoring loop.
+  {
+    std::size_t table_bytes = 16 * static_cast<std::size_t>(vocab_);
+    for (int k = 2; k <= order_; ++k) table_bytes += tables_[k].entry * tables_[k].slots;
+    if (static_cast<double>(n_tokens + n_sentences) * order_ * 4096.0 > 0.5 * static_cast<double>(table_bytes))
+      prefault(n_threads);
+  }
   const index_t chunk = 256;
   constexpr std::size_t kAhead = 3;  // positions whose slots are requested before they are probed
   parallel_chunks(n_sentences, chunk, n_threads, n_tokens * order_, [&](index_t, index_t s0, index_t s1) {

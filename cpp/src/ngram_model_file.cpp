@@ -397,6 +397,35 @@ void BackoffModel::attach(const std::string& what) {
   }
 }
 
+void BackoffModel::prefault(int n_threads) const {
+  if (!storage_->mapped() || prefaulted_.exchange(true)) return;
+#ifdef INFOGEN_HAS_MMAP
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint8_t* base = storage_->data();
+  // [begin, end) byte ranges of what scoring reads, cut into pieces of 16 MiB
+  std::vector<std::pair<std::size_t, std::size_t>> pieces;
+  auto add = [&](std::size_t b, std::size_t e) {
+    b -= b % page;
+    for (std::size_t at = b; at < e; at += std::size_t(16) << 20) pieces.emplace_back(at, std::min(e, at + (std::size_t(16) << 20)));
+  };
+  add(header_->unigram_off, header_->unigram_off + 16 * static_cast<std::size_t>(vocab_));
+  for (int k = 2; k <= order_; ++k)
+    add(header_->table_off[k - 1], header_->table_off[k - 1] + tables_[k].entry * tables_[k].slots);
+  parallel_chunks(static_cast<index_t>(pieces.size()), 1, n_threads, static_cast<index_t>(pieces.size()) << 20,
+                  [&](index_t c, index_t, index_t) {
+                    const auto [b, e] = pieces[static_cast<std::size_t>(c)];
+#ifdef MADV_POPULATE_READ
+                    if (::madvise(const_cast<std::uint8_t*>(base + b), e - b, MADV_POPULATE_READ) == 0) return;
+#endif
+                    volatile std::uint8_t sink = 0;  // older kernels: touch one byte per page
+                    for (std::size_t at = b; at < e; at += page) sink = static_cast<std::uint8_t>(sink + base[at]);
+                    (void)sink;
+                  });
+#else
+  (void)n_threads;
+#endif
+}
+
 bool BackoffModel::verify() const noexcept {
   return image_hash(storage_->data() + sizeof(ModelFileHeader), storage_->size() - sizeof(ModelFileHeader)) ==
          header_->content_hash;

@@ -21,6 +21,7 @@
 //           so it is a distribution (backoff weight alpha / Z(h)).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -126,6 +127,11 @@ class BackoffModel {
 
   std::size_t bytes() const noexcept { return storage_->size(); }
 
+  /// Map every page of the unigrams and hash tables (what scoring reads) now, in parallel
+  /// pieces, instead of one page fault at a time while scoring. Only for a mapped file,
+  /// and only once; score() calls it when the text is long enough to touch most pages.
+  void prefault(int n_threads) const;
+
  private:
   struct Table {
     const std::uint8_t* base = nullptr;
@@ -166,6 +172,7 @@ class BackoffModel {
   const double* uni_b_ = nullptr;
   const word_t* words_[kMaxOrder + 1] = {nullptr};
   Table tables_[kMaxOrder + 1];
+  mutable std::atomic<bool> prefaulted_{false};
 };
 
 }  // namespace infogen::ngram
