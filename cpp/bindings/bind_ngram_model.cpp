@@ -206,6 +206,36 @@ void bind_ngram_model(py::module_& m) {
              return py::make_tuple(lp, length);
            },
            py::arg("seq"), "(log P(seq[-1] | seq[:-1]) natural log, length of the n-gram found).")
+      .def("advance",
+           [](const BackoffModel& self, const py::tuple& state, const py::bytes& word) {
+             // KenLM's decoder step, whole in C++: a Python call per word is the cost here.
+             const std::string_view w = word;
+             if (w.empty()) throw py::value_error("word must be one token, got an empty string");
+             for (char ch : w)
+               if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f')
+                 throw py::value_error("word must be one token (no whitespace), got '" + std::string(w) + "'");
+             const std::int64_t id = self.find_word(w.data(), w.size());
+             if (id == ngram::kBos) throw py::value_error("<s> cannot be predicted: start a sentence with begin_state()");
+             const auto n_state = static_cast<int>(state.size());
+             const int keep_in = std::min(n_state, self.order() - 1);
+             word_t seq[ngram::kMaxOrder + 1];
+             for (int i = 0; i < keep_in; ++i) {
+               const py::handle item = state[static_cast<std::size_t>(n_state - keep_in + i)];
+               if (!py::isinstance<py::int_>(item))
+                 throw py::type_error("state must be a tuple of word ids, from begin_state(), null_state() or advance()");
+               const auto v = item.cast<long long>();
+               if (v < 0 || v >= static_cast<long long>(self.vocab_size())) throw py::value_error("state holds a word id outside the vocabulary");
+               seq[i] = static_cast<word_t>(v);
+             }
+             seq[keep_in] = id < 0 ? ngram::kUnk : static_cast<word_t>(id);
+             int length = 0;
+             const double lp = self.logprob(seq, keep_in, &length);
+             const int keep = std::min(length, self.order() - 1);
+             py::tuple out(static_cast<std::size_t>(keep));
+             for (int i = 0; i < keep; ++i) out[static_cast<std::size_t>(i)] = py::int_(seq[keep_in + 1 - keep + i]);
+             return py::make_tuple(lp, out);
+           },
+           py::arg("state"), py::arg("word"), "(log P(word | state), new state): KenLM's BaseScore in natural log.")
       .def("distribution",
            [](const BackoffModel& self, const CArray<word_t>& context) {
              for (py::ssize_t i = 0; i < context.size(); ++i)

@@ -872,19 +872,12 @@ class NGramLM(ParamsMixin):
         >>> round(total, 12) == round(lm.score("a b"), 12)
         True
         """
-        scale = _log_scale(base)
-        if not isinstance(state, tuple) or not all(isinstance(i, (int, np.integer)) for i in state):
+        if not isinstance(state, tuple):
             raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or advance()")
-        if not isinstance(word, str) or not word or len(word.split()) != 1:
-            raise ValueError(f"word must be one token (no whitespace, not empty), got {word!r}")
-        if word == BOS:
-            raise ValueError("<s> cannot be predicted: start a sentence with begin_state()")
-        wid = self._word_id(word)
-        seq = np.array(state + (wid,), dtype=np.uint32)
-        lp, length = self._cpp.logprob(seq)
-        keep = min(length, self.order - 1)
-        new_state = tuple(int(i) for i in seq[len(seq) - keep:]) if keep > 0 else ()
-        return lp * scale, new_state
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a str, got {type(word).__name__}")
+        lp, new_state = self._cpp.advance(state, word.encode(ENCODING, ERRORS))
+        return (lp if base is None else lp * _log_scale(base)), new_state
 
     def full_scores(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
                     base: float | None = None) -> Iterator[tuple[float, int, bool]]:
