@@ -872,11 +872,13 @@ class NGramLM(ParamsMixin):
         >>> round(total, 12) == round(lm.score("a b"), 12)
         True
         """
-        if not isinstance(state, tuple):
-            raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or advance()")
-        if not isinstance(word, str):
-            raise TypeError(f"word must be a str, got {type(word).__name__}")
-        lp, new_state = self._cpp.advance(state, word.encode(ENCODING, ERRORS))
+        query = self._query if self._query is not None else self._cpp
+        try:
+            lp, new_state = query.advance(state, word.encode(ENCODING, ERRORS))
+        except (TypeError, AttributeError):  # checked here only on failure: this is the per-word path
+            if not isinstance(word, str):
+                raise TypeError(f"word must be a str, got {type(word).__name__}") from None
+            raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or advance()") from None
         return (lp if base is None else lp * _log_scale(base)), new_state
 
     def full_scores(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
