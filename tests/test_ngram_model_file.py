@@ -437,3 +437,14 @@ def test_ngram_models_follow_scikit_learn_conventions():
     for method in (mle.predict, mle.predict_proba, mle.predict_log_proba):
         with pytest.raises(ValueError, match="probability zero under every class"):
             method(["zebra unicorn"])
+
+
+def test_one_tokenisation_rule_for_training_and_queries():
+    # issue 22 item 2: only ASCII whitespace separates tokens, when counting and when querying
+    lm = NGramLM(2, smoothing="add_k").fit(["caf\u00e9\u00a0latte is good", "the caf\u00e9\u00a0latte"])
+    assert "caf\u00e9\u00a0latte" in lm
+    assert lm.logprob("is", "caf\u00e9\u00a0latte") != lm.logprob("is", "<unk>")
+    assert lm.score(["the", "caf\u00e9\u00a0latte"]) == lm.score("the caf\u00e9\u00a0latte")
+    state = lm.advance(lm.begin_state(), "the")[1]
+    assert lm.advance(state, "caf\u00e9\u00a0latte")[0] == lm.logprob("caf\u00e9\u00a0latte", ["<s>", "the"])
+    assert NGramCounts.from_sentences(["a\u3000b c"], 1)["a\u3000b"] == 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -54,18 +55,36 @@ def check_paths(paths: Any) -> list[str]:
     return out
 
 
+#: The whitespace that separates tokens, in Python exactly as in the C++ tokeniser: ASCII
+#: space, tab, newline, carriage return, vertical tab and form feed. Other Unicode spaces
+#: (no-break space U+00A0, U+2000..U+200A, U+3000, ...) are part of a token, as they are
+#: when a corpus is counted (str.split() would cut there).
+WHITESPACE = " \t\n\r\v\f"
+_SPLIT = re.compile(f"[{re.escape(WHITESPACE)}]+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """`text` cut at ASCII whitespace (see :data:`WHITESPACE`), empty pieces dropped."""
+    return [t for t in _SPLIT.split(text) if t]
+
+
+def is_token(t: str) -> bool:
+    """True when `t` is one non-empty token (no ASCII whitespace)."""
+    return bool(t) and _SPLIT.search(t) is None
+
+
 def sentence_tokens(sentence: Any, where: str = "sentence") -> list[str]:
-    """A sentence as a list of tokens: a str is split on whitespace, a sequence is checked."""
+    """A sentence as a list of tokens: a str is split on ASCII whitespace, a sequence is checked."""
     if isinstance(sentence, str):
-        return sentence.split()
+        return split_tokens(sentence)
     if isinstance(sentence, bytes):
-        return sentence.decode(ENCODING, ERRORS).split()
+        return split_tokens(sentence.decode(ENCODING, ERRORS))
     if isinstance(sentence, Sequence) or hasattr(sentence, "__iter__"):
         tokens = list(sentence)
         for t in tokens:
             if not isinstance(t, str):
                 raise TypeError(f"{where}: tokens must be str, got {type(t).__name__}")
-            if not t or len(t.split()) != 1 or t != t.strip():
+            if not is_token(t):
                 raise ValueError(f"{where}: token {t!r} is empty or contains whitespace")
         return tokens
     raise TypeError(f"{where} must be a str or a sequence of str tokens, got {type(sentence).__name__}")

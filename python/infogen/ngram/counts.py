@@ -25,6 +25,7 @@ from infogen.ngram._text import (
     decode,
     encode,
     kept_word_ids,
+    split_tokens,
     to_buffer,
 )
 
@@ -284,7 +285,7 @@ class NGramCounts:
 
     def __getitem__(self, key: str | Sequence[str]) -> int:
         """Count of one n-gram: ``counts["waste", "of", "time"]`` or ``counts["waste of time"]``."""
-        words = key.split() if isinstance(key, str) else list(key)
+        words = split_tokens(key) if isinstance(key, str) else list(key)
         if not 1 <= len(words) <= self.order:
             raise KeyError(f"an n-gram of 1..{self.order} words, got {len(words)}: {key!r}")
         ids = self.ids_of(words)

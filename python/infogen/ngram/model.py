@@ -29,6 +29,7 @@ from infogen.ngram._text import (
     check_paths,
     decode,
     encode,
+    is_token,
     sentence_tokens,
     to_buffer,
 )
@@ -445,7 +446,7 @@ class NGramLM(ParamsMixin):
         scale = _log_scale(base)
         if not isinstance(word, str):
             raise TypeError(f"word must be a str, got {type(word).__name__}")
-        if not word or len(word.split()) != 1 or word != word.strip():
+        if not is_token(word):
             raise ValueError(f"word must be one token (no whitespace, not empty), got {word!r}")
         if word == BOS:
             return -math.inf
