@@ -448,3 +448,67 @@ def test_one_tokenisation_rule_for_training_and_queries():
     state = lm.advance(lm.begin_state(), "the")[1]
     assert lm.advance(state, "caf\u00e9\u00a0latte")[0] == lm.logprob("caf\u00e9\u00a0latte", ["<s>", "the"])
     assert NGramCounts.from_sentences(["a\u3000b c"], 1)["a\u3000b"] == 1
+
+
+def test_lax_inputs_are_refused_with_the_argument_named(tmp_path):
+    # issue 22 items 7 and 15, for the n-gram family
+    c = NGramCounts.from_sentences(CORPUS, 2)
+    with pytest.raises(ValueError, match="ids must hold integers"):
+        NGramCounts.from_ids(np.array([3.7, 4.2]), np.array([0, 2]), c.vocab, 2)
+    with pytest.raises(ValueError, match="ngrams holds -1"):
+        c.lookup(np.array([[-1]]))
+    with pytest.raises(ValueError, match="k must be a positive finite number"):
+        NGramLM(2, smoothing="add_k", k=1e308).fit(CORPUS)
+    with pytest.raises(TypeError, match="k must be a number"):
+        NGramLM(2, smoothing="add_k", k=True).fit(CORPUS)
+    assert NGramLM(2, smoothing="add_k", k=np.float32(0.5)).fit(CORPUS).score("a", base=np.int64(10)) < 0
+    with pytest.raises(ValueError, match="prune must be"):
+        NGramLM(3, smoothing="kn", prune=(0, 2**63)).fit(CORPUS)
+    for base in (1, 0, -2, float("nan")):
+        with pytest.raises(ValueError, match="base must be"):
+            NGramLM(2).fit(CORPUS).score("a b", base=base)
+    arpa = tmp_path / "zero.arpa"
+    arpa.write_text("\\data\\\nngram 1=0\n\n\\1-grams:\n\n\\end\\\n")
+    with pytest.raises(ValueError, match="0 unigrams"):
+        NGramLM.load(arpa)
+
+
+def test_cli_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    arpa = tmp_path / "m.arpa"
+    NGramLM(2).fit(CORPUS).to_arpa(arpa)
+    for argv in (["--threads", "-1", "config"], ["ngram", "score", str(arpa), str(corpus), "--base", "1"],
+                 ["ngram", "score", str(arpa), str(corpus), "--base", "nan"],
+                 ["ngram", "score", str(tmp_path / "nope.arpa"), str(corpus)],
+                 ["ngram", "build", str(corpus), "--output", str(tmp_path)]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("infogen: error:") and "Traceback" not in err, (argv, err)
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
+    code = (
+        "import os, signal, sys, numpy as np\n"
+        "from infogen import NGramLM\n"
+        "import infogen._io as io\n"
+        "lm = NGramLM(2).fit(['a b c', 'a c'])\n"
+        "real = io.atomic_write\n"
+        "from contextlib import contextmanager\n"
+        "@contextmanager\n"
+        "def slow(path, *a, **k):\n"
+        "    with real(path, *a, **k) as f:\n"
+        "        f.write(b'x' * 1000)\n"
+        "        f.flush()\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        yield f\n"
+        "import infogen.ngram.model as m\n"
+        "m.atomic_write = slow\n"
+        "from infogen import cli\n"
+        f"sys.exit(cli.main(['ngram', 'convert', {str(tmp_path / 'in.arpa')!r}, {str(tmp_path / 'out.ngram')!r}]))\n"
+    )
+    NGramLM(2).fit(CORPUS).to_arpa(tmp_path / "in.arpa")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
+    assert run.returncode == 130, run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.arpa"]

@@ -60,6 +60,13 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
 }
 
 
+def threading_is_main() -> bool:
+    """Signal handlers can only be set from the main thread (not when main() is called from another)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The subcommand `argv` names (skipping ``--threads N``), or None."""
     it = iter(argv)
@@ -95,6 +102,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``infogen`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    import signal
+
+    def _terminate(signum: int, frame: object) -> None:  # SIGTERM unwinds like Ctrl-C: no partial files
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading_is_main() else None
+    try:
+        return _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         if args.threads is not None:
@@ -110,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("infogen: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("infogen: error: out of memory", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

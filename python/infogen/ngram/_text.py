@@ -49,6 +49,8 @@ def check_paths(paths: Any) -> list[str]:
             raise FileNotFoundError(f"corpus file not found: {p}")
         if os.path.isdir(p):
             raise IsADirectoryError(f"corpus path is a directory, not a file: {p}")
+        if not os.access(p, os.R_OK):
+            raise PermissionError(f"corpus file is not readable: {p}")
         out.append(p)
     if not out:
         raise ValueError("no corpus files given")

@@ -164,6 +164,8 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
         sizes[k] = n
     if not sizes:
         raise bad(lineno, "the \\data\\ section lists no n-gram counts")
+    if sizes[1] == 0:
+        raise bad(lineno, "the \\data\\ section declares 0 unigrams: a model needs a vocabulary")
     order = check_order(len(sizes))
     last = max(1, data.count(b"\n"))
     if len(titles) != order:

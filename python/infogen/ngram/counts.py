@@ -225,8 +225,8 @@ class NGramCounts:
         vocab = list(vocab)
         if tuple(vocab[:3]) != RESERVED:
             raise ValueError(f"vocab must start with {list(RESERVED)}, got {vocab[:3]}")
-        ids = np.ascontiguousarray(ids, dtype=np.uint32)
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        ids = _int_array(ids, "ids", np.uint32)
+        offsets = _int_array(offsets, "offsets", np.int64)
         return cls._from_ids(ids, offsets, vocab, check_order(order), 1, None, resolve_threads(n_threads),
                              "the ids", {})
 
@@ -268,7 +268,7 @@ class NGramCounts:
 
     def lookup(self, ngrams: np.ndarray) -> np.ndarray:
         """Counts of a batch of n-grams given as an (m, k) array of word ids (0 if absent)."""
-        ngrams = np.asarray(ngrams)
+        ngrams = _int_array(ngrams, "ngrams", np.uint32)
         if ngrams.ndim != 2 or not 1 <= ngrams.shape[1] <= self.order:
             raise ValueError(f"ngrams must have shape (m, k) with 1 <= k <= {self.order}, got {ngrams.shape}")
         k = ngrams.shape[1]
@@ -518,6 +518,19 @@ class NGramCounts:
 #: than one sort per order from KJV's size up (~5% on KJV and a 10^6-token Zipf corpus,
 #: ~40% on 10^8 tokens), slower on small corpora. Same result.
 TRIE_MIN_TOKENS = 1 << 19
+
+
+def _int_array(a: Any, name: str, dtype: Any) -> np.ndarray:
+    """`a` as a contiguous array of `dtype`: integers in its range only (a float id, a negative
+    id or one past the type's range is a ValueError, never truncated or wrapped)."""
+    arr = np.asarray(a)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    info = np.iinfo(dtype)
+    if arr.size and (int(arr.min()) < info.min or int(arr.max()) > info.max):
+        bad = int(arr.min()) if int(arr.min()) < info.min else int(arr.max())
+        raise ValueError(f"{name} holds {bad}, outside [{info.min}, {info.max}]")
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def tokenize(*, files: Sequence[str] | None = None, data: bytes | None = None, n_threads: int = 1,

@@ -297,8 +297,8 @@ class NGramLM(ParamsMixin):
 
     def _meta(self) -> dict[str, Any]:
         """What a model file keeps besides the tables (JSON)."""
-        meta: dict[str, Any] = {"format": _FORMAT, "version": 1, "order": self.order, "smoothing": self._kind(),
-                                "k": self.k, "alpha": self.alpha}
+        meta: dict[str, Any] = {"format": _FORMAT, "version": 1, "order": int(self.order), "smoothing": self._kind(),
+                                "k": float(self.k), "alpha": float(self.alpha)}
         if self._kind() == "kneser_ney":
             meta["prune"] = None if self.prune is None else [int(t) for t in self.prune]
             fb = self.discount_fallback
@@ -913,8 +913,8 @@ def kn_prune_thresholds(prune: Sequence[int] | None, order: int) -> list[int]:
     if prune is None:
         return []
     p = list(prune) if not isinstance(prune, (str, bytes)) else None
-    if not p or any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0 for t in p):
-        raise ValueError(f"prune must be a non-empty sequence of non-negative ints, got {prune!r}")
+    if not p or any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < 2**62 for t in p):
+        raise ValueError(f"prune must be a non-empty sequence of non-negative ints below 2**62, got {prune!r}")
     if len(p) > order:
         raise ValueError(f"prune has {len(p)} thresholds for a model of order {order}")
     if p[0] != 0:
