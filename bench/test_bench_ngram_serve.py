@@ -145,3 +145,29 @@ def test_kenlm_module_basescore_per_word(benchmark, served):
         return total
 
     assert benchmark(run) * np.log(10) == pytest.approx(float(lm.scores(sentences[:300]).sum()), rel=1e-6)
+
+
+@pytest.mark.benchmark(group="ngram-serve-open")
+@pytest.mark.parametrize("fmt", ["model.ngram", "model.npz", "model.arpa"])
+def test_infogen_open_and_score_one_sentence(benchmark, served, fmt):
+    d, lm, sentences, _, _ = served
+
+    def run():
+        return NGramLM.load(d / fmt).score(sentences[0])
+
+    assert benchmark(run) == pytest.approx(lm.score(sentences[0]), rel=1e-12)
+
+
+@pytest.mark.benchmark(group="ngram-serve-open")
+def test_kenlm_module_open_probing_and_score_one_sentence(benchmark, served):
+    kenlm = pytest.importorskip("kenlm", reason="the kenlm module is not installed (pip install kenlm)")
+    build_binary = kenlm_tool("build_binary")
+    if build_binary is None:
+        pytest.skip("KenLM's build_binary is not on PATH or in $KENLM_BIN")
+    d, lm, sentences, _, _ = served
+    probing = d / "model.probing"
+    if not probing.exists():
+        subprocess.run([build_binary, "probing", str(d / "model.arpa"), str(probing)], check=True,
+                       capture_output=True)
+    got = benchmark(lambda: kenlm.Model(str(probing)).score(sentences[0], bos=True, eos=True))
+    assert got * np.log(10) == pytest.approx(lm.score(sentences[0]), abs=1e-4)

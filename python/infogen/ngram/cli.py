@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from infogen._config import resolve_threads
 from infogen._io import check_output_path
 from infogen.ngram.build import BuildReport, build_arpa
 from infogen.ngram.counts import NGramCounts
@@ -218,14 +219,20 @@ def _build_streaming(args: argparse.Namespace, inputs: list[str], fallback: bool
 
 def _score(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    if args.base is not None and not (math.isfinite(args.base) and args.base > 0 and args.base != 1):
+        raise ValueError(f"--base must be a positive finite number other than 1, got {args.base}")
     lm = _load_model(args.model, args.threads_local)
     inputs = args.inputs or ["-"]
+    if lm.memory_mapped_ and inputs != ["-"] and sum(os.path.getsize(p) for p in inputs if os.path.exists(p)) > 1 << 20:
+        # a large text will touch most of the tables: map their pages in the background while
+        # the text is read and tokenised (scoring would otherwise fault them in one by one)
+        import threading
+
+        threading.Thread(target=lm._cpp.prefault, args=(resolve_threads(args.threads_local),), daemon=True).start()
     if inputs == ["-"]:
         sentences = sys.stdin.read().splitlines()
     else:
         sentences = None
-    if args.base is not None and not (math.isfinite(args.base) and args.base > 0 and args.base != 1):
-        raise ValueError(f"--base must be a positive finite number other than 1, got {args.base}")
     scale = 1.0 if args.base is None else 1.0 / math.log(args.base)
     if args.sentences:
         lines = sentences if sentences is not None else [line for p in inputs for line in _read_lines(p)]
