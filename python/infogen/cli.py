@@ -80,7 +80,8 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """Build the argument parser: with `argv`, only its subcommand's family is registered
-    (and imported); without, or for ``--help``, every family."""
+    (and imported); without, or for ``--help``, every family.
+    """
     from infogen import _core
 
     parser = argparse.ArgumentParser(prog="infogen", description="Information measures and generative models.")

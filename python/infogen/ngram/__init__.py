@@ -2,10 +2,10 @@
 
 See :class:`NGramCounts`, :class:`NGramLM`, :class:`NGramClassifier` and :func:`build_arpa`.
 """
-from infogen.ngram.arpa import read_arpa, write_arpa
+from infogen.ngram.arpa import write_arpa
 from infogen.ngram.build import BuildReport, build_arpa
 from infogen.ngram.counts import NGramCounts
-from infogen.ngram.model import SMOOTHINGS, NGramLM
+from infogen.ngram.model import SMOOTHINGS, NGramLM, read_arpa
 from infogen.ngram.outofcore import count_to_file
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import dataclasses
 import gzip
 import lzma
 import math
@@ -37,7 +38,7 @@ from infogen.ngram._text import BOS, ENCODING, ERRORS, RESERVED, check_order, en
 if TYPE_CHECKING:
     from infogen.ngram.model import NGramLM
 
-__all__ = ["arpa_output", "read_arpa", "write_arpa"]
+__all__ = ["ArpaTables", "arpa_output", "parse_arpa", "write_arpa"]
 
 LN10 = math.log(10.0)
 _NEG = -99.0
@@ -48,7 +49,8 @@ _HEADER = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
 def arpa_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """A binary stream into `path`, written atomically and compressed by extension
     (``.gz``, ``.bz2``, ``.xz``): on any error the file is left as it was. ``"-"`` is
-    standard output (not atomic, not compressed)."""
+    standard output (not atomic, not compressed).
+    """
     path = os.fspath(path)
     if path == "-":  # standard output, as lmplz writes by default
         out = sys.stdout.buffer
@@ -117,8 +119,23 @@ _SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
 _END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
 
 
-def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
-    """Read an ARPA file into a queryable :class:`~infogen.NGramLM` (``smoothing="arpa"``).
+@dataclasses.dataclass
+class ArpaTables:
+    """What an ARPA file holds, in the form :class:`~infogen.NGramLM` keeps (natural logs,
+    n-grams sorted by word id, reserved words first in the vocabulary).
+    """
+
+    order: int
+    vocab: list[str]
+    ngrams: list[np.ndarray]
+    logp: list[np.ndarray]
+    logbo: list[np.ndarray]
+    #: how the file writes <s>'s probability ("0" as lmplz, or "-99"), None if it lists no <s>
+    bos_text: str | None
+
+
+def parse_arpa(path: str | os.PathLike) -> ArpaTables:
+    """Read an ARPA file's tables (see :func:`infogen.ngram.read_arpa` for the model).
 
     The header is checked in Python; the n-gram lines are parsed by the C++ core.
 
@@ -129,8 +146,6 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
     ValueError
         If the file is not well-formed ARPA; the message gives the line number.
     """
-    from infogen.ngram.model import NGramLM
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"ARPA file not found: {path}")
@@ -224,11 +239,7 @@ def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGram
         ngrams.append(rows)
         lps.append(to_ln(logp10[k - 1])[perm])
         bos.append(to_ln(logbo10[k - 1])[perm])
-    lm = NGramLM(order, smoothing="arpa", n_threads=n_threads)
-    lm._set_tables(vocab, ngrams, lps, bos)
     # how the file writes <s>'s probability (0 from lmplz and our Kneser-Ney, -99 else), so
     # that writing the model again gives the same bytes
-    if BOS in uni:
-        lm.bos_text_ = "0" if logp10[0][uni.index(BOS)] == 0 else "-99"
-    lm.counts_ = None
-    return lm
+    bos_text = ("0" if logp10[0][uni.index(BOS)] == 0 else "-99") if BOS in uni else None
+    return ArpaTables(order, vocab, ngrams, lps, bos, bos_text)

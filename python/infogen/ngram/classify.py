@@ -154,7 +154,8 @@ class NGramClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Iterable[Any]) -> np.ndarray:
         """Confidence scores, scikit-learn's shape: the log-odds log P(c1 | text) - log P(c0 | text)
-        of shape (n_texts,) for two classes, else the joint log-likelihoods (n_texts, n_classes)."""
+        of shape (n_texts,) for two classes, else the joint log-likelihoods (n_texts, n_classes).
+        """
         d = self.predict_joint_log_proba(X)
         if self.classes_.size == 2:
             with np.errstate(invalid="ignore"):

@@ -92,7 +92,8 @@ def _read_counts(args: argparse.Namespace, order: int) -> NGramCounts:
 
 def _summary(counts: NGramCounts | BuildReport | None, t0: float, extra: str = "", phases: str = "") -> None:
     """Tokens, sentences, types and n-grams per order of counts or a build, the phases, time,
-    peak memory and `extra`, on standard error."""
+    peak memory and `extra`, on standard error.
+    """
     parts = []
     if counts is not None:
         types = counts.n_types if isinstance(counts, BuildReport) else len(counts.vocab) - 3

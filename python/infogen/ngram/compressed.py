@@ -72,7 +72,8 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 @contextlib.contextmanager
 def plain_files(paths: Sequence[str], temp_dir: str | os.PathLike | None = None) -> Iterator[list[str]]:
     """`paths` with every compressed file replaced by a decompressed temporary copy (in
-    `temp_dir`, default the system's), removed when the block ends, also on errors."""
+    `temp_dir`, default the system's), removed when the block ends, also on errors.
+    """
     out, made = [], []
     try:
         for p in paths:

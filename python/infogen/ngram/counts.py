@@ -14,6 +14,10 @@ import numpy as np
 from infogen import _core
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
+from infogen.ngram._formats import COUNTS_FORMAT as _FORMAT
+from infogen.ngram._formats import COUNTS_RAW_MAGIC as _RAW_MAGIC
+from infogen.ngram._formats import COUNTS_RAW_VERSION as _RAW_VERSION
+from infogen.ngram._formats import COUNTS_VERSION as _VERSION
 from infogen.ngram._text import (
     BOS_ID,
     EOS_ID,
@@ -30,11 +34,6 @@ from infogen.ngram._text import (
 )
 
 __all__ = ["NGramCounts"]
-
-_FORMAT = "infogen.ngram.counts"
-_VERSION = 1
-_RAW_MAGIC = b"IGNGRAM2"
-_RAW_VERSION = 2
 
 
 def _aligned(n: int) -> int:
@@ -522,7 +521,8 @@ TRIE_MIN_TOKENS = 1 << 19
 
 def _int_array(a: Any, name: str, dtype: Any) -> np.ndarray:
     """`a` as a contiguous array of `dtype`: integers in its range only (a float id, a negative
-    id or one past the type's range is a ValueError, never truncated or wrapped)."""
+    id or one past the type's range is a ValueError, never truncated or wrapped).
+    """
     arr = np.asarray(a)
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
@@ -554,7 +554,8 @@ def tokenize(*, files: Sequence[str] | None = None, data: bytes | None = None, n
 
 def _words_after_reserved(tok: Any) -> list[str]:
     """The tokenizer's words after the reserved ones, decoded in one call as ``decode`` does
-    (UTF-8, surrogateescape); words never hold whitespace, so a newline separates them."""
+    (UTF-8, surrogateescape); words never hold whitespace, so a newline separates them.
+    """
     text = tok.words_text_from(len(RESERVED))
     return text.split("\n") if text else []
 

@@ -33,17 +33,19 @@ from infogen.ngram._text import (
     sentence_tokens,
     to_buffer,
 )
-from infogen.ngram.counts import NGramCounts
+from infogen.ngram.arpa import parse_arpa, write_arpa
 from infogen.ngram.compressed import read_bytes
+from infogen.ngram.counts import NGramCounts
 from infogen.ngram.model_file import check_precision, open_model_file, sniff_model_file
 
-__all__ = ["NGramLM", "SMOOTHINGS"]
+__all__ = ["NGramLM", "SMOOTHINGS", "read_arpa"]
 
 SMOOTHINGS = {"mle": 0, "add_k": 1, "stupid_backoff": 2, "kneser_ney": 3}
 _ALIASES = {"kn": "kneser_ney"}
 #: lmplz's ``--discount_fallback`` default discounts (D1, D2, D3+).
 DEFAULT_FALLBACK = (0.5, 1.0, 1.5)
 _FORMAT = "infogen.ngram.model"
+_NUMBER = (int, float, np.integer, np.floating)
 
 
 def random_seed(random_state: Any) -> int:
@@ -165,12 +167,12 @@ class NGramLM(ParamsMixin):
         if kind not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {sorted(SMOOTHINGS)} or 'kn', got {self.smoothing!r}")
         if kind == "add_k":
-            if isinstance(self.k, (bool, np.bool_)) or not isinstance(self.k, (int, float, np.integer, np.floating)):
+            if isinstance(self.k, (bool, np.bool_)) or not isinstance(self.k, _NUMBER):
                 raise TypeError(f"k must be a number, got {type(self.k).__name__}")
             if not (self.k > 0 and math.isfinite(self.k) and self.k <= 1e6):
                 raise ValueError(f"k must be a positive finite number of at most 1e6, got {self.k!r}")
         if kind == "stupid_backoff":
-            if isinstance(self.alpha, (bool, np.bool_)) or not isinstance(self.alpha, (int, float, np.integer, np.floating)):
+            if isinstance(self.alpha, (bool, np.bool_)) or not isinstance(self.alpha, _NUMBER):
                 raise TypeError(f"alpha must be a number, got {type(self.alpha).__name__}")
             if not 0 < self.alpha <= 1:
                 raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
@@ -244,7 +246,8 @@ class NGramLM(ParamsMixin):
 
     def _reset_runtime(self, query: Any) -> None:
         """Drop what is derived from the tables: the query model (built on first use from the
-        tables, or the mapped file's), the word index and the lock that guards them."""
+        tables, or the mapped file's), the word index and the lock that guards them.
+        """
         self._query = query
         self._word_index_cache = None
         self._lock = threading.Lock()
@@ -291,7 +294,8 @@ class NGramLM(ParamsMixin):
 
     def _arpa_bos(self) -> str:
         """How ARPA writes <s>'s log10 probability: "0" as lmplz does for Kneser-Ney (and as
-        the ARPA file this model was read from did), "-99" otherwise."""
+        the ARPA file this model was read from did), "-99" otherwise.
+        """
         written = getattr(self, "bos_text_", None)
         return written if written is not None else ("0" if self._kind() == "kneser_ney" else "-99")
 
@@ -316,7 +320,8 @@ class NGramLM(ParamsMixin):
     @property
     def _cpp(self) -> Any:
         """The C++ query model: built on first use (estimating and writing ARPA need none),
-        or the memory-mapped model file."""
+        or the memory-mapped model file.
+        """
         self._check_fitted()
         if self._query is None:
             with self._lock:
@@ -377,7 +382,8 @@ class NGramLM(ParamsMixin):
 
     def encode_files(self, paths: Any) -> tuple[np.ndarray, np.ndarray]:
         """Text files (gzip, xz or bzip2 compressed or not) -> (ids, offsets), one sentence per
-        line, empty lines as empty sentences."""
+        line, empty lines as empty sentences.
+        """
         self._check_fitted()
         files = check_paths(paths)
         threads = resolve_threads(self.n_threads)
@@ -662,16 +668,12 @@ class NGramLM(ParamsMixin):
         back to the same double; ``"float"`` to the same float, as KenLM writes (about 9
         significant digits; a smaller file, written faster).
         """
-        from infogen.ngram.arpa import write_arpa
-
         self._check_fitted()
         write_arpa(self, path, precision=precision)
 
     @classmethod
     def from_arpa(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
         """Read an ARPA file (ours or another tool's, e.g. KenLM's ``lmplz``) into a model."""
-        from infogen.ngram.arpa import read_arpa
-
         return read_arpa(path, n_threads=n_threads)
 
     def save(self, path: str | os.PathLike, *, precision: str = "double", slots_per_ngram: float = 1.5) -> None:
@@ -879,7 +881,8 @@ class NGramLM(ParamsMixin):
         except (TypeError, AttributeError):  # checked here only on failure: this is the per-word path
             if not isinstance(word, str):
                 raise TypeError(f"word must be a str, got {type(word).__name__}") from None
-            raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or advance()") from None
+            raise TypeError("state must be a tuple of word ids, from begin_state(), null_state() or "
+                            "advance()") from None
         return (lp if base is None else lp * _log_scale(base)), new_state
 
     def full_scores(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True,
@@ -903,6 +906,26 @@ class NGramLM(ParamsMixin):
         fitted = f", vocab={self._cpp.vocab_size}" if self.__sklearn_is_fitted__() else ""
         where = f", file={self._path!r}" if getattr(self, "_path", None) else ""
         return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{fitted}{where})"
+
+
+def read_arpa(path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
+    """Read an ARPA file (ours or another tool's, e.g. KenLM's ``lmplz``; plain, gzip, xz or
+    bzip2) into a queryable :class:`NGramLM` (``smoothing="arpa"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the file is not well-formed ARPA; the message gives the line number.
+    """
+    t = parse_arpa(path)
+    lm = NGramLM(t.order, smoothing="arpa", n_threads=n_threads)
+    lm._set_tables(t.vocab, t.ngrams, t.logp, t.logbo)
+    if t.bos_text is not None:
+        lm.bos_text_ = t.bos_text
+    lm.counts_ = None
+    return lm
 
 
 def kn_prune_thresholds(prune: Sequence[int] | None, order: int) -> list[int]:

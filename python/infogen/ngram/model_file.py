@@ -14,8 +14,7 @@ names).
 """
 from __future__ import annotations
 
-import os
-from typing import IO, Any
+from typing import Any
 
 from infogen import _core
 from infogen.ngram.compressed import compression_of

@@ -222,7 +222,8 @@ def count_to_file(paths: str | os.PathLike | Sequence[str | os.PathLike], order:
     dict
         Statistics: tokens, sentences, blocks, runs, spilled_bytes, sizes (n-grams per order).
     """
-    from infogen.ngram.counts import _FORMAT, _VERSION  # here: counts.py imports this module lazily
+    from infogen.ngram._formats import COUNTS_FORMAT as _FORMAT
+    from infogen.ngram._formats import COUNTS_VERSION as _VERSION
 
     order = check_order(order)
     files = check_paths(paths)
