@@ -46,6 +46,8 @@ _ALIASES = {"kn": "kneser_ney"}
 DEFAULT_FALLBACK = (0.5, 1.0, 1.5)
 _FORMAT = "infogen.ngram.model"
 _NUMBER = (int, float, np.integer, np.floating)
+#: the "smoothing" of models given rather than estimated: read from ARPA, or from tables
+_GIVEN = ("arpa", "tables")
 
 
 def random_seed(random_state: Any) -> int:
@@ -660,6 +662,38 @@ class NGramLM(ParamsMixin):
         tokens = sentence_tokens(sentence)
         return " ".join(best[0][0] if t == blank else t for t in tokens)
 
+    def correct_candidates(self, sentence: Any, *, k: int = 5, max_edits: int = 1, error_rate: float = 0.01,
+                           beam: int = 16, bos: bool = True, eos: bool = True) -> list[tuple[str, float]]:
+        """The k most probable intended sentences for an observed one, with their probabilities.
+
+        A noisy channel over word substitutions: each word was kept with probability
+        1 - `error_rate`, or replaced by any one other vocabulary word with probability
+        error_rate / (|V| - 1). Candidates are the sentences within `max_edits`
+        substitutions (every word of the vocabulary at every position, scored in C++;
+        more than one edit by a beam search of width `beam`); the probabilities are the
+        posterior among the candidates considered. The observed sentence itself is a
+        candidate (0 edits). See :mod:`infogen.ngram.correct`.
+        """
+        from infogen.ngram.correct import correct_candidates
+
+        self._check_fitted()
+        return correct_candidates(self, sentence, k=k, max_edits=max_edits, error_rate=error_rate, beam=beam,
+                                  bos=bos, eos=eos)
+
+    def correct(self, sentence: Any, *, max_edits: int = 1, error_rate: float = 0.01, beam: int = 16,
+                bos: bool = True, eos: bool = True) -> str:
+        """The most probable intended sentence within `max_edits` word substitutions.
+
+        Examples
+        --------
+        >>> from infogen import NGramLM
+        >>> lm = NGramLM(3, smoothing="add_k", k=0.01).fit(["a waste of time", "a waste of money"] * 5)
+        >>> lm.correct("a waist of time")
+        'a waste of time'
+        """
+        return self.correct_candidates(sentence, k=1, max_edits=max_edits, error_rate=error_rate, beam=beam,
+                                       bos=bos, eos=eos)[0][0]
+
     # --- persistence --------------------------------------------------------------------------
     def to_arpa(self, path: str | os.PathLike, *, precision: str = "double") -> None:
         """Write the model as an ARPA file (log10 probabilities and backoffs), atomically.
@@ -670,6 +704,54 @@ class NGramLM(ParamsMixin):
         """
         self._check_fitted()
         write_arpa(self, path, precision=precision)
+
+    @classmethod
+    def from_probabilities(cls, tables: Any, *, order: int | None = None, missing: str = "backoff",
+                           n_threads: int | None = None) -> NGramLM:
+        """A model from explicit conditional tables ``{context tuple: {word: P(word | context)}}``.
+
+        Contexts include ``"<s>"`` where the sentence starts; ``()`` is the unigram table.
+        Every listed probability is returned exactly. A context's unlisted mass goes to
+        its unlisted words through the shorter contexts (``missing="backoff"``, the
+        default, down to uniform unigrams when no unigram table is given), or the listed
+        probabilities are renormalised (``missing="renormalize"``). See
+        :mod:`infogen.ngram.tables`.
+
+        Parameters
+        ----------
+        tables : dict
+            ``{("more", "realistic"): {"than": 0.61, ...}, ...}``; a context may also be a
+            str of words.
+        order : int, optional
+            The model's order (default: the longest context + 1).
+        missing : {"backoff", "renormalize"}, default="backoff"
+
+        Raises
+        ------
+        ValueError
+            A probability outside [0, 1], a context whose probabilities sum to more than 1,
+            ``</s>`` as a context word.
+
+        Examples
+        --------
+        The lecture's critic, P(M7) = 0.2 x 0.25 x 0.61 x 0.50 x 0.33:
+
+        >>> from infogen import NGramLM
+        >>> lm = NGramLM.from_probabilities({
+        ...     ("<s>",): {"more": 0.2}, ("<s>", "more"): {"realistic": 0.25},
+        ...     ("more", "realistic"): {"than": 0.61, "as": 0.12, "for": 0.14, "real": 0.01, "the": 0.02, "life": 0.05},
+        ...     ("realistic", "than"): {"than": 0.01, "as": 0.10, "for": 0.09, "real": 0.50, "the": 0.12, "life": 0.11},
+        ...     ("than", "real"): {"than": 0.20, "as": 0.16, "for": 0.05, "real": 0.01, "the": 0.12, "life": 0.33}})
+        >>> round(math.exp(lm.score("more realistic than real life", eos=False)), 6)
+        0.005033
+        """
+        from infogen.ngram.tables import tables_to_backoff
+
+        n, vocab, ngrams, logp, logbo = tables_to_backoff(tables, order, missing)
+        lm = cls(n, smoothing="tables", n_threads=n_threads)
+        lm._path = None
+        lm._set_tables(vocab, ngrams, logp, logbo)
+        return lm
 
     @classmethod
     def from_arpa(cls, path: str | os.PathLike, *, n_threads: int | None = None) -> NGramLM:
@@ -767,7 +849,7 @@ class NGramLM(ParamsMixin):
             if meta.get("format") != _FORMAT or int(meta["order"]) != query.order:
                 raise ValueError("metadata of another kind")
             smoothing = meta["smoothing"]
-            if smoothing not in SMOOTHINGS and smoothing != "arpa":
+            if smoothing not in SMOOTHINGS and smoothing not in _GIVEN:
                 raise ValueError(f"unknown smoothing {smoothing!r}")
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: the model file's metadata are corrupt ({exc})") from None
@@ -792,7 +874,7 @@ class NGramLM(ParamsMixin):
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"{path} is not an infogen n-gram model file")
                 order = int(meta["order"])
-                if meta.get("smoothing") not in SMOOTHINGS and meta.get("smoothing") != "arpa":
+                if meta.get("smoothing") not in SMOOTHINGS and meta.get("smoothing") not in _GIVEN:
                     raise ValueError(f"unknown smoothing {meta.get('smoothing')!r}")
                 vocab = decode(z["vocab"].tobytes().split(b"\n"))
                 logp = [z[f"logp_{k}"] for k in range(1, order + 1)]
