@@ -1,6 +1,7 @@
 """The n-gram section of ``infogen demo``: the lecture's uses of a trigram model, on real text."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -14,7 +15,17 @@ def ngram_section(out: TextIO, quick: bool = False) -> None:
     from infogen.demo import _h
     from infogen.ngram import build_arpa
 
-    _h(out, "N-gram language model (CPython's pydoc topics)")
+    _h(out, "N-gram language model: the lecture's critic, then CPython's pydoc topics")
+    critic = NGramLM.from_probabilities({
+        ("<s>",): {"more": 0.2}, ("<s>", "more"): {"realistic": 0.25},
+        ("more", "realistic"): {"than": 0.61, "as": 0.12, "for": 0.14, "real": 0.01, "the": 0.02, "life": 0.05},
+        ("realistic", "than"): {"than": 0.01, "as": 0.10, "for": 0.09, "real": 0.50, "the": 0.12, "life": 0.11},
+        ("than", "real"): {"than": 0.20, "as": 0.16, "for": 0.05, "real": 0.01, "the": 0.12, "life": 0.33}})
+    m7 = "more realistic than real life"
+    print(f"the lecture's trigram tables as a model: P(M7 = '{m7}') = 0.2 x 0.25 x 0.61 x 0.50 x 0.33 = "
+          f"{math.exp(critic.score(m7, eos=False)):.4f}", file=out)
+    print(f"  correct 'more realistic then real life' -> "
+          f"'{critic.correct('more realistic then real life', eos=False, error_rate=0.05)}'", file=out)
     sentences = datasets.load_pydoc_text()
     n_test = len(sentences) // 10
     train, test = sentences[:-n_test], sentences[-n_test:]
@@ -59,3 +70,5 @@ def ngram_section(out: TextIO, quick: bool = False) -> None:
     print(f"complete 'the return value ...': {top}", file=out)
     print(f"fill 'the _ statement is used for conditional execution .': "
           f"{lm.fill('the _ statement is used for conditional execution .')}", file=out)
+    typo = "the return valeu of the function is none ."
+    print(f"correct '{typo}' (noisy channel, one substitution): '{kn.correct(typo, error_rate=0.05)}'", file=out)
