@@ -131,3 +131,9 @@ def test_correct_bad_arguments():
             lm.correct_candidates("a waste", **kwargs)
     with pytest.raises(ValueError, match="empty sentence"):
         lm.correct("")
+
+
+def test_correct_with_a_model_that_gives_zero_probabilities():
+    lm = NGramLM(3, smoothing="mle").fit(CORPUS)
+    assert lm.score("what a waist of time") == -math.inf
+    assert lm.correct("what a waist of time") == "what a waste of time"

@@ -56,28 +56,34 @@ def correct_candidates(lm: NGramLM, sentence: Any, *, k: int = 5, max_edits: int
     def padded(ids: tuple[int, ...]) -> np.ndarray:
         return np.array(([BOS_ID] if bos else []) + list(ids) + ([EOS_ID] if eos else []), dtype=np.uint32)
 
-    def lm_score(ids: tuple[int, ...]) -> float:
-        out, _, _ = query.score(np.array(ids, dtype=np.uint32), np.array([0, len(ids)], dtype=np.int64), bos, eos,
-                                False, 1)
-        return float(out[0])
+    def token_scores(ids: tuple[int, ...]) -> np.ndarray:
+        """log P of each prediction of the sentence (its words, then </s> when eos)."""
+        _, tok, _ = query.score(np.array(ids, dtype=np.uint32), np.array([0, len(ids)], dtype=np.int64), bos, eos,
+                                True, 1)
+        return tok
 
     observed = tuple(int(i) for i in lm._ids(tokens))
     n = len(observed)
     # every hypothesis: ids -> (log P_LM, edited positions)
-    seen: dict[tuple[int, ...], tuple[float, frozenset[int]]] = {observed: (lm_score(observed), frozenset())}
+    seen: dict[tuple[int, ...], tuple[float, frozenset[int]]] = {
+        observed: (float(token_scores(observed).sum()), frozenset())}
+    order = lm.order
     frontier = [observed]
     banned = np.zeros(lm.vocab_size, dtype=bool)
     banned[[BOS_ID, EOS_ID, UNK_ID]] = True  # a correction is a real word
     for _ in range(int(max_edits)):
         proposals: list[tuple[float, tuple[int, ...], frozenset[int]]] = []
         for hyp in frontier:
-            base, edited = seen[hyp]
+            _, edited = seen[hyp]
             seq = padded(hyp)
+            tok = token_scores(hyp)
             for pos in range(n):
                 if pos in edited:
                     continue
-                window = query.fill(seq, first, pos + first, threads)  # log P terms that involve position pos
-                scores = base - window[hyp[pos]] + window
+                # the predictions the word at pos takes part in: its own and the next order - 1
+                window = query.fill(seq, first, pos + first, threads)
+                outside = np.concatenate([tok[:pos], tok[pos + order:]])
+                scores = float(outside.sum()) + window
                 scores[banned] = -np.inf
                 scores[hyp[pos]] = -np.inf
                 top = np.argpartition(-scores, min(beam, scores.size - 1))[:beam]
