@@ -13,7 +13,6 @@
 #include "infogen/ngram/kneser_ney.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
@@ -209,14 +208,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
   const int N = static_cast<int>(counts.size());
   check_kneser_ney_options(N, vocab_size, options);
   const int threads = options.n_threads;
-  const bool timing = std::getenv("INFOGEN_KN_TIMING") != nullptr;
-  auto t_last = std::chrono::steady_clock::now();
-  auto tick = [&](const char* what) {
-    if (!timing) return;
-    const auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "kn %-12s %.1f ms\n", what, std::chrono::duration<double, std::milli>(now - t_last).count());
-    t_last = now;
-  };
   const auto V = static_cast<std::size_t>(vocab_size);
   const int bits = bit_width(vocab_size - 1);
 
@@ -286,7 +277,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
                                          std::to_string(k - 1) + "-grams: not counts of one corpus");
   }
 
-  tick("suffix");
   // Raw counts decide pruning (lmplz: the count of the n-gram itself, for every order).
   if (!options.prune.empty()) {
     for (int k = 2; k <= N; ++k) {
@@ -312,7 +302,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     o.adj.swap(a);
   }
 
-  tick("adjust");
   KneserNeyModel out;
   for (int k = 1; k <= N; ++k) {
     const Order& o = ord[static_cast<std::size_t>(k - 1)];
@@ -410,7 +399,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
                                          std::to_string(k - 1) + "-grams: not counts of one corpus");
   }
 
-  tick("interpolate");
   // Natural logs (in parallel); compact the kept rows of orders >= 2 (no copy when all kept).
   out.logs.resize(static_cast<std::size_t>(N));
   out.ngrams.resize(static_cast<std::size_t>(N > 1 ? N - 1 : 0));
@@ -468,7 +456,6 @@ KneserNeyModel estimate_kneser_ney(const std::vector<CountsView>& counts, word_t
     logs_of(p, L.logp);
     if (k < N) logs_of(bo, L.logbo);
   }
-  tick("output");
   return out;
 }
 
