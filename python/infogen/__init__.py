@@ -44,6 +44,7 @@ _LAZY = {
     "DBN": "infogen.rbm",
     "BernoulliRBM": "infogen.rbm",
     "VAE": "infogen.vae",
+    "NoveltyDetector": "infogen.novelty",
 }
 
 
@@ -87,4 +88,5 @@ __all__ = [
     "show_config",
     "softmax",
     "VAE",
+    "NoveltyDetector",
 ]
