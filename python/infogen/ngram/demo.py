@@ -7,6 +7,8 @@ import tempfile
 import time
 from typing import TextIO
 
+import numpy as np
+
 
 def ngram_section(out: TextIO, quick: bool = False) -> None:
     """Trigram model of CPython's documentation: perplexity (add-k, stupid backoff, Kneser-Ney),
@@ -70,5 +72,13 @@ def ngram_section(out: TextIO, quick: bool = False) -> None:
     print(f"complete 'the return value ...': {top}", file=out)
     print(f"fill 'the _ statement is used for conditional execution .': "
           f"{lm.fill('the _ statement is used for conditional execution .')}", file=out)
+    from infogen import NoveltyDetector
+
+    det = NoveltyDetector(NGramLM(3, smoothing="kn"), contamination=0.05, random_state=0).fit(train)
+    scrambled = [" ".join(reversed(x.split())) for x in test]
+    print(f"'was this written by the same author?' (NoveltyDetector, threshold calibrated on held-out text "
+          f"at 5%): rejects {np.mean(det.predict(test) == -1):.1%} of unseen pydoc sentences "
+          f"({det.false_rejection_rate_:.1%} on calibration) and {np.mean(det.predict(scrambled) == -1):.1%} "
+          f"of the same sentences reversed", file=out)
     typo = "the return valeu of the function is none ."
     print(f"correct '{typo}' (noisy channel, one substitution): '{kn.correct(typo, error_rate=0.05)}'", file=out)
