@@ -32,6 +32,18 @@ def kenlm_tool(name):
     return shutil.which(name)
 
 
+def probing_binary(d):
+    """KenLM's probing binary of d/model.arpa (built once), or skip without build_binary."""
+    probing = d / "model.probing"
+    if not probing.exists():
+        build_binary = kenlm_tool("build_binary")
+        if build_binary is None:
+            pytest.skip("KenLM's build_binary is not on PATH or in $KENLM_BIN")
+        subprocess.run([build_binary, "probing", str(d / "model.arpa"), str(probing)], check=True,
+                       capture_output=True)
+    return probing
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(dir, in-memory model, test sentences, test path, reference perplexity)."""
@@ -72,14 +84,8 @@ def test_infogen_load_and_score(benchmark, served, fmt):
 @pytest.mark.benchmark(group="ngram-serve-load-and-score")
 def test_kenlm_module_load_probing_and_score(benchmark, served):
     kenlm = pytest.importorskip("kenlm", reason="the kenlm module is not installed (pip install kenlm)")
-    build_binary = kenlm_tool("build_binary")
-    if build_binary is None:
-        pytest.skip("KenLM's build_binary is not on PATH or in $KENLM_BIN")
     d, _, sentences, _, expected = served
-    probing = d / "model.probing"
-    if not probing.exists():
-        subprocess.run([build_binary, "probing", str(d / "model.arpa"), str(probing)], check=True,
-                       capture_output=True)
+    probing = probing_binary(d)
 
     def run():
         m = kenlm.Model(str(probing))
@@ -161,13 +167,7 @@ def test_infogen_open_and_score_one_sentence(benchmark, served, fmt):
 @pytest.mark.benchmark(group="ngram-serve-open")
 def test_kenlm_module_open_probing_and_score_one_sentence(benchmark, served):
     kenlm = pytest.importorskip("kenlm", reason="the kenlm module is not installed (pip install kenlm)")
-    build_binary = kenlm_tool("build_binary")
-    if build_binary is None:
-        pytest.skip("KenLM's build_binary is not on PATH or in $KENLM_BIN")
     d, lm, sentences, _, _ = served
-    probing = d / "model.probing"
-    if not probing.exists():
-        subprocess.run([build_binary, "probing", str(d / "model.arpa"), str(probing)], check=True,
-                       capture_output=True)
+    probing = probing_binary(d)
     got = benchmark(lambda: kenlm.Model(str(probing)).score(sentences[0], bos=True, eos=True))
     assert got * np.log(10) == pytest.approx(lm.score(sentences[0]), abs=1e-4)
