@@ -512,3 +512,13 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
     assert run.returncode == 130, run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.arpa"]
+
+
+def test_an_endless_line_is_refused_not_read_into_memory(tmp_path, capsys):
+    # issue 22 item 12: /dev/zero has no line end; the reader stops at 1 GiB with a clear error
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    assert cli.main(["ngram", "count", "/dev/zero", "-o", "2", "--output", str(tmp_path / "z.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/zero: a line of more than 1024 MiB without a line end" in err
+    assert not (tmp_path / "z.npz").exists()

@@ -339,6 +339,9 @@ class MappedFile {
 
 }  // namespace
 
+/// The longest line a corpus read through a stream (a pipe, a device) may have.
+constexpr std::size_t kMaxLineBytes = std::size_t(1) << 30;
+
 void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t block_bytes,
                           const std::function<void()>& on_block) {
   struct Closer {
@@ -398,6 +401,9 @@ void Tokenizer::feed_file(const std::string& path, int n_threads, std::size_t bl
     std::size_t last = filled;
     while (last > 0 && buf[last - 1] != '\n') --last;
     if (last == 0) {  // no line end in the whole buffer: a very long line, read more
+      if (buf.size() >= kMaxLineBytes)  // e.g. /dev/zero: stop before memory runs out
+        throw std::invalid_argument(path + ": a line of more than " + std::to_string(kMaxLineBytes >> 20) +
+                                    " MiB without a line end: not a text corpus (one sentence per line)");
       buf.resize(buf.size() * 2);
       continue;
     }
