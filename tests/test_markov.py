@@ -101,10 +101,63 @@ def test_markov_network_errors():
         net.log_partition_function()
     with pytest.raises(ValueError, match="missing"):
         DiscreteMarkovNetwork(["a"]).joint({})
-    with pytest.raises(ValueError, match="too many"):
-        DiscreteMarkovNetwork([f"x{i}" for i in range(30)])
+    with pytest.raises(ValueError, match="too many to enumerate.*method='gibbs'"):
+        DiscreteMarkovNetwork([f"x{i}" for i in range(30)]).marginal("x0")
     ok = DiscreteMarkovNetwork(["a", "b"]).add_factor(("a", "b"), [[1, 0], [0, 1]])
     with pytest.raises(ValueError, match="probability zero"):
         DiscreteMarkovNetwork(["a", "b"]).add_factor("a", [1, 0]).conditional("b", {"a": 1})
     with pytest.raises(ValueError, match="v1..vm"):
         ok.to_rbm()
+
+
+def test_gibbs_marginals_of_a_3x3_grid_match_enumeration():
+    net = DiscreteMarkovNetwork.ising_grid(3, 3, coupling=0.6, field=0.2)
+    for names in (["p0_0"], ["p0_0", "p1_1"], ["p2_2", "p0_1", "p1_0"]):
+        exact = net.marginal(names)
+        gibbs = net.marginal(names, method="gibbs", n_samples=40_000, burn_in=100, n_chains=200, random_state=0)
+        assert gibbs.shape == exact.shape and gibbs.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(gibbs, exact, atol=0.015)
+    evidence = {"p0_1": 1, "p1_0": 1, "p2_1": 0}
+    exact = net.conditional(["p1_1", "p0_0"], evidence)
+    gibbs = net.conditional(["p1_1", "p0_0"], evidence, method="gibbs", n_samples=40_000, random_state=1)
+    np.testing.assert_allclose(gibbs, exact, atol=0.015)
+
+
+def test_gibbs_on_a_general_network_with_three_state_variables():
+    rng = np.random.default_rng(3)
+    net = DiscreteMarkovNetwork({"a": 3, "b": 2, "c": 3})
+    net.add_factor(("a", "b"), rng.uniform(0.2, 3, (3, 2))).add_factor(("c", "b"), rng.uniform(0.2, 3, (3, 2)))
+    net.add_factor(("a", "b", "c"), rng.uniform(0.2, 3, (3, 2, 3))).add_factor("c", [1.0, 0.0, 2.0])
+    np.testing.assert_allclose(net.marginal(["c", "a"], method="gibbs", n_samples=60_000, random_state=2),
+                               net.marginal(["c", "a"]), atol=0.015)
+    x = net.sample(1000, method="gibbs", random_state=5)
+    assert not np.any(x[:, 2] == 1)  # a state of potential zero is never visited
+
+
+def test_gibbs_sampling_is_seeded_and_scales_past_enumeration():
+    big = DiscreteMarkovNetwork.ising_grid(30, 30, coupling=0.8)
+    a = big.sample(200, method="gibbs", burn_in=30, n_chains=50, random_state=7)
+    b = big.sample(200, method="gibbs", burn_in=30, n_chains=50, random_state=7)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (200, 900) and set(np.unique(a)) <= {0, 1}
+    # strong coupling: neighbours agree far more often than independent pixels would
+    grid = a.reshape(200, 30, 30)
+    assert np.mean(grid[:, :, 1:] == grid[:, :, :-1]) > 0.75
+    clamped = big.sample(20, method="gibbs", evidence={"p0_0": 1, "p5_5": 0}, burn_in=5, n_chains=10,
+                         random_state=0)
+    assert np.all(clamped[:, 0] == 1) and np.all(clamped[:, 5 * 30 + 5] == 0)
+    with pytest.raises(ValueError, match="method='gibbs'"):
+        big.sample(10)
+    with pytest.raises(ValueError, match="method must be"):
+        big.sample(10, method="mcmc")
+    with pytest.raises(ValueError, match="n_chains"):
+        big.sample(10, method="gibbs", n_chains=0)
+    with pytest.raises(ValueError, match="unknown evidence"):
+        big.sample(10, method="gibbs", evidence={"zz": 1})
+
+
+def test_exact_sampling_matches_the_joint():
+    net = DiscreteMarkovNetwork.lecture_example()
+    x = net.sample(50_000, random_state=0)
+    freq = np.bincount(np.ravel_multi_index(x.T, (2,) * 5), minlength=32) / 50_000
+    np.testing.assert_allclose(freq, net.joint_table().ravel(), atol=0.01)

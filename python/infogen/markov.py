@@ -1,10 +1,11 @@
-"""Discrete Markov networks with explicit factor tables, solved exactly by enumeration.
+"""Discrete Markov networks with explicit factor tables: exact by enumeration, or Gibbs.
 
 ``P(x) = (1/Z) prod_k phi_k(x_{D_k})``: each factor is a non-negative table over a few
-discrete variables (a clique), and Z sums the product over every joint assignment. Every
-query (joint, partition function, marginals, conditionals) enumerates the full joint in
-log space, so this is for small networks - the lecture's worked examples and tests of
-the RBM kernels - not for real images.
+discrete variables (a clique), and Z sums the product over every joint assignment.
+``method="exact"`` (the default) enumerates the full joint in log space - the lecture's
+worked examples, up to 2^24 assignments. ``method="gibbs"`` samples (chromatic Gibbs over
+many chains, :mod:`infogen.markov_gibbs`) and estimates marginals and conditionals from
+the samples, for networks of hundreds of variables such as a 30 x 30 pixel grid.
 """
 from __future__ import annotations
 
@@ -62,10 +63,6 @@ class DiscreteMarkovNetwork:
             if isinstance(card, bool) or not isinstance(card, (int, np.integer)) or card < 1:
                 raise ValueError(f"variable {name!r} needs a positive int number of states, got {card!r}")
             self.cardinality[name] = int(card)
-        n_states = math.prod(self.cardinality.values())
-        if n_states > _MAX_STATES:
-            raise ValueError(f"{n_states:,} joint assignments is too many to enumerate "
-                             f"(limit {_MAX_STATES:,})")
         self.variables = list(self.cardinality)
         self.factors: list[tuple[tuple[str, ...], np.ndarray]] = []
         self._cache: np.ndarray | None = None
@@ -102,8 +99,15 @@ class DiscreteMarkovNetwork:
         return self
 
     # ------------------------------------------------------------------ enumeration
+    def _check_enumerable(self) -> None:
+        log2_states = sum(math.log2(c) for c in self.cardinality.values())
+        if log2_states > math.log2(_MAX_STATES) + 1e-9:
+            raise ValueError(f"2^{log2_states:.0f} joint assignments are too many to enumerate (limit 2^24): "
+                             "use method='gibbs' (sample, marginal, conditional)")
+
     def log_unnormalized_table(self) -> np.ndarray:
         """Log prod_k phi_k over every joint assignment; axes follow ``variables``."""
+        self._check_enumerable()
         if self._cache is None:
             shape = tuple(self.cardinality[v] for v in self.variables)
             out = np.zeros(shape)
@@ -162,29 +166,119 @@ class DiscreteMarkovNetwork:
         lt = self.log_unnormalized_table()
         return float(np.exp(lt[self._index(assignment)] - self.log_partition_function()))
 
-    def marginal(self, variables: Iterable[str] | str) -> np.ndarray:
-        """P(variables), a table with one axis per requested variable (in the given order)."""
+    # ------------------------------------------------------------------ sampling
+    def sample(self, n_samples: int, *, method: str = "exact", evidence: Mapping[str, int] | None = None,
+               burn_in: int = 200, thin: int = 1, n_chains: int = 100, random_state: Any = None) -> np.ndarray:
+        """Draw joint assignments: an (n_samples, n_variables) int array, columns as ``variables``.
+
+        Parameters
+        ----------
+        n_samples : int
+        method : {"exact", "gibbs"}, default="exact"
+            ``"exact"`` draws from the enumerated joint (small networks); ``"gibbs"`` runs
+            `n_chains` chromatic Gibbs chains (each colour class of variables that share no
+            factor resampled at once), discards `burn_in` sweeps, then takes one sample per
+            chain every `thin` sweeps.
+        evidence : dict, optional
+            Variables clamped to these states (samples from P(x | evidence)).
+        random_state : None, int, RandomState or Generator
+            Seeds the draws (the same seed gives the same samples).
+        """
+        from infogen._random import draw_seed
+
+        self._check_sampling(n_samples, method, burn_in, thin, n_chains)
+        evidence = self._check_evidence(evidence)
+        rng = np.random.default_rng(draw_seed(random_state))
+        if method == "exact":
+            lt = self.log_unnormalized_table()
+            if evidence:
+                keep = np.ones(lt.shape, dtype=bool)
+                for k, v in evidence.items():
+                    sl = [slice(None)] * lt.ndim
+                    sl[self.variables.index(k)] = np.arange(lt.shape[self.variables.index(k)]) != v
+                    keep[tuple(sl)] = False
+                lt = np.where(keep, lt, -np.inf)
+            top = lt.max()
+            if top == -math.inf:
+                raise ValueError(f"the evidence {evidence} has probability zero")
+            p = np.exp(lt - top).ravel()
+            flat = rng.choice(p.size, size=n_samples, p=p / p.sum())
+            return np.stack(np.unravel_index(flat, lt.shape), axis=1).astype(np.int64)
+        from infogen.markov_gibbs import GibbsSampler
+
+        return GibbsSampler(self, evidence).run(n_samples, n_chains, burn_in, thin, rng)
+
+    def _check_sampling(self, n_samples: Any, method: Any, burn_in: Any, thin: Any, n_chains: Any) -> None:
+        if method not in ("exact", "gibbs"):
+            raise ValueError(f"method must be 'exact' or 'gibbs', got {method!r}")
+        for name, v, lo in (("n_samples", n_samples, 1), ("burn_in", burn_in, 0), ("thin", thin, 1),
+                            ("n_chains", n_chains, 1)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+
+    def _check_evidence(self, evidence: Mapping[str, int] | None) -> dict[str, int]:
+        out = {}
+        for k, v in (evidence or {}).items():
+            if k not in self.cardinality:
+                raise ValueError(f"unknown evidence variable {k!r}")
+            out[k] = self._state(k, v)
+        return out
+
+    def _sampled_table(self, names: list[str], evidence: dict[str, int], n_samples: int, burn_in: int, thin: int,
+                       n_chains: int, random_state: Any) -> np.ndarray:
+        """The frequency table of `names` over Gibbs samples (given `evidence`)."""
+        x = self.sample(n_samples, method="gibbs", evidence=evidence, burn_in=burn_in, thin=thin,
+                        n_chains=n_chains, random_state=random_state)
+        cols = [self.variables.index(n) for n in names]
+        shape = tuple(self.cardinality[n] for n in names)
+        flat = np.ravel_multi_index(tuple(x[:, c] for c in cols), shape)
+        return np.bincount(flat, minlength=math.prod(shape)).reshape(shape) / n_samples
+
+    def _check_names(self, variables: Iterable[str] | str, what: str) -> list[str]:
         names = [variables] if isinstance(variables, str) else list(variables)
         for n in names:
             if n not in self.cardinality:
-                raise ValueError(f"unknown variable {n!r}")
+                raise ValueError(f"unknown {what} variable {n!r}")
         if len(set(names)) != len(names):
-            raise ValueError("marginal: a variable is repeated")
+            raise ValueError(f"{what}: a variable is repeated")
+        return names
+
+    def marginal(self, variables: Iterable[str] | str, *, method: str = "exact", n_samples: int = 20_000,
+                 burn_in: int = 200, thin: int = 1, n_chains: int = 100, random_state: Any = None) -> np.ndarray:
+        """P(variables), a table with one axis per requested variable (in the given order).
+
+        ``method="gibbs"`` estimates it from `n_samples` Gibbs samples (see :meth:`sample`);
+        its error shrinks as 1/sqrt(effective samples).
+        """
+        names = self._check_names(variables, "marginal")
+        if method == "gibbs":
+            return self._sampled_table(names, {}, n_samples, burn_in, thin, n_chains, random_state)
+        if method != "exact":
+            raise ValueError(f"method must be 'exact' or 'gibbs', got {method!r}")
         p = self.joint_table()
         drop = tuple(i for i, v in enumerate(self.variables) if v not in names)
         m = p.sum(axis=drop)
         kept = [v for v in self.variables if v in names]
         return np.transpose(m, [kept.index(n) for n in names])
 
-    def conditional(self, query: Iterable[str] | str, evidence: Mapping[str, int]) -> np.ndarray:
+    def conditional(self, query: Iterable[str] | str, evidence: Mapping[str, int], *, method: str = "exact",
+                    n_samples: int = 20_000, burn_in: int = 200, thin: int = 1, n_chains: int = 100,
+                    random_state: Any = None) -> np.ndarray:
         """P(query | evidence): a table over the query variables (given order).
 
+        ``method="gibbs"`` clamps the evidence and estimates the table from Gibbs samples.
         Raises ValueError when the evidence has probability zero.
         """
         names = [query] if isinstance(query, str) else list(query)
         overlap = set(names) & set(evidence)
         if overlap:
             raise ValueError(f"variables {sorted(overlap)} are both queried and observed")
+        if method == "gibbs":
+            names = self._check_names(names, "query")
+            return self._sampled_table(names, self._check_evidence(evidence), n_samples, burn_in, thin, n_chains,
+                                       random_state)
+        if method != "exact":
+            raise ValueError(f"method must be 'exact' or 'gibbs', got {method!r}")
         p = self.joint_table()
         index = tuple(self._state(v, evidence[v]) if v in evidence else slice(None) for v in self.variables)
         for k in evidence:
@@ -281,6 +375,25 @@ class DiscreteMarkovNetwork:
             else:
                 raise ValueError(f"factor over {scope} has more than two variables")
         return W, b, c
+
+    @classmethod
+    def ising_grid(cls, rows: int, cols: int, *, coupling: float = 0.5, field: float = 0.0) -> DiscreteMarkovNetwork:
+        """A binary pixel grid: phi(x_a, x_b) = exp(coupling) when neighbours agree, 1 otherwise,
+        and psi(x) = exp(field * x) per pixel. Variables ``p{r}_{c}`` in row-major order."""
+        for name, v in (("rows", rows), ("cols", cols)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        net = cls([f"p{r}_{c}" for r in range(rows) for c in range(cols)])
+        agree = [[math.exp(coupling), 1.0], [1.0, math.exp(coupling)]]
+        for r in range(rows):
+            for c in range(cols):
+                if field:
+                    net.add_factor(f"p{r}_{c}", [1.0, math.exp(field)])
+                if c + 1 < cols:
+                    net.add_factor((f"p{r}_{c}", f"p{r}_{c + 1}"), agree)
+                if r + 1 < rows:
+                    net.add_factor((f"p{r}_{c}", f"p{r + 1}_{c}"), agree)
+        return net
 
     @classmethod
     def lecture_example(cls) -> DiscreteMarkovNetwork:
