@@ -109,6 +109,28 @@ void bind_dtype(py::module_& m) {
         py::arg("W"), py::arg("b"), py::arg("c"), py::arg("V"), py::arg("k"), py::arg("seed"),
         py::arg("n_threads"), "k steps of block Gibbs sampling; returns (v, h) samples.");
 
+  m.def(name("gibbs_clamped").c_str(),
+        [](const CArray<T>& W, const CArray<T>& b, const CArray<T>& c, const CArray<T>& V0,
+           const CArray<std::uint8_t>& mask, int k, int burn_in, bool mean_field, std::uint64_t seed,
+           int n_threads) {
+          const auto mdl = model(W, b, c);
+          const auto rows = rows_with(V0, "V", mdl.n_visible);
+          if (mask.ndim() != 2 || mask.shape(0) != rows || mask.shape(1) != mdl.n_visible)
+            throw py::value_error("mask must have V's shape");
+          CArray<T> out({py::ssize_t(rows), py::ssize_t(mdl.n_visible)});
+          const T* vp = V0.data();
+          const std::uint8_t* mp = mask.data();
+          T* op = out.mutable_data();
+          {
+            py::gil_scoped_release nogil;
+            rbm::gibbs_clamped<T>(mdl, vp, mp, rows, k, burn_in, mean_field, seed, op, n_threads);
+          }
+          return out;
+        },
+        py::arg("W"), py::arg("b"), py::arg("c"), py::arg("V"), py::arg("mask").noconvert(), py::arg("k"),
+        py::arg("burn_in"), py::arg("mean_field"), py::arg("seed"), py::arg("n_threads"),
+        "Clamped block Gibbs (or mean-field): P(v = 1 | observed), observed entries copied.");
+
   m.def(name("energy").c_str(),
         [](const CArray<T>& W, const CArray<T>& b, const CArray<T>& c, const CArray<T>& V, const CArray<T>& H,
            int n_threads) {

@@ -292,6 +292,49 @@ void gibbs(const Model<T>& m, const T* V0, index_t n_rows, int k, std::uint64_t 
 }
 
 template <class T>
+void gibbs_clamped(const Model<T>& m, const T* V0, const std::uint8_t* mask, index_t n_rows, int k, int burn_in,
+                   bool mean_field, std::uint64_t seed, T* out_p, int n_threads) {
+  check_model(m);
+  if (k < 1) throw std::invalid_argument("gibbs_clamped: the number of steps must be at least 1");
+  if (burn_in < 0 || burn_in >= k) throw std::invalid_argument("gibbs_clamped: burn_in must be in [0, steps)");
+  const MapC<T> W(m.W, m.n_hidden, m.n_visible);
+  const RowVecC<T> b(m.b, m.n_visible), c(m.c, m.n_hidden);
+  const MapC<T> V0m(V0, n_rows, m.n_visible);
+  MapM<T> OP(out_p, n_rows, m.n_visible);
+  const T kept = static_cast<T>(k - burn_in);
+  parallel_chunks(n_rows, kRows, n_threads, n_rows * m.n_visible * m.n_hidden * k,
+                  [&](index_t, index_t r0, index_t r1) {
+                    const index_t nr = r1 - r0;
+                    auto rngs = make_streams<T>(seed, r0, nr);
+                    RowMat<T> V = V0m.middleRows(r0, nr), P, H, Vs;
+                    RowMat<T> known(nr, m.n_visible);  // 1 where observed
+                    for (index_t r = 0; r < nr; ++r)
+                      for (index_t i = 0; i < m.n_visible; ++i)
+                        known(r, i) = mask[(r0 + r) * m.n_visible + i] ? T(1) : T(0);
+                    const RowMat<T> fixed = known.cwiseProduct(V);  // the observed values, 0 elsewhere
+                    const RowMat<T> free = RowMat<T>::Ones(nr, m.n_visible) - known;
+                    RowMat<T> acc = RowMat<T>::Zero(nr, m.n_visible);
+                    for (int step = 0; step < k; ++step) {
+                      hidden_block<T>(W, c, V, P);
+                      if (mean_field) {
+                        H = P;
+                      } else {
+                        bernoulli_rows<T>(rngs, P, H);
+                      }
+                      visible_block<T>(W, b, H, P);
+                      if (step >= burn_in) acc += P;
+                      if (mean_field) {
+                        Vs = P;
+                      } else {
+                        bernoulli_rows<T>(rngs, P, Vs);
+                      }
+                      V = fixed + free.cwiseProduct(Vs);  // the observed units stay clamped
+                    }
+                    OP.middleRows(r0, nr) = fixed + free.cwiseProduct(acc / kept);
+                  });
+}
+
+template <class T>
 void energy(const Model<T>& m, const T* V, const T* H, index_t n_rows, T* out, int n_threads) {
   check_model(m);
   const MapC<T> W(m.W, m.n_hidden, m.n_visible);
@@ -1088,6 +1131,8 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   template void visible_probs<T>(const Model<T>&, const T*, index_t, T*, int);                    \
   template void sample_bernoulli<T>(const T*, index_t, index_t, std::uint64_t, T*, int);          \
   template void gibbs<T>(const Model<T>&, const T*, index_t, int, std::uint64_t, T*, T*, int);    \
+  template void gibbs_clamped<T>(const Model<T>&, const T*, const std::uint8_t*, index_t, int, int, bool, \
+                                 std::uint64_t, T*, int);                                          \
   template void energy<T>(const Model<T>&, const T*, const T*, index_t, T*, int);                 \
   template void free_energy<T>(const Model<T>&, const T*, index_t, T*, int);                      \
   template void pseudo_likelihood<T>(const Model<T>&, const T*, index_t, T*, int);                \

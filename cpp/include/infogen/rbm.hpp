@@ -78,6 +78,17 @@ template <class T>
 void gibbs(const Model<T>& m, const T* V0, index_t n_rows, int k, std::uint64_t seed, T* out_v,
            T* out_h, int n_threads);
 
+/// Block Gibbs with the observed visible units clamped, to complete or denoise: rows of V0
+/// hold the observed values where mask[r, i] != 0 and a start value elsewhere. Each of the
+/// k steps draws h ~ P(h | v), then the unobserved v ~ P(v | h) (with `mean_field`, h and
+/// v are set to those probabilities instead: a deterministic fixed-point iteration).
+/// out_p receives, for the unobserved units, the mean of P(v_i = 1 | h) over steps
+/// burn_in+1..k (the Rao-Blackwellised estimate of P(v_i = 1 | observed)), and the observed
+/// values elsewhere. Row r draws from the stream (seed, r).
+template <class T>
+void gibbs_clamped(const Model<T>& m, const T* V0, const std::uint8_t* mask, index_t n_rows, int k, int burn_in,
+                   bool mean_field, std::uint64_t seed, T* out_p, int n_threads);
+
 /// out[r] = E(V[r], H[r]).
 template <class T>
 void energy(const Model<T>& m, const T* V, const T* H, index_t n_rows, T* out, int n_threads);
