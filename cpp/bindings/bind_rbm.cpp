@@ -12,7 +12,8 @@ namespace {
 /// C-contiguous and writeable, so an update can never land in a hidden temporary copy.
 template <class T>
 T* mutable_data(py::array& a, const char* name, std::int64_t rows, std::int64_t cols) {
-  if (!a.dtype().is(py::dtype::of<T>())) {
+  // (equivalence, not identity: an unpickled array carries its own dtype object)
+  if (!py::isinstance<py::array_t<T>>(a)) {
     throw py::type_error(std::string(name) + " must have dtype " + std::string(py::str(py::dtype::of<T>())) +
                          ", got " + std::string(py::str(a.dtype())));
   }

@@ -93,7 +93,9 @@ template <class T>
 void column_totals(const T* X, index_t n_rows, index_t n_cols, double* out, int n_threads);
 
 /// out[r] = sum_i log P(v_i | v_{-i}) for each row of V: the exact pseudo-log-likelihood
-/// over all visible units (each term is log sigmoid(F(v with bit i flipped) - F(v))).
+/// over all visible units (each term is log sigmoid(F(v with v_i flipped to 1 - v_i) - F(v))).
+/// For rows in [0, 1] it is the expectation, over the flipped unit, of scikit-learn's
+/// one-unit estimate n_visible * log sigmoid(F(v') - F(v)).
 template <class T>
 void pseudo_likelihood(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads);
 
