@@ -5,11 +5,11 @@ import os
 import infogen
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 from infogen import _core
 from infogen.datasets import load_digits
 from infogen.reference import vae as ref
 from sklearn.exceptions import NotFittedError
+from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(scope="module")
