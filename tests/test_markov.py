@@ -108,3 +108,7 @@ def test_markov_network_errors():
         DiscreteMarkovNetwork(["a", "b"]).add_factor("a", [1, 0]).conditional("b", {"a": 1})
     with pytest.raises(ValueError, match="v1..vm"):
         ok.to_rbm()
+    with pytest.raises(ValueError, match="W contains NaN"):
+        DiscreteMarkovNetwork.from_rbm([[np.nan, 0.0]], [0.0, 0.0], [0.0])
+    with pytest.raises(ValueError, match="c contains NaN"):
+        DiscreteMarkovNetwork.from_rbm([[0.0, 0.0]], [0.0, 0.0], [np.inf])

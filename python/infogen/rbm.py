@@ -383,7 +383,6 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if isinstance(self.verbose, str) or not isinstance(self.verbose, (bool, int, np.bool_, np.integer)):
             raise TypeError(f"verbose must be a bool or an int, got {self.verbose!r}")
         resolve_threads(self.n_threads)
-        check_random_state(self.random_state)  # its type and range (a given generator is not advanced)
 
     def _threads(self) -> int:
         return resolve_threads(self.n_threads)
