@@ -378,3 +378,36 @@ def test_batch_larger_than_the_data_is_clamped(digits, caplog):
     rbm.partial_fit(X[:50])  # the chain keeps its rows
     assert rbm.h_samples_.shape == (200, 8)
 
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_verbose_output_on_a_terminal_shows_a_progress_bar():
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from infogen import BernoulliRBM
+        X = (np.random.default_rng(0).random((60, 8)) < 0.5).astype(float)
+        BernoulliRBM(4, n_iter=3, random_state=0, verbose=True).fit(X)
+    """)
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=child)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    assert proc.wait(timeout=300) == 0
+    text = out.decode("utf-8", "replace")
+    assert "BernoulliRBM:" in text and "/3 [" in text  # the tqdm bar
+    assert "[infogen] BernoulliRBM epoch 3" in text
