@@ -16,9 +16,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_bench_rbm import standin  # noqa: E402
-
 from infogen import BernoulliRBM  # noqa: E402
+from test_bench_rbm import standin  # noqa: E402
 
 old = "n_hidden" in BernoulliRBM.__init__.__code__.co_varnames
 dtype = np.dtype(sys.argv[1] if len(sys.argv) > 1 else "float32")
