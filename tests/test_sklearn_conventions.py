@@ -213,7 +213,7 @@ def test_restored_models_predict_and_train_on_bit_for_bit(digits, tmp_path, kind
         np.testing.assert_array_equal(restored.elbo(X), original.elbo(X))
 
 
-@pytest.mark.parametrize("kind", ["rbm", "rbm-generator", "vae"])
+@pytest.mark.parametrize("kind", ["rbm", "rbm-generator", "dbn", "vae"])
 def test_npz_save_load_keeps_the_random_state(digits, tmp_path, kind):
     X = digits[0][:300].astype(np.float32 if kind == "rbm-generator" else np.float64)
     original = _fitted(kind, X)
