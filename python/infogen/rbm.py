@@ -428,10 +428,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return X
 
     def _check_state(self, what: str) -> None:
-        """Refuse parameters that are not finite, or no longer fit the model (item: tampered files).
+        """Refuse fitted parameters that are not finite or no longer fit together.
 
-        Checked before every use of the parameters: hand-set, loaded or changed after
-        ``fit``, they must still be finite arrays of one float dtype and matching shapes.
+        Checked before every use of the parameters: hand-set, loaded from a (possibly
+        tampered) file or changed after ``fit``, they must still be finite arrays of one
+        float dtype with matching shapes.
         """
         check_is_fitted(self, "components_")
         W = self.components_
@@ -641,7 +642,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -1221,8 +1222,8 @@ def ascii_images(images: np.ndarray, shape: tuple[int, int] = (8, 8), per_row: i
     Examples
     --------
     >>> print(ascii_images(np.array([[0, 1, 1, 0]]), shape=(2, 2)))
-     ##
-    ##<BLANKLINE>
+     #
+    #
     """
     images = np.asarray(images, dtype=np.float64).reshape(-1, shape[0] * shape[1])
     levels = np.clip((images * (len(chars) - 1)).round().astype(int), 0, len(chars) - 1)
