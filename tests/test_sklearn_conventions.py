@@ -411,3 +411,20 @@ def test_verbose_output_on_a_terminal_shows_a_progress_bar():
     text = out.decode("utf-8", "replace")
     assert "BernoulliRBM:" in text and "/3 [" in text  # the tqdm bar
     assert "[infogen] BernoulliRBM epoch 3" in text
+
+
+def test_verbose_ais_runs_in_blocks_with_the_same_weights(digits, caplog):
+    X = digits[0][:300]
+    rbm = BernoulliRBM(12, n_iter=2, random_state=0).fit(X)
+    quiet = rbm.log_partition("ais", n_runs=70, n_betas=200, random_state=3)
+    with caplog.at_level(logging.INFO, logger="infogen"):
+        loud = rbm.set_params(verbose=1).log_partition("ais", n_runs=70, n_betas=200, random_state=3)
+    np.testing.assert_array_equal(loud.log_weights, quiet.log_weights)
+    assert loud.value == quiet.value
+    assert "AIS: 70 runs x 200 temperatures" in caplog.text
+    for offset in (0, 16, 48):  # the core's run offset: run r keeps the stream (seed, r)
+        W, b, c = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
+        betas = np.linspace(0, 1, 50)
+        full = _core.rbm_ais_f64(W, b, c, b, betas, 80, 9, 2)[1]
+        part = _core.rbm_ais_f64(W, b, c, b, betas, 32, 9, 1, run_offset=offset)[1]
+        np.testing.assert_array_equal(part, full[offset:offset + 32])

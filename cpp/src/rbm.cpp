@@ -458,7 +458,8 @@ double log_partition(const Model<T>& m, int max_units, int n_threads) {
 
 template <class T>
 double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_betas, index_t n_runs,
-           std::uint64_t seed, double* log_w, int n_threads) {
+           std::uint64_t seed, double* log_w, int n_threads, index_t run_offset) {
+  if (run_offset < 0) throw std::invalid_argument("ais: run_offset must be non-negative");
   check_model(m);
   using Arr = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   if (n_betas < 2) throw std::invalid_argument("ais: the schedule needs at least 2 betas (0 and 1)");
@@ -482,7 +483,7 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
   parallel_chunks(n_runs, kTrainRows, n_threads, n_runs * nv * nh * n_betas,
                   [&](index_t, index_t r0, index_t r1) {
                     const index_t nr = r1 - r0;
-                    auto rngs = make_streams<T>(seed, r0, nr);
+                    auto rngs = make_streams<T>(seed, run_offset + r0, nr);
                     RowMat<T> V(nr, nv), X(nr, nh), P, H;
                     for (index_t r = 0; r < nr; ++r) {
                       bernoulli_row(rngs[static_cast<size_t>(r)], pA.data(), nv, V.row(r).data());
@@ -1095,7 +1096,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   template void column_totals<T>(const T*, index_t, index_t, double*, int);                       \
   template double log_partition<T>(const Model<T>&, int, int);                                    \
   template double ais<T>(const Model<T>&, const T*, const double*, index_t, index_t, std::uint64_t, \
-                         double*, int);                                                            \
+                         double*, int, index_t);                                                   \
   template index_t cd_train<T>(TrainState<T>&, const T*, index_t, const std::int64_t*,            \
                                const TrainOptions&, std::uint64_t, int);
 

@@ -282,7 +282,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         take their own ``random_state`` argument.
     verbose : bool or int, default=0
         Log one line per epoch (logger ``"infogen"``, INFO; to standard error when logging
-        is not configured) and, on a terminal, show a progress bar.
+        is not configured) and, on a terminal, show a progress bar (also over the runs of
+        AIS in :meth:`log_partition`).
 
     Attributes
     ----------
@@ -826,8 +827,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             Independent AIS runs.
         n_betas : int, default=10000
             Inverse temperatures of the AIS schedule (see :func:`ais_schedule`).
-        random_state : int, RandomState instance or None, default=0
-            Seeds AIS.
+        random_state : int, RandomState instance, Generator or None, default=0
+            Seeds AIS. With ``verbose``, AIS runs in blocks of runs under a progress bar,
+            with the same results.
 
         Returns
         -------
@@ -846,8 +848,22 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         betas = ais_schedule(n_betas)
         p = self.visible_marginals_
         base_b = np.log(p / (1.0 - p)).astype(self.components_.dtype)
-        log_z0, log_w = self._fn("ais")(*self._params(), base_b, betas, int(n_runs),
-                                       draw_seed(check_random_state(random_state)), self._threads())
+        seed, threads = draw_seed(check_random_state(random_state)), self._threads()
+        if not self.verbose:
+            log_z0, log_w = self._fn("ais")(*self._params(), base_b, betas, int(n_runs), seed, threads)
+        else:
+            # blocks of whole 16-run chunks, one per thread, for a progress bar: run r keeps
+            # its stream (seed, r), so the weights are the one call's bit for bit
+            block = 16 * max(1, threads)
+            starts = range(0, int(n_runs), block)
+            log_w = np.empty(int(n_runs))
+            with progress(self.verbose, len(starts), "AIS") as bar:
+                for s in starts:
+                    n = min(block, int(n_runs) - s)
+                    log_z0, log_w[s:s + n] = self._fn("ais")(*self._params(), base_b, betas, n, seed, threads,
+                                                             run_offset=s)
+                    bar.update(1)
+            logger.info("AIS: %d runs x %d temperatures done", int(n_runs), len(betas))
         top = float(np.max(log_w))
         w = np.exp(log_w - top)
         mean = float(w.mean())
