@@ -59,7 +59,7 @@ _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _HISTORY_EXACT_UNITS = 16
 # Rows of the training data used for the per-epoch history.
 _HISTORY_ROWS = 500
-# score()/score_samples() use the exact log-likelihood up to this many units, AIS above.
+# log_likelihood(method="auto") uses the exact log-likelihood up to this many units, AIS above.
 _AUTO_EXACT_UNITS = 20
 
 
