@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from infogen import _core
 
 FUNCS = {np.float32: _core.binary_matmul_f32, np.float64: _core.binary_matmul_f64}
