@@ -53,13 +53,13 @@ def train(name, X_train, n_hidden=N_HIDDEN, epochs=EPOCHS):
     setting = SETTINGS[name]
     if setting is not None:
         k, persistent = setting
-        return BernoulliRBM(n_hidden, n_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE, k=k,
-                            persistent=persistent, monitor=False, random_state=0).fit(X_train)
+        return BernoulliRBM(n_hidden, n_iter=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE, k=k,
+                            persistent=persistent, random_state=0).fit(X_train)
     sk = SkRBM(n_components=n_hidden, n_iter=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE,
                random_state=0).fit(X_train)
     # scikit-learn's parameters in an infogen model, scored by the same code (its AIS base
     # rates are the training data's, as for the other models)
-    twin = BernoulliRBM(n_hidden, n_epochs=0, monitor=False).fit(X_train)
+    twin = BernoulliRBM(n_hidden, n_iter=0).fit(X_train)
     twin.components_ = sk.components_.astype(np.float64)
     twin.intercept_hidden_ = sk.intercept_hidden_.astype(np.float64)
     twin.intercept_visible_ = sk.intercept_visible_.astype(np.float64)

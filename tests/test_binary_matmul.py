@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from infogen import _core
 
 FUNCS = {np.float32: _core.binary_matmul_f32, np.float64: _core.binary_matmul_f64}
@@ -67,7 +66,7 @@ def test_training_through_the_support_matches_the_dense_path(dtype):
     rng = np.random.default_rng(3)
     X = (rng.random((200, 70)) < 0.3).astype(dtype)
     almost = np.where(X > 0, np.nextafter(dtype(1), dtype(0)), dtype(0)).astype(dtype)
-    kw = dict(n_epochs=2, batch_size=10, monitor=False, random_state=1, dtype=dtype)
+    kw = dict(n_iter=2, batch_size=10, random_state=1, dtype=dtype)
     sparse = BernoulliRBM(40, **kw).fit(X)
     dense = BernoulliRBM(40, **kw).fit(almost)
     tol = 1e-4 if dtype == np.float32 else 1e-10

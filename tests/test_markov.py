@@ -161,3 +161,10 @@ def test_exact_sampling_matches_the_joint():
     x = net.sample(50_000, random_state=0)
     freq = np.bincount(np.ravel_multi_index(x.T, (2,) * 5), minlength=32) / 50_000
     np.testing.assert_allclose(freq, net.joint_table().ravel(), atol=0.01)
+
+
+def test_from_rbm_refuses_non_finite_parameters():
+    with pytest.raises(ValueError, match="W contains NaN"):
+        DiscreteMarkovNetwork.from_rbm([[np.nan, 0.0]], [0.0, 0.0], [0.0])
+    with pytest.raises(ValueError, match="c contains NaN"):
+        DiscreteMarkovNetwork.from_rbm([[0.0, 0.0]], [0.0, 0.0], [np.inf])

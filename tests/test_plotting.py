@@ -13,7 +13,7 @@ def test_rbm_figures(tmp_path):
     import matplotlib.pyplot as plt
 
     X, X_test, _ = load_digits(binary=True)
-    rbm = BernoulliRBM(12, n_epochs=3, random_state=0).fit(X[:300], X_val=X_test[:50])
+    rbm = BernoulliRBM(12, n_iter=3, random_state=0, monitor=True).fit(X[:300], X_val=X_test[:50])
     fig = plot_rbm_filters(rbm)
     assert len(fig.axes) == 12
     fig.savefig(tmp_path / "filters.png")

@@ -5,10 +5,11 @@ import os
 import infogen
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 from infogen import _core
 from infogen.datasets import load_digits
 from infogen.reference import vae as ref
+from sklearn.exceptions import NotFittedError
+from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +149,7 @@ def test_api_shapes_dtypes_and_ranges(digits, trained):
     np.testing.assert_allclose(path[-1], trained.reconstruct(X_test[1:2])[0], atol=1e-6)
     assert trained.elbo(X_test[:5]).dtype == np.float32
     np.testing.assert_array_equal(trained.elbo(X_test[:5]), trained.elbo(X_test[:5]))
-    assert "VAE(n_latent=8" in repr(trained)
+    assert "n_latent=8" in repr(trained)
 
 
 def test_float64_model_and_gaussian_likelihood(digits):
@@ -184,19 +185,19 @@ def test_bad_input_gives_clear_errors(digits, trained):
         infogen.VAE(2).fit(bad)
     with pytest.raises(ValueError, match="in \\[0, 1\\] for the Bernoulli likelihood"):
         infogen.VAE(2).fit(X_train[:5] * 16)
-    with pytest.raises(ValueError, match="X has 63 features, but this VAE was fitted with 64"):
+    with pytest.raises(ValueError, match="X has 63 features, but VAE is expecting 64 features"):
         trained.encode(X_train[:3, :63])
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="Expected 2D array"):  # scikit-learn's message
         trained.elbo(X_train[0])
     with pytest.raises(ValueError, match="shape \\(n, 8\\)"):
         trained.decode(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="finite"):
         infogen.VAE(2, likelihood="gaussian").fit(np.full((3, 2), np.inf))
-    with pytest.raises(TypeError, match="real numbers"):
+    with pytest.raises(ValueError, match="could not convert"):
         trained.encode(np.array([["a"] * 64]))
     for method, args in [("encode", (X_train,)), ("decode", (np.zeros((1, 2)),)), ("sample", (3,)),
                          ("elbo", (X_train,)), ("log_likelihood", (X_train,)), ("save", ("x.npz",))]:
-        with pytest.raises(RuntimeError, match="not fitted yet"):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
             getattr(infogen.VAE(2), method)(*args)
     for kwargs, match in [({"likelihood": "poisson"}, "likelihood"), ({"activation": "gelu"}, "activation"),
                           ({"hidden": 64}, "tuple"), ({"batch_size": 0}, "batch_size"),

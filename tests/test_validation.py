@@ -33,7 +33,7 @@ import pytest
         (lambda: infogen.logsumexp([1.0, 2.0], b=[1.0, -1.0]), "finite and non-negative"),
         (lambda: infogen.softmax([-np.inf, -np.inf]), "entirely -inf"),
         (lambda: infogen.set_num_threads(-2), "non-negative"),
-        (lambda: infogen.entropy([0.5, 0.5], n_threads=-2), "positive int"),
+        (lambda: infogen.entropy([0.5, 0.5], n_threads=-2), "positive int"),  # (-1: all cores)
     ],
 )
 def test_bad_input_raises_value_error(call, match):

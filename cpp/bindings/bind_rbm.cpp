@@ -12,7 +12,8 @@ namespace {
 /// C-contiguous and writeable, so an update can never land in a hidden temporary copy.
 template <class T>
 T* mutable_data(py::array& a, const char* name, std::int64_t rows, std::int64_t cols) {
-  if (!a.dtype().is(py::dtype::of<T>())) {
+  // (equivalence, not identity: an unpickled array carries its own dtype object)
+  if (!py::isinstance<py::array_t<T>>(a)) {
     throw py::type_error(std::string(name) + " must have dtype " + std::string(py::str(py::dtype::of<T>())) +
                          ", got " + std::string(py::str(a.dtype())));
   }
@@ -196,7 +197,8 @@ void bind_dtype(py::module_& m) {
 
   m.def(name("ais").c_str(),
         [](const CArray<T>& W, const CArray<T>& b, const CArray<T>& c, const CArray<T>& base_b,
-           const CArray<double>& betas, std::int64_t n_runs, std::uint64_t seed, int n_threads) {
+           const CArray<double>& betas, std::int64_t n_runs, std::uint64_t seed, int n_threads,
+           std::int64_t run_offset) {
           const auto mdl = model(W, b, c);
           if (base_b.ndim() != 1 || base_b.shape(0) != mdl.n_visible) {
             throw py::value_error("base_b must have shape (n_visible,)");
@@ -211,13 +213,14 @@ void bind_dtype(py::module_& m) {
           double log_z0;
           {
             py::gil_scoped_release nogil;
-            log_z0 = rbm::ais<T>(mdl, bb, bp, nb, n_runs, seed, lw, n_threads);
+            log_z0 = rbm::ais<T>(mdl, bb, bp, nb, n_runs, seed, lw, n_threads, run_offset);
           }
           return py::make_tuple(log_z0, log_w);
         },
         py::arg("W"), py::arg("b"), py::arg("c"), py::arg("base_b"), py::arg("betas"), py::arg("n_runs"),
-        py::arg("seed"), py::arg("n_threads"),
-        "Annealed importance sampling: returns (log Z of the base model, log weights).");
+        py::arg("seed"), py::arg("n_threads"), py::arg("run_offset") = 0,
+        "Annealed importance sampling: returns (log Z of the base model, log weights); run r uses "
+        "the stream (seed, run_offset + r).");
 
   m.def(name("cd_train").c_str(),
         [](py::array W, py::array b, py::array c, py::array vel_W, py::array vel_b, py::array vel_c, py::array q,

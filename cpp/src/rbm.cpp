@@ -65,10 +65,15 @@ constexpr double kMaxBinaryDensity = INFOGEN_MAX_BINARY_DENSITY;
 /// Hidden units per block of the positive phase's product (one 512-bit accumulator block).
 template <class T>
 constexpr index_t kPhaseCols = 512 / static_cast<index_t>(sizeof(T));
-/// Training by parts (see cd_train): at most this many parts of the hidden units, each of
-/// at least kMinPartUnits units, starting at multiples of kPartAlign (whole tiles of the
-/// weight update, whole cache lines of float and double).
-constexpr index_t kMaxParts = 8;
+/// Training by parts (see cd_train): this many parts of the hidden units (fewer when the
+/// layer is small: each has at least kMinPartUnits units), starting at multiples of
+/// kPartAlign (whole tiles of the weight update, whole cache lines of float and double).
+/// A constant, never the machine's processor count: the parts decide the random streams,
+/// so the same seed gives the same model on any machine and under any affinity mask.
+#ifndef INFOGEN_TRAIN_PARTS
+#define INFOGEN_TRAIN_PARTS 2  // overridable at build time for tuning
+#endif
+constexpr index_t kParts = INFOGEN_TRAIN_PARTS;
 constexpr index_t kMinPartUnits = 64;
 constexpr index_t kPartAlign = 16;
 /// Rows per chunk of the column totals (their partial sums are added in chunk order).
@@ -401,15 +406,16 @@ void pseudo_likelihood(const Model<T>& m, const T* V, index_t n_rows, T* out, in
       const Arr s0 = softplus<T>(x.array());
       double base = 0.0;
       for (index_t j = 0; j < nh; ++j) base += static_cast<double>(s0(0, j));
-      // Xf(i, :) = x + s_i W[:, i], s_i = +1 if v_i = 0 (bit turns on), -1 otherwise.
+      // Xf(i, :) = x + s_i W[:, i] with s_i = 1 - 2 v_i: v_i flipped to 1 - v_i (for a bit,
+      // s_i = +1 turns it on and -1 off; for a probability, scikit-learn's flip).
       for (index_t i = 0; i < nv; ++i) {
-        const T s = Vm(r, i) > T(0.5) ? T(-1) : T(1);
+        const T s = T(1) - T(2) * Vm(r, i);
         Xf.row(i) = x.array() + s * WT.row(i).array();
       }
       const Arr Sf = softplus<T>(Xf);
       double pl = 0.0;
       for (index_t i = 0; i < nv; ++i) {
-        const double s = Vm(r, i) > T(0.5) ? -1.0 : 1.0;
+        const double s = static_cast<double>(T(1) - T(2) * Vm(r, i));
         double flipped = 0.0;
         for (index_t j = 0; j < nh; ++j) flipped += static_cast<double>(Sf(i, j));
         // F(v') - F(v) = -s b_i - (flipped - base); log P(v_i | v_-i) = -softplus(-(F(v') - F(v)))
@@ -495,7 +501,8 @@ double log_partition(const Model<T>& m, int max_units, int n_threads) {
 
 template <class T>
 double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_betas, index_t n_runs,
-           std::uint64_t seed, double* log_w, int n_threads) {
+           std::uint64_t seed, double* log_w, int n_threads, index_t run_offset) {
+  if (run_offset < 0) throw std::invalid_argument("ais: run_offset must be non-negative");
   check_model(m);
   using Arr = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   if (n_betas < 2) throw std::invalid_argument("ais: the schedule needs at least 2 betas (0 and 1)");
@@ -519,7 +526,7 @@ double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_be
   parallel_chunks(n_runs, kTrainRows, n_threads, n_runs * nv * nh * n_betas,
                   [&](index_t, index_t r0, index_t r1) {
                     const index_t nr = r1 - r0;
-                    auto rngs = make_streams<T>(seed, r0, nr);
+                    auto rngs = make_streams<T>(seed, run_offset + r0, nr);
                     RowMat<T> V(nr, nv), X(nr, nh), P, H;
                     for (index_t r = 0; r < nr; ++r) {
                       bernoulli_row(rngs[static_cast<size_t>(r)], pA.data(), nv, V.row(r).data());
@@ -792,18 +799,13 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   // the chain in halves of rows, both cores read all of W and W^T every minibatch, half of
   // it just written by the other core. The visible units' partial sums are added in part
   // order, by fixed ranges of visible units, between two barriers. The parts depend on
-  // the shape and on the machine's processor count, never on the thread count: the same
-  // seed gives the same numbers with 1 or 2 threads (1 thread does every part in turn).
-#ifdef INFOGEN_HAS_OPENMP
-  const index_t procs = std::max(1, omp_get_num_procs());
-#else
-  const index_t procs = 1;
-#endif
+  // the shape only, never on the thread count or the machine's processors: the same seed
+  // gives the same numbers with 1 or 2 threads (1 thread does every part in turn), under
+  // any affinity mask and on any machine.
   const auto cut = [](index_t n, index_t parts) {
     return ((n + parts - 1) / parts + kPartAlign - 1) / kPartAlign * kPartAlign;
   };
-  const index_t max_parts =
-      std::clamp<index_t>(std::min(procs, kMaxParts), 1, std::max<index_t>(1, nh / kMinPartUnits));
+  const index_t max_parts = std::clamp<index_t>(kParts, 1, std::max<index_t>(1, nh / kMinPartUnits));
   const index_t part_w = cut(ldh, max_parts), range_w = cut(ldw, max_parts);
   const index_t n_parts = (ldh + part_w - 1) / part_w, n_ranges = (ldw + range_w - 1) / range_w;
   const bool by_parts = opt.persistent && !small && n_parts > 1;
@@ -1139,7 +1141,7 @@ index_t cd_train(TrainState<T>& s, const T* X, index_t n_rows, const std::int64_
   template void column_totals<T>(const T*, index_t, index_t, double*, int);                       \
   template double log_partition<T>(const Model<T>&, int, int);                                    \
   template double ais<T>(const Model<T>&, const T*, const double*, index_t, index_t, std::uint64_t, \
-                         double*, int);                                                            \
+                         double*, int, index_t);                                                   \
   template index_t cd_train<T>(TrainState<T>&, const T*, index_t, const std::int64_t*,            \
                                const TrainOptions&, std::uint64_t, int);
 

@@ -320,6 +320,9 @@ class DiscreteMarkovNetwork:
         n, m = W.shape
         if b.shape != (m,) or c.shape != (n,):
             raise ValueError(f"b must have shape ({m},) and c shape ({n},)")
+        for name, a in (("W", W), ("b", b), ("c", c)):
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} contains NaN or infinity: an RBM's parameters must be finite")
         net = cls([f"v{i + 1}" for i in range(m)] + [f"h{j + 1}" for j in range(n)])
         for i in range(m):
             for j in range(n):

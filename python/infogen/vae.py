@@ -15,6 +15,11 @@ log-sum-exp (:func:`infogen.logsumexp`), and the VAE's own fused kernels (``vae.
 bias + activation and its derivative, the clamped log-variance head, reparameterised
 sampling from Philox streams keyed by (seed, row), the backward pass through the sampling
 layer, and the Adam update over one flat parameter vector.
+
+Persistence: the parameters and Adam's moments live in flat vectors, and ``params_`` holds
+views of them. Pickle, ``copy.deepcopy`` and joblib (also ``mmap_mode="r"``: a read-only
+vector is copied on the next training call) store the vectors and rebuild the views, so a
+restored model predicts and trains on bit for bit as the original does.
 """
 from __future__ import annotations
 
@@ -27,10 +32,14 @@ import time
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from infogen import _validation as v
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
+from infogen._progress import logger, progress
+from infogen._random import check_random_state, draw_seed
 from infogen.info import logsumexp
 
 __all__ = ["VAE"]
@@ -111,22 +120,26 @@ def _check_float(value: Any, name: str, lo: float, *, strict: bool) -> float:
     return x
 
 
-def _seed_from(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
+def _generator(random_state: Any) -> np.random.Generator:
+    """Return the VAE's generator for `random_state` (checked by the shared :func:`check_random_state`).
+
+    A Generator is used as is, an int seeds ``default_rng`` (as this model always has, so
+    seeded results are unchanged), a RandomState gives one :func:`draw_seed` draw.
+    """
+    rs = check_random_state(random_state)  # type and range; a given generator is not advanced
+    if isinstance(rs, np.random.Generator):
+        return rs
+    if isinstance(random_state, (int, np.integer)):
+        return np.random.default_rng(int(random_state))
+    return np.random.default_rng(draw_seed(rs))
 
 
-class VAE:
+class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational autoencoder with MLP encoder/decoder, trained by Adam on the negative ELBO.
 
     Parameters
     ----------
-    n_latent : int
+    n_latent : int, default=2
         Dimension of the latent space z.
     hidden : tuple of int, default=(256,)
         Hidden layer sizes of the encoder.
@@ -156,15 +169,16 @@ class VAE:
         Clamp of the encoder's log-variance head (and of a learned decoder log-variance).
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         Floating type of the parameters and of all computation.
-    random_state : int, numpy Generator or None, default=None
+    random_state : int, RandomState instance, Generator or None, default=None
         Drives the weight initialisation, the minibatch order, the training noise eps
         (one Philox seed per minibatch, one stream per row) and :meth:`sample` without its
         own ``random_state``. :meth:`elbo` and :meth:`log_likelihood` reseed per call.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        Log one line per epoch (logger ``"infogen"``, INFO; to standard error when logging
+        is not configured) and, on a terminal, show a progress bar.
     n_threads : int, optional
-        Threads for infogen's kernels (default :func:`infogen.get_num_threads`). Results
-        do not depend on this value.
+        Threads for infogen's kernels (None, 0 or -1: :func:`infogen.get_num_threads`).
+        Results do not depend on this value.
     blas_threads : int or None, default=1
         Threads NumPy's BLAS may use for the matrix products while this model computes
         (set with threadpoolctl for the duration of each call); ``None`` leaves BLAS alone.
@@ -202,7 +216,7 @@ class VAE:
     True
     """
 
-    def __init__(self, n_latent: int, *, hidden: tuple[int, ...] = (256,),
+    def __init__(self, n_latent: int = 2, *, hidden: tuple[int, ...] = (256,),
                  decoder_hidden: tuple[int, ...] | None = None, activation: str = "relu",
                  likelihood: str = "bernoulli", decoder_variance: str | float = "learned",
                  beta: float = 1.0, kl_warmup: int = 0, learning_rate: float = 1e-3,
@@ -307,7 +321,7 @@ class VAE:
     def _initialise(self, n_features: int) -> None:
         """PyTorch's nn.Linear default: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
         self._check_params()
-        self._rng = _seed_from(self.random_state)
+        self._rng = _generator(self.random_state)
         self._allocate(n_features)
         for name, shape in self._spec:
             if name == "out.logvar":
@@ -322,19 +336,26 @@ class VAE:
 
     # ------------------------------------------------------------------ validation
     def _check_fitted(self, what: str) -> None:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"this VAE is not fitted yet: call fit or partial_fit before {what}")
+        check_is_fitted(self, "params_", msg=f"This VAE instance is not fitted yet: call fit or partial_fit "
+                                             f"before {what}.")
+        if not np.isfinite(self._flat).all():
+            raise ValueError(f"the VAE's parameters contain NaN or infinity: refusing {what} (were they set by "
+                             "hand, or loaded from a damaged file?)")
 
-    def _check_X(self, X: Any, name: str = "X", *, width: int | None = None) -> np.ndarray:
-        arr = v.as_float_array(X, name)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-        if arr.shape[0] == 0:
-            raise ValueError(f"{name} has no rows")
-        if width is not None and arr.shape[1] != width:
-            raise ValueError(f"{name} has {arr.shape[1]} features, but this VAE was fitted with {width}")
-        if arr.shape[1] == 0:
-            raise ValueError(f"{name} has no features")
+    def _check_X(self, X: Any, name: str = "X", *, width: int | None = None, reset: bool | None = None) -> np.ndarray:
+        if reset is not None:  # the training data, or the inputs of a fitted model: scikit-learn's checks
+            arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C",
+                                ensure_all_finite=False)
+        else:
+            arr = v.as_float_array(X, name)
+            if arr.ndim != 2:
+                raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+            if arr.shape[0] == 0:
+                raise ValueError(f"{name} has no rows")
+            if width is not None and arr.shape[1] != width:
+                raise ValueError(f"{name} has {arr.shape[1]} features, but this VAE was fitted with {width}")
+            if arr.shape[1] == 0:
+                raise ValueError(f"{name} has no features")
         arr = np.ascontiguousarray(arr, dtype=self._dt)
         threads = resolve_threads(self.n_threads)
         if self.likelihood == "bernoulli":
@@ -488,7 +509,7 @@ class VAE:
         return tot_loss, tot_nll, tot_kl, beta
 
     def _record(self, epoch_stats: tuple[float, float, float, float], seconds: float,
-                val_elbo: float | None) -> None:
+                val_elbo: float | None, bar: Any = None) -> None:
         loss, nll, kl, beta = epoch_stats
         h = self.history_
         h["epoch"].append(self.n_epochs_trained_)
@@ -500,8 +521,10 @@ class VAE:
         h["val_elbo"].append(val_elbo if val_elbo is not None else float("nan"))
         if self.verbose:
             extra = f", val ELBO {val_elbo:.3f}" if val_elbo is not None else ""
-            print(f"[VAE] epoch {self.n_epochs_trained_}: loss {loss:.4f} (NLL {nll:.4f}, KL {kl:.4f}, "
-                  f"beta {beta:g}){extra}, {seconds:.3f} s")
+            stats = f"loss {loss:.4f} (NLL {nll:.4f}, KL {kl:.4f}, beta {beta:g}){extra}"
+            if bar is not None:
+                bar.set_postfix_str(stats)
+            logger.info("VAE epoch %d: %s, %.3f s", self.n_epochs_trained_, stats, seconds)
 
     @_limit_blas
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None, patience: int | None = None) -> VAE:
@@ -524,7 +547,7 @@ class VAE:
         self
         """
         self._check_params()
-        X = self._check_X(X)
+        X = self._check_X(X, reset=True)
         Xv = None
         if X_val is not None:
             Xv = self._check_X(X_val, "X_val", width=X.shape[1])
@@ -535,20 +558,22 @@ class VAE:
         self._initialise(X.shape[1])
         threads = resolve_threads(self.n_threads)
         best, best_state, waited = -math.inf, None, 0
-        for _ in range(self.n_epochs):
-            t0 = time.perf_counter()
-            stats = self._epoch(X, threads)
-            seconds = time.perf_counter() - t0
-            val = float(self.elbo(Xv).mean(dtype=np.float64)) if Xv is not None else None
-            self._record(stats, seconds, val)
-            if patience is not None and val is not None:
-                if val > best:
-                    best, waited = val, 0
-                    best_state = (self._flat.copy(), self._m.copy(), self._v.copy(), self.n_steps_)
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        break
+        with progress(self.verbose, int(self.n_epochs), "VAE") as bar:
+            for _ in range(self.n_epochs):
+                t0 = time.perf_counter()
+                stats = self._epoch(X, threads)
+                seconds = time.perf_counter() - t0
+                val = float(self.elbo(Xv).mean(dtype=np.float64)) if Xv is not None else None
+                self._record(stats, seconds, val, bar)
+                bar.update(1)
+                if patience is not None and val is not None:
+                    if val > best:
+                        best, waited = val, 0
+                        best_state = (self._flat.copy(), self._m.copy(), self._v.copy(), self.n_steps_)
+                    else:
+                        waited += 1
+                        if waited >= patience:
+                            break
         if best_state is not None:
             self._flat[...], self._m[...], self._v[...], self.n_steps_ = best_state
             self.best_val_elbo_ = best
@@ -558,16 +583,21 @@ class VAE:
     def partial_fit(self, X: Any, y: Any = None) -> VAE:
         """One epoch of minibatch Adam over ``X`` (initialising the model on first use).
 
+        Parameters changed since the last call (``set_params``) are checked again, and
+        parameters that are not finite are refused.
+
         Returns
         -------
         self
         """
+        self._check_params()
         if not hasattr(self, "params_"):
-            self._check_params()
-            X = self._check_X(X)
+            X = self._check_X(X, reset=True)
             self._initialise(X.shape[1])
         else:
-            X = self._check_X(X, width=self.n_features_in_)
+            self._check_fitted("partial_fit")
+            X = self._check_X(X, reset=False)
+            self._ensure_writeable()
         threads = resolve_threads(self.n_threads)
         t0 = time.perf_counter()
         stats = self._epoch(X, threads)
@@ -592,7 +622,7 @@ class VAE:
             Only with ``return_sigma=True``.
         """
         self._check_fitted("encode")
-        X = self._check_X(X, width=self.n_features_in_)
+        X = self._check_X(X, reset=False)
         threads = resolve_threads(self.n_threads)
         mus, sigmas = [], []
         for s in range(0, X.shape[0], _SCORE_ROWS):
@@ -649,7 +679,7 @@ class VAE:
         """
         self._check_fitted("sample")
         n = _check_int(n, "n", 1)
-        rng = self._rng if random_state is None else _seed_from(random_state)
+        rng = self._rng if random_state is None else _generator(random_state)
         seed = int(rng.integers(0, 2**63 - 1))
         zeros = np.zeros((n, self.n_latent), dtype=self._dt)
         z, _, _ = _core("reparameterize", self._dt)(zeros, zeros, 1, seed, 0, False,
@@ -701,9 +731,9 @@ class VAE:
         ndarray of shape (n_samples,)
         """
         self._check_fitted("elbo")
-        X = self._check_X(X, width=self.n_features_in_)
+        X = self._check_X(X, reset=False)
         k = _check_int(n_samples, "n_samples", 1)
-        seed = int(_seed_from(random_state).integers(0, 2**63 - 1))
+        seed = int(_generator(random_state).integers(0, 2**63 - 1))
         threads = resolve_threads(self.n_threads)
         rows = max(1, _SCORE_ROWS // k)
         out = []
@@ -733,9 +763,9 @@ class VAE:
         ndarray of shape (n_samples,)
         """
         self._check_fitted("log_likelihood")
-        X = self._check_X(X, width=self.n_features_in_)
+        X = self._check_X(X, reset=False)
         k = _check_int(n_samples, "n_samples", 1)
-        seed = int(_seed_from(random_state).integers(0, 2**63 - 1))
+        seed = int(_generator(random_state).integers(0, 2**63 - 1))
         threads = resolve_threads(self.n_threads)
         rows = max(1, 32768 // k)
         out = []
@@ -811,6 +841,8 @@ class VAE:
                 raise ValueError(f"{key} has shape {arrays[key].shape}, expected {dest.shape} for this "
                                  "architecture")
             dest[...] = arrays[key]
+        if not np.isfinite(model._flat).all():
+            raise ValueError("the saved parameters contain NaN or infinity")
         model.n_steps_ = int(meta["n_steps"])
         model.n_epochs_trained_ = int(meta["n_epochs_trained"])
         model.history_ = meta["history"]
@@ -821,7 +853,45 @@ class VAE:
         model._rng = np.random.Generator(bitgen)
         return model
 
-    def __repr__(self) -> str:
-        dec = tuple(reversed(self.hidden)) if self.decoder_hidden is None else self.decoder_hidden
-        return (f"VAE(n_latent={self.n_latent}, hidden={tuple(self.hidden)}, decoder_hidden={tuple(dec)}, "
-                f"likelihood={self.likelihood!r}, beta={self.beta})")
+    # ------------------------------------------------------------------ pickle, copy, joblib
+    _VIEWS = ("params_", "_grads")
+
+    def __getstate__(self) -> dict:
+        # params_ and _grads are views of the flat vectors: store the vectors only, and
+        # rebuild the views on the way back (a copy of the views would no longer share
+        # memory with the vectors that Adam updates, and the model would stop learning)
+        state = super().__getstate__()
+        return {k: val for k, val in state.items() if k not in self._VIEWS}
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "_flat" in state:
+            self._rebuild_views()
+
+    def _rebuild_views(self) -> None:
+        self.params_ = self._views(self._flat)
+        self._grads = self._views(self._grad_flat)
+
+    def _ensure_writeable(self) -> None:
+        """Copy vectors Adam cannot update in place (read-only after joblib's mmap_mode='r')."""
+        names = ("_flat", "_grad_flat", "_m", "_v")
+        if all(getattr(self, n).flags.writeable and type(getattr(self, n)) is np.ndarray for n in names):
+            return
+        for n in names:
+            setattr(self, n, np.array(getattr(self, n), order="C", copy=True))
+        self._rebuild_views()
+
+    @property
+    def _n_features_out(self) -> int:
+        """Number of transformed features (for ``get_feature_names_out``)."""
+        return int(self.n_latent)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        # computation runs in the dtype parameter, whatever the input's
+        try:
+            tags.transformer_tags.preserves_dtype = [np.dtype(self.dtype).name]
+        except TypeError:
+            tags.transformer_tags.preserves_dtype = []
+        return tags

@@ -104,7 +104,9 @@ template <class T>
 void column_totals(const T* X, index_t n_rows, index_t n_cols, double* out, int n_threads);
 
 /// out[r] = sum_i log P(v_i | v_{-i}) for each row of V: the exact pseudo-log-likelihood
-/// over all visible units (each term is log sigmoid(F(v with bit i flipped) - F(v))).
+/// over all visible units (each term is log sigmoid(F(v with v_i flipped to 1 - v_i) - F(v))).
+/// For rows in [0, 1] it is the expectation, over the flipped unit, of scikit-learn's
+/// one-unit estimate n_visible * log sigmoid(F(v') - F(v)).
 template <class T>
 void pseudo_likelihood(const Model<T>& m, const T* V, index_t n_rows, T* out, int n_threads);
 
@@ -117,11 +119,13 @@ double log_partition(const Model<T>& m, int max_units, int n_threads);
 /// visible biases `base_b`, no weights, and the target's hidden units switched off
 /// (beta = 0); the intermediate models scale the target's W, c and b by beta and the base
 /// biases by (1 - beta). `betas` (n_betas, increasing from 0 to 1) is the schedule; run r
-/// uses the stream (seed, r). Writes each run's log importance weight to `log_w` and
-/// returns log Z of the base model (so log Z_hat = log_Z_base + log mean exp(log_w)).
+/// uses the stream (seed, run_offset + r). Writes each run's log importance weight to
+/// `log_w` and returns log Z of the base model (so log Z_hat = log_Z_base + log mean
+/// exp(log_w)). Runs go in chunks of 16, so calls over consecutive blocks of runs whose
+/// sizes are multiples of 16 (with the matching offsets) give the one call's bits.
 template <class T>
 double ais(const Model<T>& m, const T* base_b, const double* betas, index_t n_betas,
-           index_t n_runs, std::uint64_t seed, double* log_w, int n_threads);
+           index_t n_runs, std::uint64_t seed, double* log_w, int n_threads, index_t run_offset = 0);
 
 /// Train in place on the rows of X (n_rows x n_visible) in minibatches of
 /// `opt.batch_size`, taken in the order `order` (nullable: 0..n_rows-1). Each minibatch is
