@@ -19,7 +19,7 @@ import numpy as np
 
 from infogen._random import draw_seed
 
-__all__ = ["check_mask", "complete_dbn", "complete_rbm", "complete_vae", "denoise_rbm"]
+__all__ = ["check_mask", "complete_dbn", "complete_rbm", "complete_vae", "denoise_rbm", "known_values"]
 
 
 def _steps(n_steps: Any, burn_in: Any) -> tuple[int, int]:
@@ -45,6 +45,16 @@ def check_mask(X: np.ndarray, observed: Any) -> np.ndarray:
     if mask.all():
         raise ValueError("everything is observed: there is nothing to complete")
     return np.ascontiguousarray(mask)
+
+
+def known_values(X: Any, observed: Any, fill: float) -> Any:
+    """X with its unobserved entries set to `fill` (they may hold anything, NaN included, and
+    are never read), so that X can be validated; X itself when the mask does not fit it
+    (check_mask then says why)."""
+    mask = np.asarray(observed)
+    if mask.dtype != np.bool_ or mask.shape != np.shape(X):
+        return X
+    return np.where(mask, np.nan_to_num(np.asarray(X, dtype=np.float64)), fill)
 
 
 def _method(method: Any) -> bool:

@@ -478,6 +478,26 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.history_ = {"epoch": [], "seconds": [], "reconstruction_error": [], "pseudo_likelihood": [],
                          "log_likelihood": []}
 
+    def _allocate_fitted(self, W: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+        """The state of a fitted RBM with parameters (W, b, c) and no training behind it
+        (fresh velocities and chain; visible marginals from the biases)."""
+        n, m = W.shape
+        dtype = W.dtype
+        self.random_state_ = check_random_state(self.random_state)
+        self.components_, self.intercept_visible_, self.intercept_hidden_ = W.copy(), b.copy(), c.copy()
+        self._marginal_sum = 1.0 / (1.0 + np.exp(-b.astype(np.float64)))  # one pseudo-row of sigmoid(b)
+        self._marginal_count = 1
+        self.velocity_components_ = np.zeros((n, m), dtype=dtype)
+        self.velocity_visible_ = np.zeros(m, dtype=dtype)
+        self.velocity_hidden_ = np.zeros(n, dtype=dtype)
+        self.mean_activation_ = np.full(n, 0.0 if self.sparsity_target is None else self.sparsity_target,
+                                        dtype=dtype)
+        self.h_samples_ = np.zeros((int(self.batch_size), n), dtype=dtype)
+        self.n_features_in_ = m
+        self.n_updates_ = 0
+        self.history_ = {"epoch": [], "seconds": [], "reconstruction_error": [], "pseudo_likelihood": [],
+                         "log_likelihood": []}
+
     @property
     def visible_marginals_(self) -> np.ndarray:
         """Smoothed training mean of each visible unit, (sum + 1) / (count + 2)."""
@@ -728,6 +748,101 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         V = self._validate(v, reset=False, what="v")
         out_v, _ = self._fn("gibbs")(*self._params(), V, int(k), draw_seed(self.random_state_), self._threads())
         return out_v
+
+    def complete(self, X: Any, observed: Any, *, method: str = "gibbs", n_steps: int = 200, burn_in: int = 50,
+                 random_state: Any = None) -> np.ndarray:
+        """Fill in the unobserved entries of each row: P(v_i = 1 | the observed entries).
+
+        The lecture's "complete an incomplete image". The observed visible units are
+        clamped and block Gibbs runs on the rest in C++ (``method="gibbs"``: the mean of
+        P(v_i = 1 | h) over the steps after `burn_in`, the Rao-Blackwellised estimate), or
+        a mean-field fixed-point iteration (``method="mean_field"``, deterministic).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The observed values where `observed` is True; other entries are ignored.
+        observed : bool array of shape (n_samples, n_features)
+            True where X is known. Something must be observed and something not.
+        method : {"gibbs", "mean_field"}, default="gibbs"
+        n_steps, burn_in : int, default=200, 50
+        random_state : None, int, RandomState or Generator
+            Seeds the Gibbs chains (row r draws from its own stream: any thread count).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            X where observed, probabilities elsewhere.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from infogen import BernoulliRBM, datasets
+        >>> X_train, X_test, _ = datasets.load_digits(binary=True)
+        >>> rbm = BernoulliRBM(n_components=64, n_iter=20, persistent=False, random_state=0).fit(X_train)
+        >>> top_half = np.zeros(X_test.shape, dtype=bool); top_half[:, :32] = True
+        >>> P = rbm.complete(X_test, top_half, random_state=0)   # the bottom halves, as probabilities
+        >>> bool(np.all(P[:, :32] == X_test[:, :32]))
+        True
+        """
+        from infogen.completion import complete_rbm, known_values
+
+        self._check_state("complete")
+        V = self._validate(known_values(X, observed, 0.0), reset=False)
+        return complete_rbm(self, V, observed, method=method, n_steps=n_steps, burn_in=burn_in,
+                            random_state=random_state)
+
+    def denoise(self, X: Any, *, n_steps: int = 1) -> np.ndarray:
+        """Reconstruct corrupted inputs: `n_steps` mean-field passes P(v | h = P(h | v)).
+
+        The lecture's "correct noisy images": every entry is suspect and is pulled toward
+        what the model finds probable. Returns probabilities (threshold at 1/2 for bits).
+        """
+        from infogen.completion import denoise_rbm
+
+        self._check_state("denoise")
+        return denoise_rbm(self, self._validate(X, reset=False), n_steps=n_steps)
+
+    @classmethod
+    def from_params(cls, W: Any, b: Any, c: Any, **params: Any) -> BernoulliRBM:
+        """A fitted RBM with these parameters (e.g. ``DiscreteMarkovNetwork.to_rbm()``).
+
+        Parameters
+        ----------
+        W : array-like of shape (n_components, n_features)
+            Weights, scikit-learn's ``components_`` layout.
+        b : array-like of shape (n_features,)
+            Visible biases (``intercept_visible_``).
+        c : array-like of shape (n_components,)
+            Hidden biases (``intercept_hidden_``).
+        **params
+            Other constructor parameters (``n_components`` is W's).
+
+        Examples
+        --------
+        >>> from infogen import BernoulliRBM, DiscreteMarkovNetwork
+        >>> rbm = BernoulliRBM.from_params(*DiscreteMarkovNetwork.lecture_example().to_rbm())
+        >>> rbm.components_.shape
+        (2, 3)
+        """
+        W = np.asarray(W)
+        dtype = np.float32 if W.dtype == np.float32 else np.float64
+        W = np.ascontiguousarray(W, dtype=dtype)
+        b = np.ascontiguousarray(np.asarray(b), dtype=dtype)
+        c = np.ascontiguousarray(np.asarray(c), dtype=dtype)
+        if W.ndim != 2 or b.shape != (W.shape[1],) or c.shape != (W.shape[0],):
+            raise ValueError(f"W must be (n_components, n_features), b (n_features,), c (n_components,); got "
+                             f"{W.shape}, {b.shape}, {c.shape}")
+        for name, a in (("W", W), ("b", b), ("c", c)):
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} contains NaN or infinity: an RBM's parameters must be finite")
+        params.setdefault("n_components", W.shape[0])
+        if params["n_components"] != W.shape[0]:
+            raise ValueError(f"n_components={params['n_components']} but W has {W.shape[0]} rows")
+        rbm = cls(**params)
+        rbm._check_params()
+        rbm._allocate_fitted(W, b, c)
+        return rbm
 
     def sample(self, n_samples: int = 1, n_steps: int = 1000, *, random_state: Any = None,
                init: Any = "marginals") -> np.ndarray:
@@ -1150,6 +1265,22 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Mean of :meth:`score_samples`: higher is better."""
         return float(np.mean(self.score_samples(X), dtype=np.float64))
 
+    def complete(self, X: Any, observed: Any, *, method: str = "gibbs", n_steps: int = 100, burn_in: int = 20,
+                 random_state: Any = None) -> np.ndarray:
+        """Fill in the unobserved entries of each row (see :meth:`BernoulliRBM.complete`).
+
+        Up-down: the rows, observed entries clamped, go up the stack by P(h | v); the top
+        RBM takes a Gibbs step (or a mean-field one); the result comes down by P(v | h);
+        the unobserved entries' probabilities are averaged over the steps after `burn_in`.
+        """
+        from infogen.completion import complete_dbn, known_values
+
+        check_is_fitted(self, "rbms_")
+        X = validate_data(self, known_values(X, observed, 0.0), reset=False, dtype=[np.float64, np.float32])
+        X = np.ascontiguousarray(X, dtype=self.rbms_[0].components_.dtype)
+        return complete_dbn(self, X, observed, method=method, n_steps=n_steps, burn_in=burn_in,
+                            random_state=random_state)
+
     def sample(self, n_samples: int = 1, n_steps: int = 1000, *, random_state: Any = None,
                mean: bool = False) -> np.ndarray:
         """Generate data: Gibbs chains in the top RBM, then top-down P(V | H) to the bottom.
@@ -1288,6 +1419,25 @@ def rbm_section(out: Any, quick: bool = False) -> None:
     print(ascii_images(samples), file=out)
     print("test digits and their mean-field reconstructions:", file=out)
     print(ascii_images(np.vstack([X_test[:10], rbm.reconstruct(X_test[:10])])), file=out)
+    # the lecture's third use: complete and correct images
+    cd = BernoulliRBM(100, n_iter=30 if quick else 100, batch_size=20, learning_rate=0.05, persistent=False,
+                      random_state=0).fit(X_train)
+    top = np.zeros(X_test.shape, dtype=bool)
+    top[:, :32] = True
+    P = cd.complete(X_test, top, random_state=0)
+    majority = (X_train.mean(axis=0) > 0.5)[32:]
+    err, base = np.mean((P[:, 32:] > 0.5) != X_test[:, 32:]), np.mean(majority != X_test[:, 32:])
+    print(f"complete the bottom half from the top half (100 hidden, CD-1, clamped Gibbs): pixel error {err:.3f} "
+          f"vs {base:.3f} for each pixel's majority ({err / base:.2f}x)", file=out)
+    shown = np.where(top[:5], X_test[:5], 0.5)
+    print("top halves given (: = unknown), the completions, the originals:", file=out)
+    print(ascii_images(np.vstack([shown, P[:5], X_test[:5]]), per_row=5), file=out)
+    rng = np.random.default_rng(0)
+    noisy = np.where(rng.random(X_test.shape) < 0.1, 1 - X_test, X_test)
+    D = cd.denoise(noisy)
+    print(f"denoise 10% flipped pixels: error {np.mean(noisy != X_test):.3f} -> {np.mean((D > 0.5) != X_test):.3f}; "
+          "noisy digits and their denoised versions:", file=out)
+    print(ascii_images(np.vstack([noisy[:5], D[:5]]), per_row=5), file=out)
 
 
 # ---------------------------------------------------------------------- command line

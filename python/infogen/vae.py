@@ -664,6 +664,19 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """``decode(encode(X))``: the decoder's mean at the posterior mean."""
         return self.decode(self.encode(X))
 
+    def complete(self, X: Any, observed: Any, *, n_steps: int = 20) -> np.ndarray:
+        """Fill in the unobserved entries of each row by iterated conditional reconstruction.
+
+        The unobserved entries start at 1/2; each step replaces them with those of
+        ``reconstruct`` (decode the posterior mean) while the observed entries stay. Returns X
+        where observed, the model's values elsewhere.
+        """
+        from infogen.completion import complete_vae, known_values
+
+        self._check_fitted("complete")
+        X = self._check_X(known_values(X, observed, 0.5), reset=False)
+        return complete_vae(self, X, observed, n_steps=n_steps)
+
     def sample(self, n: int, *, random_state: Any = None) -> np.ndarray:
         """Generate ``n`` new examples: z ~ N(0, I), then the mean of p(x|z).
 
