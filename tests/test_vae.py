@@ -277,7 +277,7 @@ def test_plots(digits, trained):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from infogen import plotting_vae as pv
+    from infogen.vae import plotting as pv
 
     X_train, X_test = digits
     fig, axes = plt.subplots(1, 4)

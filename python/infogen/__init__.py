@@ -37,7 +37,7 @@ from infogen.info import (
 # command line stay light: scikit-learn, which the RBM and VAE build on, takes a second
 # to import.
 _LAZY = {
-    "DiscreteMarkovNetwork": "infogen.markov",
+    "DiscreteMarkovNetwork": "infogen.rbm",
     "NGramClassifier": "infogen.ngram",
     "NGramCounts": "infogen.ngram",
     "NGramLM": "infogen.ngram",

@@ -41,13 +41,13 @@ def _register_ngram(sub: argparse._SubParsersAction) -> None:
 
 
 def _register_rbm(sub: argparse._SubParsersAction) -> None:
-    from infogen.rbm import register_cli
+    from infogen.rbm.cli import register
 
-    register_cli(sub)
+    register(sub)
 
 
 def _register_vae(sub: argparse._SubParsersAction) -> None:
-    from infogen.vae_demo import register
+    from infogen.vae.cli import register
 
     register(sub)
 

@@ -13,18 +13,15 @@ from typing import TextIO
 import numpy as np
 
 import infogen
+from infogen._ascii import heading
 from infogen.ngram.demo import ngram_section
-from infogen.rbm import rbm_section
-from infogen.vae_demo import vae_section
-
-
-def _h(out: TextIO, title: str) -> None:
-    print(f"\n== {title} " + "=" * max(0, 70 - len(title)), file=out)
+from infogen.rbm.demo import rbm_section
+from infogen.vae.demo import vae_section
 
 
 def info_section(out: TextIO, quick: bool = False) -> None:
     """Print the information-theory lecture's examples, computed by infogen's kernels."""
-    _h(out, "Information measures (lecture examples)")
+    heading(out, "Information measures (lecture examples)")
     ic = infogen.information_content([0.9, 0.1, 0.001], base=2)
     print("information content, bits: sunrise-ish 0.9 -> {:.3f}, clean-air day 0.1 -> {:.3f}, "
           "bridge closed 0.001 -> {:.3f}".format(*ic), file=out)

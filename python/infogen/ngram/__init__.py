@@ -9,7 +9,6 @@ from infogen.ngram.model import SMOOTHINGS, NGramLM, read_arpa
 from infogen.ngram.outofcore import count_to_file
 
 
-
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562: the classifier builds on scikit-learn, loaded on use
     if name == "NGramClassifier":
         from infogen.ngram.classify import NGramClassifier

@@ -14,10 +14,10 @@ def ngram_section(out: TextIO, quick: bool = False) -> None:
     """Trigram model of CPython's documentation: perplexity (add-k, stupid backoff, Kneser-Ney),
     the streamed ARPA build, greedy vs sampled text, completion."""
     from infogen import NGramLM, datasets
-    from infogen.demo import _h
+    from infogen._ascii import heading
     from infogen.ngram import build_arpa
 
-    _h(out, "N-gram language model: the lecture's critic, then CPython's pydoc topics")
+    heading(out, "N-gram language model: the lecture's critic, then CPython's pydoc topics")
     critic = NGramLM.from_probabilities({
         ("<s>",): {"more": 0.2}, ("<s>", "more"): {"realistic": 0.25},
         ("more", "realistic"): {"than": 0.61, "as": 0.12, "for": 0.14, "real": 0.01, "the": 0.02, "life": 0.05},

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from infogen.markov import DiscreteMarkovNetwork
+    from infogen.rbm.markov import DiscreteMarkovNetwork
 
 __all__ = ["GibbsSampler"]
 

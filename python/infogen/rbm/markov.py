@@ -4,7 +4,7 @@
 discrete variables (a clique), and Z sums the product over every joint assignment.
 ``method="exact"`` (the default) enumerates the full joint in log space - the lecture's
 worked examples, up to 2^24 assignments. ``method="gibbs"`` samples (chromatic Gibbs over
-many chains, :mod:`infogen.markov_gibbs`) and estimates marginals and conditionals from
+many chains, :mod:`infogen.rbm.gibbs`) and estimates marginals and conditionals from
 the samples, for networks of hundreds of variables such as a 30 x 30 pixel grid.
 """
 from __future__ import annotations
@@ -204,7 +204,7 @@ class DiscreteMarkovNetwork:
             p = np.exp(lt - top).ravel()
             flat = rng.choice(p.size, size=n_samples, p=p / p.sum())
             return np.stack(np.unravel_index(flat, lt.shape), axis=1).astype(np.int64)
-        from infogen.markov_gibbs import GibbsSampler
+        from infogen.rbm.gibbs import GibbsSampler
 
         return GibbsSampler(self, evidence).run(n_samples, n_chains, burn_in, thin, rng)
 
