@@ -28,3 +28,20 @@ def test_rbm_figures(tmp_path):
     with pytest.raises(ValueError, match="epochs"):
         plot_training_curves({"epoch": []})
     plt.close("all")
+
+
+def test_completion_figure(tmp_path):
+    import matplotlib.pyplot as plt
+    from infogen.plotting import plot_completions
+
+    X, X_test, _ = load_digits(binary=True)
+    rbm = BernoulliRBM(32, n_iter=5, persistent=False, random_state=0).fit(X)
+    top = np.zeros(X_test.shape, dtype=bool)
+    top[:, :32] = True
+    fig = plot_completions(X_test, top, rbm.complete(X_test, top, random_state=0), n=6)
+    assert len(fig.axes) == 18
+    fig.savefig(tmp_path / "completions.png")
+    assert (tmp_path / "completions.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="one shape"):
+        plot_completions(X_test, top[:, :10], X_test)
+    plt.close("all")

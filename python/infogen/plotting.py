@@ -4,8 +4,8 @@ The figures live with their families (``infogen.rbm.plotting``, ``infogen.vae.pl
 this module gathers them under one name. Every function draws into a given ``ax``/``fig``
 or creates a new figure, and returns the figure, so it works with any backend.
 """
-from infogen.rbm.plotting import plot_images, plot_rbm_filters, plot_training_curves
+from infogen.rbm.plotting import plot_completions, plot_images, plot_rbm_filters, plot_training_curves
 from infogen.vae.plotting import plot_latent_manifold, plot_learning_curves, plot_reconstructions, plot_samples
 
-__all__ = ["plot_images", "plot_latent_manifold", "plot_learning_curves", "plot_rbm_filters", "plot_reconstructions",
+__all__ = ["plot_completions", "plot_images", "plot_latent_manifold", "plot_learning_curves", "plot_rbm_filters", "plot_reconstructions",
            "plot_samples", "plot_training_curves"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_rbm_filters", "plot_images", "plot_training_curves"]
+__all__ = ["plot_completions", "plot_images", "plot_rbm_filters", "plot_training_curves"]
 
 
 def _plt():
@@ -75,6 +75,22 @@ def plot_images(images: Any, shape: tuple[int, int] = (8, 8), *, n_cols: int | N
                 title: str | None = None, fig: Any = None) -> Any:
     """Draw a grid of images with pixel values in [0, 1] (e.g. samples or reconstructions)."""
     return _image_grid(np.asarray(images), shape, n_cols, fig, "gray_r", False, title)
+
+
+def plot_completions(X: Any, observed: Any, completed: Any, shape: tuple[int, int] = (8, 8), *, n: int = 8,
+                     fig: Any = None) -> Any:
+    """Three rows of images: what was given (unknown pixels grey), the completion, the original.
+
+    For the output of ``complete`` (``BernoulliRBM``, ``DBN``, ``VAE``) or ``denoise``
+    (pass ``observed`` all False to show the inputs as they were).
+    """
+    X, P = np.asarray(X, dtype=np.float64)[:n], np.asarray(completed, dtype=np.float64)[:n]
+    mask = np.asarray(observed, dtype=bool)[:n]
+    if X.shape != P.shape or mask.shape != X.shape:
+        raise ValueError(f"X, observed and completed must have one shape, got {X.shape}, {mask.shape}, {P.shape}")
+    given = np.where(mask, X, 0.5) if mask.any() else X
+    return _image_grid(np.vstack([given, P, X]), shape, len(X), fig, "gray_r", False,
+                       "given (grey = unknown) / completed / original")
 
 
 def plot_training_curves(history: dict, *, fig: Any = None) -> Any:
