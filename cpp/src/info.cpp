@@ -99,11 +99,36 @@ void log_into(const T* x, index_t n, T* out) {
 }
 
 /// Sum over blocks of an expression, each block summed in T, blocks accumulated in double.
+/// `f` must not reduce a plain Map of the input (see ordered_sum).
 template <class F>
 double block_sum(index_t n, F&& f) {
   double acc = 0.0;
   for (index_t i = 0; i < n; i += kBlock) acc += static_cast<double>(f(i, std::min(kBlock, n - i)));
   return acc;
+}
+
+// Determinism of sums: Eigen reduces a plain Map (direct access) by first summing the
+// entries before the first aligned address one by one, then the rest in packets, so
+// which entries share a lane - and the rounding of the sum - depends on the array's
+// address (issue 22 item 4: perplexity differed by an ulp between np.empty(1008)[off:]
+// views). Expressions (X * Y, X.exp(), ...) have no direct access and are always summed
+// in packets from their first entry. ordered_sum fixes the order by the C++ itself: lane
+// l of kLanes accumulates entries l, l + kLanes, ... (the compiler may vectorise it but
+// not reorder it), then the lanes are added in a fixed tree.
+constexpr index_t kLanes = 16;
+
+template <class T>
+T ordered_sum(const T* x, index_t n) {
+  T acc[kLanes] = {};
+  index_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (index_t l = 0; l < kLanes; ++l) acc[l] += x[i + l];
+  }
+  for (index_t l = 0; i + l < n; ++l) acc[l] += x[i + l];
+  for (index_t w = kLanes / 2; w > 0; w /= 2) {
+    for (index_t l = 0; l < w; ++l) acc[l] += acc[l + w];
+  }
+  return acc[0];
 }
 
 /// log-sum-exp of a row as max + log(sum exp(x - max)); non-finite max handled exactly.
@@ -210,31 +235,186 @@ bool mass_where_q_is_zero(const T* P, const T* LQ, index_t n) {
 }  // namespace
 
 // --------------------------------------------------------------------------------------
+namespace {
+
+/// log|1 + t| and the sign of 1 + t, exact as t -> 0 (log1p) and for t < -1.
+inline double log_abs_1p(double t, double& sign) {
+  if (t > -1.0) {
+    sign = 1.0;
+    return std::log1p(t);
+  }
+  if (t < -1.0) {
+    sign = -1.0;
+    return std::log1p(-2.0 - t);  // log(-(1 + t)) = log1p(-(1 + t) - 1)
+  }
+  sign = 0.0;
+  return -std::numeric_limits<double>::infinity();
+}
+
+/// Sum of exp(x - m) over a block of entries <= m, as a double. With `leave_one_max`,
+/// exactly one entry equal to m is left out (the term the caller keeps as the leading 1
+/// of log1p): every entry equal to m is masked and the ties but one are added back as
+/// exact ones, so no `1 + tail` is ever rounded (scipy gh-18295). Eigen's vector exp is
+/// not exact below exp_lo (it stops at the smallest normal); those rare entries are added
+/// with std::exp, down to subnormals and zero. Lanes are fixed (see ordered_sum), so the
+/// result does not depend on the block's address.
 template <class T>
-void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, int n_threads) {
+double exp_sum(const T* x, index_t n, T m, bool leave_one_max) {
+  alignas(64) T e[kBlock];
+  ArrM<T>(e, n) = (ArrC<T>(x, n) - m).exp();
+  T acc[kLanes] = {};
+  index_t ties = 0, low = 0;
+  const auto term = [&](index_t j, index_t l) {
+    const T d = x[j] - m;
+    const bool top = leave_one_max && d == T(0);
+    const bool tiny = d < Lim<T>::exp_lo;
+    acc[l] += (top || tiny) ? T(0) : e[j];
+    ties += top ? 1 : 0;
+    low += tiny ? 1 : 0;
+  };
+  index_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (index_t l = 0; l < kLanes; ++l) term(i + l, l);
+  }
+  for (index_t l = 0; i + l < n; ++l) term(i + l, l);
+  for (index_t w = kLanes / 2; w > 0; w /= 2) {
+    for (index_t l = 0; l < w; ++l) acc[l] += acc[l + w];
+  }
+  double sum = static_cast<double>(acc[0]);
+  if (leave_one_max) sum += static_cast<double>(ties - 1);
+  if (low > 0) {
+    for (index_t j = 0; j < n; ++j) {
+      const T d = x[j] - m;
+      if (d < Lim<T>::exp_lo) sum += static_cast<double>(std::exp(d));
+    }
+  }
+  return sum;
+}
+
+/// log sum exp(x) of one row, as m + log1p(sum_{j != k} exp(x_j - m)) with m = x_k the
+/// maximum: one pass over the row, rescaling the tail sum when a later block holds a
+/// larger maximum. NaN anywhere gives NaN; +inf gives +inf; all -inf gives -inf.
+template <class T>
+double row_logsumexp(const T* x, index_t n) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  T m = -Lim<T>::inf;
+  double tail = 0.0;  // sum over the row so far of exp(x_j - m), one maximum left out
+  bool pos_inf = false;
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    const T bm = ArrC<T>(x + i, len).maxCoeff();  // may skip a NaN: exp(NaN - m) is NaN
+    if (std::isnan(bm)) return nan;
+    if (bm == Lim<T>::inf) {
+      pos_inf = true;
+      break;
+    }
+    if (bm > m) {
+      if (m > -Lim<T>::inf) {
+        // the old maximum joins the tail: (tail + 1) e, without rounding 1 + tail
+        const double e = std::exp(static_cast<double>(m) - static_cast<double>(bm));
+        tail = tail * e + e;
+      }
+      m = bm;
+      tail += exp_sum(x + i, len, m, true);
+    } else if (m > -Lim<T>::inf) {
+      tail += exp_sum(x + i, len, m, false);
+    }
+  }
+  if (pos_inf || m == -Lim<T>::inf) {  // +inf wins; all -inf is an empty sum
+    if (ArrC<T>(x, n).hasNaN()) return nan;
+    return pos_inf ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  }
+  if (std::isnan(tail)) return nan;
+  return static_cast<double>(m) + std::log1p(tail);
+}
+
+/// log |sum w exp(x)| of one row with weights of any sign, and the sign of the sum.
+/// Entries with zero weight are left out (even NaN or +inf ones, as scipy does). With
+/// k the first entry of largest x among the others, the sum is
+/// w_k exp(x_k) (1 + t), t = sum_{j != k} (w_j / w_k) exp(x_j - x_k), so the result is
+/// x_k + log|w_k| + log|1 + t| with log1p (exact as t -> 0).
+template <class T>
+double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  index_t k = -1;
+  for (index_t j = 0; j < n; ++j) {
+    if (std::isnan(w[j])) {
+      sign = nan;
+      return nan;
+    }
+    if (w[j] == T(0)) continue;
+    if (std::isnan(x[j])) {
+      sign = nan;
+      return nan;
+    }
+    if (k < 0 || x[j] > x[k]) k = j;
+  }
+  if (k < 0) {  // no weight at all: an empty sum
+    sign = 0.0;
+    return -std::numeric_limits<double>::infinity();
+  }
+  const T m = x[k];
+  const double wk = static_cast<double>(w[k]);
+  if (m == -Lim<T>::inf) {  // every weighted entry is exp(-inf) = 0
+    sign = 0.0;
+    return -std::numeric_limits<double>::infinity();
+  }
+  double s = 0.0;
+  if (m == Lim<T>::inf) {
+    // only the other +inf entries compete with x_k; finite ones are negligible
+    for (index_t j = 0; j < n; ++j) {
+      if (j != k && w[j] != T(0) && x[j] == Lim<T>::inf) s += static_cast<double>(w[j]);
+    }
+    double sg = 0.0;
+    log_abs_1p(s / wk, sg);
+    sign = (wk > 0 ? 1.0 : -1.0) * sg;
+    return sg == 0.0 ? nan : std::numeric_limits<double>::infinity();  // inf - inf
+  }
+  // Zero-weight entries may hold anything (NaN, +inf, values above m): min(x - m, 0)
+  // keeps their exp finite and the select drops them. Entries below exp_lo go through
+  // std::exp (exact down to subnormals), as in exp_sum.
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    alignas(64) T e[kBlock];
+    ArrM<T>(e, len) = (ArrC<T>(x + i, len) - m).min(T(0)).exp();
+    T acc[kLanes] = {};
+    double low = 0.0;
+    for (index_t j = 0; j < len; ++j) {
+      const T wj = w[i + j];
+      if (wj == T(0) || i + j == k) continue;
+      const T d = x[i + j] - m;
+      if (d < Lim<T>::exp_lo) {
+        low += static_cast<double>(wj) * std::exp(static_cast<double>(d));
+      } else {
+        acc[j % kLanes] += wj * e[j];
+      }
+    }
+    for (index_t v = kLanes / 2; v > 0; v /= 2) {
+      for (index_t l = 0; l < v; ++l) acc[l] += acc[l + v];
+    }
+    s += static_cast<double>(acc[0]) + low;
+  }
+  double sg = 0.0;
+  const double la = log_abs_1p(s / wk, sg);
+  sign = (wk > 0 ? 1.0 : -1.0) * sg;
+  return static_cast<double>(m) + std::log(std::abs(wk)) + la;
+}
+
+}  // namespace
+
+template <class T>
+void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, T* sign, int n_threads) {
   require_shape(n_rows, n_cols, "logsumexp");
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * n_cols;
-      if (!w) {
-        out[r] = static_cast<T>(row_shift(xr, n_cols).lse());
-        continue;
-      }
-      const T* wr = w + r * n_cols;
-      // Shift by the max over entries that carry weight, so a heavy entry with zero
-      // weight cannot underflow the others (its exp is capped at 1 and then weighted 0).
-      T m = -Lim<T>::inf;
-      bool has_nan = false;
-      for (index_t j = 0; j < n_cols; ++j) {
-        if (std::isnan(xr[j]) || std::isnan(wr[j])) has_nan = true;
-        if (wr[j] > 0 && xr[j] > m) m = xr[j];
-      }
-      if (has_nan) { out[r] = Lim<T>::nan; continue; }
-      if (!std::isfinite(m)) { out[r] = m; continue; }
-      const double s = block_sum(n_cols, [&](index_t i, index_t len) {
-        return (ArrC<T>(wr + i, len) * (ArrC<T>(xr + i, len) - m).min(T(0)).exp()).sum();
-      });
-      out[r] = static_cast<T>(static_cast<double>(m) + std::log(s));
+      double sg = 1.0;
+      double v = w ? row_logsumexp_weighted(xr, w + r * n_cols, n_cols, sg) : row_logsumexp(xr, n_cols);
+      if (std::isnan(v)) sg = v;                       // as scipy: NaN has sign NaN
+      if (v == -std::numeric_limits<double>::infinity()) sg = 0.0;  // and an empty sum 0
+      if (!sign && sg < 0) v = std::numeric_limits<double>::quiet_NaN();  // the log of a negative sum
+      out[r] = static_cast<T>(v);
+      if (sign) sign[r] = static_cast<T>(sg);
     }
   });
 }
@@ -538,13 +718,15 @@ void gaussian_kl(const T* mu_q, const T* lv_q, const T* mu_p, const T* lv_p, ind
 }
 
 template <class T>
-void perplexity(const T* lp, index_t n_rows, index_t n_cols, double log_base, T* out, int n_threads) {
+void perplexity(const T* lp, const index_t* n_valid, index_t n_rows, index_t n_cols, double log_base, T* out,
+                int n_threads) {
   require_shape(n_rows, n_cols, "perplexity");
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       const T* x = lp + r * n_cols;
-      const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ArrC<T>(x + i, n).sum(); });
-      out[r] = static_cast<T>(std::exp(-s / static_cast<double>(n_cols) * log_base));
+      const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ordered_sum(x + i, n); });
+      const double count = static_cast<double>(n_valid ? n_valid[r] : n_cols);
+      out[r] = static_cast<T>(std::exp(-s / count * log_base));
     }
   });
 }
@@ -645,7 +827,7 @@ Problem check_distribution(const T* x, Input input, index_t n_rows, index_t n_co
       double sum = 0.0;
       for (index_t i = 0; i < n_cols; i += kBlock) {
         const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
-        const T s = X.sum();
+        const T s = ordered_sum(xr + i, X.size());
         if (!(X.minCoeff() >= T(0)) || !std::isfinite(s)) {
           const Problem pr = locate(xr, n_cols, [](T v) {
             return std::isnan(v) ? Problem::nan : v < 0 ? Problem::negative : std::isinf(v) ? Problem::infinite : Problem::ok;
@@ -683,7 +865,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
       const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
       const double mx = static_cast<double>(X.maxCoeff());
       const double mn = static_cast<double>(X.minCoeff());
-      if (!(mn >= lo && mx <= hi) || std::isnan(X.sum())) {
+      if (!(mn >= lo && mx <= hi) || std::isnan(ordered_sum(xr + i, X.size()))) {
         const Problem pr = locate(xr, n_cols, [&](T v) {
           const double d = static_cast<double>(v);
           return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
@@ -697,7 +879,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
 
 // --------------------------------------------------------------------------------------
 #define INFOGEN_INSTANTIATE(T)                                                                              \
-  template void logsumexp<T>(const T*, const T*, index_t, index_t, T*, int);                               \
+  template void logsumexp<T>(const T*, const T*, index_t, index_t, T*, T*, int);                           \
   template void softmax<T>(const T*, index_t, index_t, bool, T*, int);                                     \
   template void information_content<T>(Dist<T>, index_t, index_t, double, T*, int);                        \
   template void entropy<T>(Dist<T>, index_t, index_t, double, T*, int);                                    \
@@ -707,7 +889,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
   template void js_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
   template void binary_cross_entropy<T>(const T*, const T*, bool, index_t, index_t, Reduction, T*, T*, int); \
   template void gaussian_kl<T>(const T*, const T*, const T*, const T*, index_t, index_t, T*, T*, T*, int);  \
-  template void perplexity<T>(const T*, index_t, index_t, double, T*, int);                                \
+  template void perplexity<T>(const T*, const index_t*, index_t, index_t, double, T*, int);                \
   template void joint_measures<T>(const T*, index_t, index_t, index_t, double, T*, T*, T*, int);           \
   template Problem check_distribution<T>(const T*, Input, index_t, index_t, double, int);                  \
   template Problem check_range<T>(const T*, index_t, index_t, double, double, int);
