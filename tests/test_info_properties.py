@@ -6,6 +6,7 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 import infogen  # noqa: E402
+import scipy.special as scipy_special  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
@@ -123,3 +124,49 @@ def test_float32_agrees_with_float64(z):
     h64 = infogen.entropy(logits=z.astype(np.float64))
     assert h32.dtype == np.float32
     np.testing.assert_allclose(h32, h64, rtol=1e-5, atol=1e-5 * (np.abs(z).max() + 1))
+
+
+# --- logsumexp against scipy and the exact (60-digit) reference -----------------------------
+_lse_values = st.one_of(st.floats(-1e3, 1e3), st.floats(-50, 0), st.just(-np.inf), st.just(0.0),
+                        st.floats(-760, -700))
+_weights = st.one_of(st.just(0.0), st.just(1.0), st.floats(-10, 10), st.floats(1e-300, 1e-200))
+
+
+@st.composite
+def lse_rows(draw):
+    n_rows, n_cols = draw(st.integers(1, 3)), draw(st.integers(1, 40))
+    x = np.array(draw(st.lists(_lse_values, min_size=n_rows * n_cols, max_size=n_rows * n_cols))).reshape(n_rows,
+                                                                                                          n_cols)
+    w = None
+    if draw(st.booleans()):
+        w = np.array(draw(st.lists(_weights, min_size=n_rows * n_cols, max_size=n_rows * n_cols))).reshape(
+            n_rows, n_cols)
+    return x, w
+
+
+@given(lse_rows())
+def test_logsumexp_matches_scipy_and_the_exact_reference(xw):
+    """Within the sum's condition number of the exact value, as scipy is; signs agree."""
+    x, w = xw
+    got, sign = infogen.logsumexp(x, b=w, return_sign=True)
+    with np.errstate(all="ignore"):
+        want, want_sign = scipy_special.logsumexp(x, b=w, axis=-1, return_sign=True)
+    eps = np.finfo(np.float64).eps
+    for r in range(x.shape[0]):
+        wr = None if w is None else w[r]
+        exact, exact_sign = ref.logsumexp_exact(x[r], wr)
+        if exact_sign == 0:
+            assert got[r] == -np.inf or got[r] < math.log(eps) + max(x[r]), (got[r], exact)
+            continue
+        # cond = sum |terms| / |sum|: what any method's rounding is amplified by
+        magnitude, _ = ref.logsumexp_exact(x[r], None if wr is None else np.abs(wr))
+        cond = math.exp(magnitude - exact)
+        if cond > 1e8:
+            continue  # the sum cancels to noise; no method gets its sign reliably
+        assert sign[r] == exact_sign, (got[r], sign[r], exact, exact_sign)
+        # plus the rounding of the inputs themselves: x_k + log|w_k| for the largest term
+        live = [abs(t) + (0 if wr is None else abs(math.log(abs(wr[j])))) for j, t in enumerate(x[r])
+                if (wr is None or wr[j] != 0) and math.isfinite(t)]
+        bound = 4e-16 * max(1.0, abs(exact)) + 8 * eps * cond + 2 * eps * max(live)
+        assert abs(got[r] - exact) <= bound, (got[r], exact, cond)
+        assert want_sign[r] == exact_sign and abs(want[r] - exact) <= 4 * bound

@@ -328,10 +328,24 @@ double row_logsumexp(const T* x, index_t n) {
   return static_cast<double>(m) + std::log1p(tail);
 }
 
+/// The terms w_j exp(x_j - m) of one block, in double (0 where the weight is 0, whatever
+/// x holds there: min(x - m, 0) keeps those exps finite). Terms below Eigen's exp range
+/// take std::exp, exact down to subnormals.
+template <class T>
+void weighted_terms(const T* x, const T* w, index_t len, T m, double* tm) {
+  alignas(64) T e[kBlock];
+  ArrM<T>(e, len) = (ArrC<T>(x, len) - m).min(T(0)).exp();
+  for (index_t j = 0; j < len; ++j) {
+    const T d = x[j] - m;
+    const double wj = static_cast<double>(w[j]);
+    tm[j] = w[j] == T(0) ? 0.0 : d < Lim<T>::exp_lo ? wj * std::exp(static_cast<double>(d)) : wj * static_cast<double>(e[j]);
+  }
+}
+
 /// log |sum w exp(x)| of one row with weights of any sign, and the sign of the sum.
 /// Entries with zero weight are left out (even NaN or +inf ones, as scipy does). With
-/// k the first entry of largest x among the others, the sum is
-/// w_k exp(x_k) (1 + t), t = sum_{j != k} (w_j / w_k) exp(x_j - x_k), so the result is
+/// k the term of largest magnitude, the sum is w_k exp(x_k) (1 + t),
+/// t = sum_{j != k} (w_j exp(x_j)) / (w_k exp(x_k)), so the result is
 /// x_k + log|w_k| + log|1 + t| with log1p (exact as t -> 0).
 template <class T>
 double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
@@ -370,34 +384,42 @@ double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
     sign = (wk > 0 ? 1.0 : -1.0) * sg;
     return sg == 0.0 ? nan : std::numeric_limits<double>::infinity();  // inf - inf
   }
-  // Zero-weight entries may hold anything (NaN, +inf, values above m): min(x - m, 0)
-  // keeps their exp finite and the select drops them. Entries below exp_lo go through
-  // std::exp (exact down to subnormals), as in exp_sum.
+  // The pivot is the term of largest magnitude (not merely the largest x: a tiny weight
+  // there would make x_k + log|w_k| cancel against log1p(t)); a second pass sums the
+  // others relative to it.
+  alignas(64) double tm[kBlock];
+  index_t piv = k;
+  double t_piv = 0.0;
   for (index_t i = 0; i < n; i += kBlock) {
     const index_t len = std::min(kBlock, n - i);
-    alignas(64) T e[kBlock];
-    ArrM<T>(e, len) = (ArrC<T>(x + i, len) - m).min(T(0)).exp();
-    T acc[kLanes] = {};
-    double low = 0.0;
+    weighted_terms(x + i, w + i, len, m, tm);
     for (index_t j = 0; j < len; ++j) {
-      const T wj = w[i + j];
-      if (wj == T(0) || i + j == k) continue;
-      const T d = x[i + j] - m;
-      if (d < Lim<T>::exp_lo) {
-        low += static_cast<double>(wj) * std::exp(static_cast<double>(d));
-      } else {
-        acc[j % kLanes] += wj * e[j];
+      if (std::abs(tm[j]) > std::abs(t_piv)) {
+        t_piv = tm[j];
+        piv = i + j;
       }
     }
+  }
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    weighted_terms(x + i, w + i, len, m, tm);
+    if (piv >= i && piv < i + len) tm[piv - i] = 0.0;
+    double acc[kLanes] = {};
+    index_t j = 0;
+    for (; j + kLanes <= len; j += kLanes) {
+      for (index_t l = 0; l < kLanes; ++l) acc[l] += tm[j + l];
+    }
+    for (index_t l = 0; j + l < len; ++l) acc[l] += tm[j + l];
     for (index_t v = kLanes / 2; v > 0; v /= 2) {
       for (index_t l = 0; l < v; ++l) acc[l] += acc[l + v];
     }
-    s += static_cast<double>(acc[0]) + low;
+    s += acc[0];
   }
+  const double wp = static_cast<double>(w[piv]);
   double sg = 0.0;
-  const double la = log_abs_1p(s / wk, sg);
-  sign = (wk > 0 ? 1.0 : -1.0) * sg;
-  return static_cast<double>(m) + std::log(std::abs(wk)) + la;
+  const double la = log_abs_1p(s / t_piv, sg);
+  sign = (wp > 0 ? 1.0 : -1.0) * sg;
+  return static_cast<double>(x[piv]) + std::log(std::abs(wp)) + la;
 }
 
 }  // namespace
