@@ -1,8 +1,9 @@
 """Information measures: batched, log-space-stable reductions and scipy-style elementwise functions.
 
-``measures`` holds the row-wise reductions (entropy, divergences, logsumexp, ...),
-``elementwise`` the functions of ``scipy.special`` (``rel_entr``, ``kl_div``, ``entr``) and
-``_checks`` the argument rules they share (axis, nan_policy, numbers, flags).
+``measures`` holds the row-wise reductions (entropy, divergences, logsumexp, ...) and
+``elementwise`` the functions of ``scipy.special`` (``rel_entr``, ``kl_div``, ``entr``);
+the argument rules they share (axis, nan_policy, numbers, flags) live in
+``infogen._validation``.
 """
 from infogen.info.elementwise import entr, kl_div, rel_entr
 from infogen.info.measures import (
