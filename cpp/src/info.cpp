@@ -291,6 +291,20 @@ double exp_sum(const T* x, index_t n, T m, bool leave_one_max) {
   return sum;
 }
 
+/// Minimum and maximum of a block in one vectorised pass (order-free, so exact; a NaN
+/// may be skipped).
+template <class T>
+void block_min_max(const T* x, index_t n, T& mn, T& mx) {
+  T lo = Lim<T>::inf, hi = -Lim<T>::inf;
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+  for (index_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  mn = lo;
+  mx = hi;
+}
+
 /// log sum exp(x) of one row, as m + log1p(sum_{j != k} exp(x_j - m)) with m = x_k the
 /// maximum: one pass over the row, rescaling the tail sum when a later block holds a
 /// larger maximum. NaN anywhere gives NaN; +inf gives +inf; all -inf gives -inf.
@@ -302,7 +316,8 @@ double row_logsumexp(const T* x, index_t n) {
   bool pos_inf = false;
   for (index_t i = 0; i < n; i += kBlock) {
     const index_t len = std::min(kBlock, n - i);
-    const T bm = ArrC<T>(x + i, len).maxCoeff();  // may skip a NaN: exp(NaN - m) is NaN
+    T bmin, bm;  // may skip a NaN: then exp(NaN - m) makes the tail NaN
+    block_min_max(x + i, len, bmin, bm);
     if (std::isnan(bm)) return nan;
     if (bm == Lim<T>::inf) {
       pos_inf = true;
@@ -317,7 +332,9 @@ double row_logsumexp(const T* x, index_t n) {
       m = bm;
       tail += exp_sum(x + i, len, m, true);
     } else if (m > -Lim<T>::inf) {
-      tail += exp_sum(x + i, len, m, false);
+      // no maximum here: the fused vector sum, unless a term falls below Eigen's exp range
+      tail += bmin - m >= Lim<T>::exp_lo ? static_cast<double>((ArrC<T>(x + i, len) - m).exp().sum())
+                                         : exp_sum(x + i, len, m, false);
     }
   }
   if (pos_inf || m == -Lim<T>::inf) {  // +inf wins; all -inf is an empty sum
