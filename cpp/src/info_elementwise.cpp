@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace infogen::info {
 namespace {
@@ -29,58 +30,90 @@ enum class Kind { rel_entr, kl_div, entr };
 /// as scipy >= 1.14 does (scipy PR 20816): for 1/2 < x/y < 2, log1p((x - y) / y), exact
 /// near x = y; for a quotient in the normal range, log(x / y); when x / y underflows or
 /// overflows, log x - log y (rare: std::log, outside the vector loop).
-template <Kind kind, class T>
-void block(const T* x, const T* y, index_t n, T* out) {
-  alignas(64) double arg[kBlock], lg[kBlock], tt[kBlock];
+template <Kind kind>
+void block(const double* x, const double* y, index_t n, double* out) {
+  alignas(64) double arg[kBlock] = {}, lg[kBlock], tt[kBlock];  // {}: GCC cannot see that arg[0, n) is set
   index_t far = 0;
+  // Both loops are straight-line: every candidate is computed (IEEE division by zero and
+  // NaN are harmless) and the case is chosen by selects, so the compiler vectorises them.
+  // Conditions combine with & (no short-circuit branches).
   for (index_t j = 0; j < n; ++j) {
-    const double a = static_cast<double>(x[j]);
+    const double a = x[j];
     if constexpr (kind == Kind::entr) {
-      arg[j] = a > 0.0 ? a : 1.0;  // vlog sees no negative or NaN argument
+      const bool pos = a > 0.0;
+      arg[j] = pos ? a : 1.0;  // vlog sees no negative or NaN argument
     } else {
-      const double b = static_cast<double>(y[j]);
-      const bool valid = a > 0.0 && b > 0.0;
-      const double r = valid ? a / b : 1.0;
-      const bool near = r > 0.5 && r < 2.0;
-      const bool normal = r > std::numeric_limits<double>::min() && r < kInf;
-      const double t = near ? (a - b) / b : 0.0;
-      tt[j] = t;
-      arg[j] = near ? 1.0 + t : normal ? r : 1.0;
-      far += (valid && !near && !normal) ? 1 : 0;
+      const double b = y[j];
+      const bool valid = (a > 0.0) & (b > 0.0);
+      const double ib = 1.0 / b;  // one division: x / y and (x - y) / y within 2 ulps
+      const double r = a * ib;
+      const double t = (a - b) * ib;
+      const double u = 1.0 + t;
+      const bool near = (r > 0.5) & (r < 2.0);
+      const bool normal = (r > std::numeric_limits<double>::min()) & (r < kInf);
+      const double other = normal ? r : 1.0;
+      tt[j] = near ? t : 0.0;
+      arg[j] = near ? u : other;  // always a positive normal number
+      far += (valid & !near & !normal) ? 1 : 0;
     }
   }
   vlog(arg, n, lg);
   for (index_t j = 0; j < n; ++j) {
-    const double a = static_cast<double>(x[j]);
+    const double a = x[j];
     double r;
     if constexpr (kind == Kind::entr) {
-      r = std::isnan(a) ? a : a > 0.0 ? -a * lg[j] : a == 0.0 ? 0.0 : -kInf;
+      const double v = -a * lg[j];
+      const bool pos = a > 0.0, zero = a == 0.0, nan = a != a;
+      const double rest = zero ? 0.0 : -kInf;
+      r = pos ? v : rest;
+      r = nan ? a : r;
     } else {
-      const double b = static_cast<double>(y[j]);
-      // log1p(t) = log(u) + (t - (u - 1)) / u with u = 1 + t (exact as t -> 0); for the
-      // other entries t = 0 and u = 1, so the correction term is 0
+      const double b = y[j];
+      // log1p(t) = log(u) + d / u with u = 1 + t and d = t - (u - 1) its rounding error
+      // (exact as t -> 0). |d| <= eps u / 2, so d (2 - u) in place of d / u errs by
+      // d (u - 1)^2 / u, below eps t^2 / 2: within an ulp of log1p(t), without a division.
+      // For the other entries t = 0 and u = 1, so the correction is 0.
       const double t = tt[j], u = 1.0 + t;
-      const double rel = a * (lg[j] + (t - (u - 1.0)) / u);
+      const double rel = a * (lg[j] + (t - (u - 1.0)) * (2.0 - u));
       const double main = kind == Kind::rel_entr ? rel : (rel - a) + b;
       const double at_zero = kind == Kind::rel_entr ? 0.0 : b;
-      r = (std::isnan(a) || std::isnan(b)) ? kNaN
-          : (a > 0.0 && b > 0.0)           ? main
-          : (a == 0.0 && b >= 0.0)         ? at_zero
-                                           : kInf;
+      const bool pos = (a > 0.0) & (b > 0.0);
+      const bool zero = (a == 0.0) & (b >= 0.0);
+      const bool nan = (a != a) | (b != b);
+      const double rest = zero ? at_zero : kInf;
+      r = pos ? main : rest;
+      r = nan ? kNaN : r;
     }
-    out[j] = static_cast<T>(r);
+    out[j] = r;
   }
   if constexpr (kind != Kind::entr) {
     if (far > 0) {
       for (index_t j = 0; j < n; ++j) {
-        const double a = static_cast<double>(x[j]), b = static_cast<double>(y[j]);
+        const double a = x[j], b = y[j];
         if (!(a > 0.0 && b > 0.0)) continue;
-        const double r = a / b;
+        const double r = a * (1.0 / b);  // the same quotient as in the main loop
         if ((r > 0.5 && r < 2.0) || (r > std::numeric_limits<double>::min() && r < kInf)) continue;
         const double rel = a * (std::log(a) - std::log(b));
-        out[j] = static_cast<T>(kind == Kind::rel_entr ? rel : (rel - a) + b);
+        out[j] = kind == Kind::rel_entr ? rel : (rel - a) + b;
       }
     }
+  }
+}
+
+/// One block of any dtype: float32 goes through double buffers (converted in and out by
+/// plain loops, so block() stays one vectorised double kernel).
+template <Kind kind, class T>
+void block_any(const T* x, const T* y, index_t n, T* out) {
+  if constexpr (std::is_same_v<T, double>) {
+    block<kind>(x, y, n, out);
+  } else {
+    alignas(64) double xd[kBlock] = {}, yd[kBlock] = {}, od[kBlock];  // {}: as arg in block()
+    for (index_t j = 0; j < n; ++j) xd[j] = static_cast<double>(x[j]);
+    if (y) {
+      for (index_t j = 0; j < n; ++j) yd[j] = static_cast<double>(y[j]);
+    }
+    block<kind>(xd, y ? yd : nullptr, n, od);
+    for (index_t j = 0; j < n; ++j) out[j] = static_cast<T>(od[j]);
   }
 }
 
@@ -89,7 +122,7 @@ void run(const T* x, const T* y, index_t n, T* out, int n_threads) {
   parallel_chunks(n, kChunk, n_threads, n, [&](index_t, index_t c0, index_t c1) {
     for (index_t i = c0; i < c1; i += kBlock) {
       const index_t len = std::min(kBlock, c1 - i);
-      block<kind>(x + i, y ? y + i : nullptr, len, out + i);
+      block_any<kind>(x + i, y ? y + i : nullptr, len, out + i);
     }
   });
 }
