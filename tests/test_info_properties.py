@@ -170,3 +170,32 @@ def test_logsumexp_matches_scipy_and_the_exact_reference(xw):
         bound = 4e-16 * max(1.0, abs(exact)) + 8 * eps * cond + 2 * eps * max(live)
         assert abs(got[r] - exact) <= bound, (got[r], exact, cond)
         assert want_sign[r] == exact_sign and abs(want[r] - exact) <= 4 * bound
+
+
+# --- rel_entr, kl_div, entr against scipy on any floats ---------------------------------------
+_any = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 60), elements=_any), hnp.arrays(np.float64, st.integers(1, 60),
+                                                                             elements=_any))
+def test_elementwise_match_scipy_on_any_floats(x, y):
+    n = min(x.size, y.size)
+    x, y = x[:n], y[:n]
+    got = infogen.rel_entr(x, y)
+    want = scipy_special.rel_entr(x, y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-14, atol=1e-320)
+    np.testing.assert_allclose(infogen.entr(x), scipy_special.entr(x), rtol=1e-14, atol=1e-320, equal_nan=True)
+    # kl_div: scipy's value wherever x / y stays in range (elsewhere scipy over/underflows)
+    with np.errstate(all="ignore"):
+        ratio = x / y
+        in_range = ~((x > 0) & (y > 0)) | ((ratio > np.finfo(float).tiny) & (ratio < np.inf))
+        got, want = infogen.kl_div(x, y)[in_range], scipy_special.kl_div(x, y)[in_range]
+        scale = np.abs(x * np.log(np.where((x > 0) & (y > 0), ratio, 1.0))) + np.abs(x) + np.abs(y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    ok = np.isfinite(want)
+    assert np.all(np.abs(got[ok] - want[ok]) <= 1e-14 * np.where(np.isfinite(scale[in_range][ok]),
+                                                                 scale[in_range][ok], np.inf) + 1e-320)
