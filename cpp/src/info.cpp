@@ -262,27 +262,35 @@ template <class T>
 double exp_sum(const T* x, index_t n, T m, bool leave_one_max) {
   alignas(64) T e[kBlock];
   ArrM<T>(e, n) = (ArrC<T>(x, n) - m).exp();
-  T acc[kLanes] = {};
-  index_t ties = 0, low = 0;
-  const auto term = [&](index_t j, index_t l) {
+  // Straight-line lanes: masks as 0/1 factors and counts kept as T (a select feeding
+  // the sum becomes a conditional add, which trapping-math keeps as a branch), so the
+  // compiler vectorises the loop without reordering it. e <= 1 here and NaN only for a
+  // NaN x (kept: both masks are false), so multiplying by 0 drops exactly what it should.
+  T acc[kLanes] = {}, tops[kLanes] = {}, lows[kLanes] = {};
+  const auto lane = [&](index_t j, index_t l) {
     const T d = x[j] - m;
-    const bool top = leave_one_max && d == T(0);
-    const bool tiny = d < Lim<T>::exp_lo;
-    acc[l] += (top || tiny) ? T(0) : e[j];
-    ties += top ? 1 : 0;
-    low += tiny ? 1 : 0;
+    const T top = static_cast<T>(d == T(0));
+    const T tiny = static_cast<T>(d < Lim<T>::exp_lo);
+    acc[l] += e[j] * (T(1) - top - tiny);
+    tops[l] += top;
+    lows[l] += tiny;
   };
   index_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    for (index_t l = 0; l < kLanes; ++l) term(i + l, l);
+    for (index_t l = 0; l < kLanes; ++l) lane(i + l, l);
   }
-  for (index_t l = 0; i + l < n; ++l) term(i + l, l);
+  for (index_t l = 0; i + l < n; ++l) lane(i + l, l);
   for (index_t w = kLanes / 2; w > 0; w /= 2) {
-    for (index_t l = 0; l < w; ++l) acc[l] += acc[l + w];
+    for (index_t l = 0; l < w; ++l) {
+      acc[l] += acc[l + w];
+      tops[l] += tops[l + w];
+      lows[l] += lows[l + w];
+    }
   }
-  double sum = static_cast<double>(acc[0]);
-  if (leave_one_max) sum += static_cast<double>(ties - 1);
-  if (low > 0) {
+  // every entry equal to m contributes exp(0) = 1 exactly; the kept maximum is left out
+  // (ties first: 1 + tail - 1 would round the tail away)
+  double sum = static_cast<double>(acc[0]) + (static_cast<double>(tops[0]) - (leave_one_max ? 1.0 : 0.0));
+  if (lows[0] > T(0)) {
     for (index_t j = 0; j < n; ++j) {
       const T d = x[j] - m;
       if (d < Lim<T>::exp_lo) sum += static_cast<double>(std::exp(d));
@@ -291,25 +299,54 @@ double exp_sum(const T* x, index_t n, T m, bool leave_one_max) {
   return sum;
 }
 
-/// Minimum and maximum of a block in one vectorised pass (order-free, so exact; a NaN
-/// may be skipped).
+/// First index j < n with x[j] == m (-1 if none), as a vectorised minimum over the
+/// candidate indices (order-free, so exact). n <= kBlock.
+template <class T>
+index_t first_equal(const T* x, index_t n, T m) {
+  const int none = static_cast<int>(n);
+  int first = none;
+#pragma omp simd reduction(min : first)
+  for (int j = 0; j < none; ++j) {
+    const int cand = x[j] == m ? j : none;
+    first = cand < first ? cand : first;
+  }
+  return first < none ? first : -1;
+}
+
+/// exp_sum with leave_one_max for a block whose terms are all within Eigen's exact exp
+/// range: the exps go into an aligned buffer, the first maximum's 1 is zeroed, and the
+/// buffer is summed by Eigen. The buffer's alignment is fixed (64 bytes, declared to
+/// Eigen), so Eigen's summation order depends on n only. (Ties left in the buffer are
+/// exp(0) = 1, exact.)
+template <class T>
+double exp_sum_in_range(const T* x, index_t n, T m) {
+  alignas(64) T e[kBlock];
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64> E(e, n);
+  E = (ArrC<T>(x, n) - m).exp();
+  const index_t k = first_equal(x, n, m);
+  if (k >= 0) e[k] = T(0);
+  return static_cast<double>(E.sum());
+}
+
+/// log(1 + t) for t >= 0: log1p where it matters (t small), the faster log where 1 + t
+/// is rounded by less than an ulp of the result.
+inline double log_1p(double t) { return t < 0.5 ? std::log1p(t) : std::log(1.0 + t); }
+
+/// Minimum and maximum of a block (order-free, so exact; a NaN may be skipped). Eigen's
+/// two reductions beat one hand-written loop whose vector accumulators spill.
 template <class T>
 void block_min_max(const T* x, index_t n, T& mn, T& mx) {
-  T lo = Lim<T>::inf, hi = -Lim<T>::inf;
-#pragma omp simd reduction(min : lo) reduction(max : hi)
-  for (index_t i = 0; i < n; ++i) {
-    lo = x[i] < lo ? x[i] : lo;
-    hi = x[i] > hi ? x[i] : hi;
-  }
-  mn = lo;
-  mx = hi;
+  const ArrC<T> X(x, n);
+  mx = X.maxCoeff();
+  mn = X.minCoeff();
 }
 
 /// log sum exp(x) of one row, as m + log1p(sum_{j != k} exp(x_j - m)) with m = x_k the
-/// maximum: one pass over the row, rescaling the tail sum when a later block holds a
-/// larger maximum. NaN anywhere gives NaN; +inf gives +inf; all -inf gives -inf.
+/// maximum, the tail summed without ever adding it to the maximum's 1: one pass over the
+/// row, rescaling the tail when a later block holds a larger maximum. NaN anywhere gives
+/// NaN; +inf gives +inf; all -inf gives -inf.
 template <class T>
-double row_logsumexp(const T* x, index_t n) {
+double row_logsumexp_exact(const T* x, index_t n) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   T m = -Lim<T>::inf;
   double tail = 0.0;  // sum over the row so far of exp(x_j - m), one maximum left out
@@ -330,7 +367,7 @@ double row_logsumexp(const T* x, index_t n) {
         tail = tail * e + e;
       }
       m = bm;
-      tail += exp_sum(x + i, len, m, true);
+      tail += bmin - m >= Lim<T>::exp_lo ? exp_sum_in_range(x + i, len, m) : exp_sum(x + i, len, m, true);
     } else if (m > -Lim<T>::inf) {
       // no maximum here: the fused vector sum, unless a term falls below Eigen's exp range
       tail += bmin - m >= Lim<T>::exp_lo ? static_cast<double>((ArrC<T>(x + i, len) - m).exp().sum())
@@ -342,7 +379,42 @@ double row_logsumexp(const T* x, index_t n) {
     return pos_inf ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   }
   if (std::isnan(tail)) return nan;
-  return static_cast<double>(m) + std::log1p(tail);
+  return static_cast<double>(m) + log_1p(tail);
+}
+
+
+/// log sum exp(x) of one row. First the plain pass (as before the tail fix): a block's
+/// max, then Eigen's fused exp-sum, whose sum includes the maximum's exp(0) = 1; the one
+/// is taken off again exactly (S - 1 is exact for 1 <= S < 2^24). When the tail
+/// sum(exp(x - m)) - 1 comes out >= 1/2, rounding 1 + tail cost less than an ulp of the
+/// result, and Eigen's clamped exp of terms below its range (< 1e-37 each) is lost in
+/// it: the value is m + log(1 + tail). Otherwise (one entry dominates the row, or NaN or
+/// an infinity is present) the row is summed again by row_logsumexp_exact, which never
+/// rounds 1 + tail. The choice depends on the data only, so results stay deterministic.
+template <class T>
+double row_logsumexp(const T* x, index_t n) {
+  T m = -Lim<T>::inf;
+  double tail = 0.0;
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    const ArrC<T> X(x + i, len);
+    const T bm = X.maxCoeff();
+    if (!(bm < Lim<T>::inf)) return row_logsumexp_exact(x, n);  // NaN or +inf
+    if (bm > m) {
+      if (m > -Lim<T>::inf) {
+        const double e = std::exp(static_cast<double>(m) - static_cast<double>(bm));
+        tail = tail * e + e;
+      }
+      m = bm;
+      tail += static_cast<double>((X - m).exp().sum()) - 1.0;
+    } else if (m > -Lim<T>::inf) {
+      tail += static_cast<double>((X - m).exp().sum());
+    }
+  }
+  if (tail >= 0.5 && tail < std::numeric_limits<double>::infinity()) {
+    return static_cast<double>(m) + std::log(1.0 + tail);
+  }
+  return row_logsumexp_exact(x, n);
 }
 
 /// The terms w_j exp(x_j - m) of one block, in double (0 where the weight is 0, whatever
