@@ -111,24 +111,14 @@ double block_sum(index_t n, F&& f) {
 // entries before the first aligned address one by one, then the rest in packets, so
 // which entries share a lane - and the rounding of the sum - depends on the array's
 // address (issue 22 item 4: perplexity differed by an ulp between np.empty(1008)[off:]
-// views). Expressions (X * Y, X.exp(), ...) have no direct access and are always summed
-// in packets from their first entry. ordered_sum fixes the order by the C++ itself: lane
-// l of kLanes accumulates entries l, l + kLanes, ... (the compiler may vectorise it but
-// not reorder it), then the lanes are added in a fixed tree.
+// views). An expression (X * Y, X.exp(), ...) has no direct access: Eigen sums it in
+// unaligned packets from its first entry, an order that depends on n only. ordered_sum
+// makes a plain array such an expression (x * 1 is x exactly, NaN and -0 included).
 constexpr index_t kLanes = 16;
 
 template <class T>
 T ordered_sum(const T* x, index_t n) {
-  T acc[kLanes] = {};
-  index_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (index_t l = 0; l < kLanes; ++l) acc[l] += x[i + l];
-  }
-  for (index_t l = 0; i + l < n; ++l) acc[l] += x[i + l];
-  for (index_t w = kLanes / 2; w > 0; w /= 2) {
-    for (index_t l = 0; l < w; ++l) acc[l] += acc[l + w];
-  }
-  return acc[0];
+  return (ArrC<T>(x, n) * T(1)).sum();
 }
 
 /// log-sum-exp of a row as max + log(sum exp(x - max)); non-finite max handled exactly.
@@ -976,7 +966,8 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
       const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
       const double mx = static_cast<double>(X.maxCoeff());
       const double mn = static_cast<double>(X.minCoeff());
-      if (!(mn >= lo && mx <= hi) || std::isnan(ordered_sum(xr + i, X.size()))) {
+      // (the sum only flags NaN for the exact scan below: its order does not matter)
+      if (!(mn >= lo && mx <= hi) || std::isnan(X.sum())) {
         const Problem pr = locate(xr, n_cols, [&](T v) {
           const double d = static_cast<double>(v);
           return std::isnan(d) ? Problem::nan : (d < lo || d > hi) ? Problem::out_of_range : Problem::ok;
