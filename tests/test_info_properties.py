@@ -199,3 +199,39 @@ def test_elementwise_match_scipy_on_any_floats(x, y):
     ok = np.isfinite(want)
     assert np.all(np.abs(got[ok] - want[ok]) <= 1e-14 * np.where(np.isfinite(scale[in_range][ok]),
                                                                  scale[in_range][ok], np.inf) + 1e-320)
+
+
+# --- fuzz: a clear exception or an answer, never a crash or a silent NaN (issue 22) ----------
+_hostile = st.one_of(st.just(np.nan), st.just(np.inf), st.just(-np.inf), st.just(0.0), st.just(-0.0),
+                     st.floats(-1e308, 1e308), st.just(1e-320), st.just(0.5), st.just(1.0))
+_FUZZED = {
+    "entropy": lambda x, y: infogen.entropy(x),
+    "entropy_logits": lambda x, y: infogen.entropy(logits=x),
+    "cross_entropy": lambda x, y: infogen.cross_entropy(x, y),
+    "kl_divergence": lambda x, y: infogen.kl_divergence(x, y),
+    "kl_log": lambda x, y: infogen.kl_divergence(log_p=x, log_q=y),
+    "js_divergence": lambda x, y: infogen.js_divergence(x, y),
+    "perplexity": lambda x, y: infogen.perplexity(x),
+    "logsumexp": lambda x, y: infogen.logsumexp(x),
+    "logsumexp_b": lambda x, y: infogen.logsumexp(x, b=np.abs(y)),  # signed sums may be NaN by definition
+    "softmax": lambda x, y: infogen.softmax(x),
+    "information_content": lambda x, y: infogen.information_content(x),
+    "bce": lambda x, y: infogen.binary_cross_entropy(x, y),
+    "gaussian_kl": lambda x, y: infogen.gaussian_kl(x, y),
+    "mutual_information": lambda x, y: infogen.mutual_information(x),
+}
+
+
+@given(st.sampled_from(sorted(_FUZZED)),
+       hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 6)), elements=_hostile),
+       hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 6)), elements=_hostile))
+def test_measures_raise_clearly_or_answer_without_nan(name, x, y):
+    y = np.resize(y, x.shape)
+    try:
+        with np.errstate(all="raise"):  # NumPy-side warnings would be silent NaN factories too
+            out = _FUZZED[name](x, y)
+    except (ValueError, TypeError) as exc:
+        assert str(exc)  # a message, naming something
+        return
+    for part in out if isinstance(out, tuple) else (out,):
+        assert not np.isnan(np.asarray(part, dtype=np.float64)).any(), (name, x, y, out)
