@@ -418,10 +418,18 @@ template <class T>
 void weighted_terms(const T* x, const T* w, index_t len, T m, double* tm) {
   alignas(64) T e[kBlock];
   ArrM<T>(e, len) = (ArrC<T>(x, len) - m).min(T(0)).exp();
-  for (index_t j = 0; j < len; ++j) {
-    const T d = x[j] - m;
-    const double wj = static_cast<double>(w[j]);
-    tm[j] = w[j] == T(0) ? 0.0 : d < Lim<T>::exp_lo ? wj * std::exp(static_cast<double>(d)) : wj * static_cast<double>(e[j]);
+  int low = 0;
+  for (index_t j = 0; j < len; ++j) {  // straight-line: vectorised
+    const bool zero = w[j] == T(0);
+    const double t = static_cast<double>(w[j]) * static_cast<double>(e[j]);
+    tm[j] = zero ? 0.0 : t;
+    low |= static_cast<int>((x[j] - m < Lim<T>::exp_lo) & !zero);
+  }
+  if (low) {
+    for (index_t j = 0; j < len; ++j) {
+      const T d = x[j] - m;
+      if (w[j] != T(0) && d < Lim<T>::exp_lo) tm[j] = static_cast<double>(w[j]) * std::exp(static_cast<double>(d));
+    }
   }
 }
 
@@ -433,34 +441,34 @@ void weighted_terms(const T* x, const T* w, index_t len, T m, double* tm) {
 template <class T>
 double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  index_t k = -1;
+  // One vectorised pass: the largest x that carries weight, how many entries do, and
+  // whether a NaN weight or a weighted NaN is present (order-free reductions: exact).
+  T m = -Lim<T>::inf;
+  int bad = 0, live = 0;
+#pragma omp simd reduction(max : m) reduction(| : bad) reduction(+ : live)
   for (index_t j = 0; j < n; ++j) {
-    if (std::isnan(w[j])) {
-      sign = nan;
-      return nan;
-    }
-    if (w[j] == T(0)) continue;
-    if (std::isnan(x[j])) {
-      sign = nan;
-      return nan;
-    }
-    if (k < 0 || x[j] > x[k]) k = j;
+    const bool on = w[j] != T(0);  // NaN weights count as on
+    const T xv = on ? x[j] : -Lim<T>::inf;
+    m = xv > m ? xv : m;
+    bad |= static_cast<int>((w[j] != w[j]) | (on & (x[j] != x[j])));
+    live += static_cast<int>(on);
   }
-  if (k < 0) {  // no weight at all: an empty sum
-    sign = 0.0;
-    return -std::numeric_limits<double>::infinity();
+  if (bad) {
+    sign = nan;
+    return nan;
   }
-  const T m = x[k];
-  const double wk = static_cast<double>(w[k]);
-  if (m == -Lim<T>::inf) {  // every weighted entry is exp(-inf) = 0
+  if (live == 0 || m == -Lim<T>::inf) {  // no weight at all, or every weighted exp(x) is 0
     sign = 0.0;
     return -std::numeric_limits<double>::infinity();
   }
   double s = 0.0;
   if (m == Lim<T>::inf) {
-    // only the other +inf entries compete with x_k; finite ones are negligible
-    for (index_t j = 0; j < n; ++j) {
-      if (j != k && w[j] != T(0) && x[j] == Lim<T>::inf) s += static_cast<double>(w[j]);
+    // only the +inf entries count (finite ones are negligible): the sign of their weights' sum
+    index_t k = 0;
+    while (!(w[k] != T(0) && x[k] == Lim<T>::inf)) ++k;
+    const double wk = static_cast<double>(w[k]);
+    for (index_t j = k + 1; j < n; ++j) {
+      if (w[j] != T(0) && x[j] == Lim<T>::inf) s += static_cast<double>(w[j]);
     }
     double sg = 0.0;
     log_abs_1p(s / wk, sg);
@@ -471,8 +479,8 @@ double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
   // there would make x_k + log|w_k| cancel against log1p(t)); a second pass sums the
   // others relative to it.
   alignas(64) double tm[kBlock];
-  index_t piv = k;
-  double t_piv = 0.0;
+  index_t piv = 0;
+  double t_piv = 0.0;  // the largest weighted x gives a term |w| > 0, so piv is set
   for (index_t i = 0; i < n; i += kBlock) {
     const index_t len = std::min(kBlock, n - i);
     weighted_terms(x + i, w + i, len, m, tm);
@@ -487,16 +495,8 @@ double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
     const index_t len = std::min(kBlock, n - i);
     weighted_terms(x + i, w + i, len, m, tm);
     if (piv >= i && piv < i + len) tm[piv - i] = 0.0;
-    double acc[kLanes] = {};
-    index_t j = 0;
-    for (; j + kLanes <= len; j += kLanes) {
-      for (index_t l = 0; l < kLanes; ++l) acc[l] += tm[j + l];
-    }
-    for (index_t l = 0; j + l < len; ++l) acc[l] += tm[j + l];
-    for (index_t v = kLanes / 2; v > 0; v /= 2) {
-      for (index_t l = 0; l < v; ++l) acc[l] += acc[l + v];
-    }
-    s += acc[0];
+    // tm is our own 64-byte-aligned buffer, declared so: Eigen's order depends on len only
+    s += Eigen::Map<const Eigen::Array<double, Eigen::Dynamic, 1>, Eigen::Aligned64>(tm, len).sum();
   }
   const double wp = static_cast<double>(w[piv]);
   double sg = 0.0;
