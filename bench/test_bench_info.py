@@ -14,6 +14,7 @@ from infogen.reference import info as ref
 from scipy.spatial.distance import jensenshannon
 
 MEASURES = ["logsumexp", "entropy", "kl_divergence", "js_divergence"]
+ELEMENTWISE = ["rel_entr", "kl_div", "entr"]  # scipy.special's, against scipy only
 REFERENCE_ELEMENTS = 20_000  # the pure-Python reference runs on a slice of rows this big
 
 
@@ -41,6 +42,10 @@ def trusted(measure, x, p, q, rows):
     x, p, q = (a[:rows].astype(np.float64) for a in (x, p, q))
     if measure == "logsumexp":
         return scipy.special.logsumexp(x, axis=-1)
+    if measure == "entr":
+        return scipy.special.entr(p)
+    if measure in ELEMENTWISE:
+        return getattr(scipy.special, measure)(p, q)
     if measure == "entropy":
         return scipy.stats.entropy(p, axis=-1)
     if measure == "kl_divergence":
@@ -60,11 +65,13 @@ def infogen_call(measure, x, p, q, n_threads):
         return lambda: infogen.logsumexp(x, n_threads=n_threads)
     if measure == "entropy":
         return lambda: infogen.entropy(p, n_threads=n_threads)
+    if measure == "entr":
+        return lambda: infogen.entr(p, n_threads=n_threads)
     fn = getattr(infogen, measure)
     return lambda: fn(p, q, n_threads=n_threads)
 
 
-@pytest.mark.parametrize("measure", MEASURES)
+@pytest.mark.parametrize("measure", MEASURES + ELEMENTWISE)
 @pytest.mark.parametrize("threads", [2, 1], ids=["2t", "1t"])
 def test_infogen(benchmark, measure, shape, dtype, threads):
     x, p, q = data(shape, dtype)
@@ -74,7 +81,7 @@ def test_infogen(benchmark, measure, shape, dtype, threads):
     check(measure, result, x, p, q, dtype)
 
 
-@pytest.mark.parametrize("measure", MEASURES)
+@pytest.mark.parametrize("measure", MEASURES + ELEMENTWISE)
 def test_scipy(benchmark, measure, shape, dtype):
     x, p, q = data(shape, dtype)
     benchmark.group = f"{measure} {shape[0]}x{shape[1]} {dtype.name}"
@@ -84,6 +91,9 @@ def test_scipy(benchmark, measure, shape, dtype):
         "entropy": lambda: scipy.stats.entropy(p, axis=-1),
         "kl_divergence": lambda: scipy.stats.entropy(p, q, axis=-1),
         "js_divergence": lambda: jensenshannon(p, q, axis=-1) ** 2,
+        "rel_entr": lambda: scipy.special.rel_entr(p, q),
+        "kl_div": lambda: scipy.special.kl_div(p, q),
+        "entr": lambda: scipy.special.entr(p),
     }
     result = benchmark.pedantic(calls[measure], rounds=3, iterations=1)
     check(measure, result, x, p, q, dtype)

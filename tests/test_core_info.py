@@ -7,7 +7,7 @@ from infogen import _core
 def test_core_refuses_wrong_dtype_instead_of_copying():
     x = np.zeros((2, 3), dtype=np.float32)
     with pytest.raises(TypeError):
-        _core.logsumexp_f64(x, None, 1)
+        _core.logsumexp_f64(x, None, False, 1)
 
 
 def test_core_refuses_non_contiguous_input():
@@ -30,6 +30,27 @@ def test_core_check_distribution_reports_first_problem():
     row, col, code, value = _core.check_distribution_f64(x, 0, 1e-6, 2)
     assert (row, code) == (1, 5) and value == pytest.approx(1.4)
     assert _core.check_distribution_f64(x[:1], 0, 1e-6, 1)[0] == -1
+
+
+def test_core_logsumexp_returns_value_and_optional_sign():
+    x = np.array([[0.0, 1.0]])
+    out, sign = _core.logsumexp_f64(x, np.array([[1.0, -1.0]]), True, 1)
+    assert sign[0] == -1.0 and out[0] == pytest.approx(0.5413248546129181)
+    out, sign = _core.logsumexp_f64(x, None, False, 1)
+    assert sign is None and out.shape == (1,)
+
+
+def test_core_elementwise_and_perplexity_counts():
+    x = np.array([0.5, 0.0, 2.0])
+    assert _core.entr_f64(x, 1).shape == (3,)
+    with pytest.raises(ValueError, match="same size"):
+        _core.rel_entr_f64(x, x[:2], 1)
+    with pytest.raises(TypeError):
+        _core.kl_div_f32(x, x, 1)  # wrong dtype: refused, not copied
+    lp = np.array([[-1.0, 0.0, -3.0]])
+    assert _core.perplexity_f64(lp, np.array([2]), 1.0, 1)[0] == pytest.approx(np.exp(2.0))
+    with pytest.raises(ValueError, match="one count per row"):
+        _core.perplexity_f64(lp, np.array([2, 3]), 1.0, 1)
 
 
 def test_build_info():

@@ -6,6 +6,7 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 import infogen  # noqa: E402
+import scipy.special as scipy_special  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
@@ -123,3 +124,114 @@ def test_float32_agrees_with_float64(z):
     h64 = infogen.entropy(logits=z.astype(np.float64))
     assert h32.dtype == np.float32
     np.testing.assert_allclose(h32, h64, rtol=1e-5, atol=1e-5 * (np.abs(z).max() + 1))
+
+
+# --- logsumexp against scipy and the exact (60-digit) reference -----------------------------
+_lse_values = st.one_of(st.floats(-1e3, 1e3), st.floats(-50, 0), st.just(-np.inf), st.just(0.0),
+                        st.floats(-760, -700))
+_weights = st.one_of(st.just(0.0), st.just(1.0), st.floats(-10, 10), st.floats(1e-300, 1e-200))
+
+
+@st.composite
+def lse_rows(draw):
+    n_rows, n_cols = draw(st.integers(1, 3)), draw(st.integers(1, 40))
+    x = np.array(draw(st.lists(_lse_values, min_size=n_rows * n_cols, max_size=n_rows * n_cols))).reshape(n_rows,
+                                                                                                          n_cols)
+    w = None
+    if draw(st.booleans()):
+        w = np.array(draw(st.lists(_weights, min_size=n_rows * n_cols, max_size=n_rows * n_cols))).reshape(
+            n_rows, n_cols)
+    return x, w
+
+
+@given(lse_rows())
+def test_logsumexp_matches_scipy_and_the_exact_reference(xw):
+    """Within the sum's condition number of the exact value, as scipy is; signs agree."""
+    x, w = xw
+    got, sign = infogen.logsumexp(x, b=w, return_sign=True)
+    with np.errstate(all="ignore"):
+        want, want_sign = scipy_special.logsumexp(x, b=w, axis=-1, return_sign=True)
+    eps = np.finfo(np.float64).eps
+    for r in range(x.shape[0]):
+        wr = None if w is None else w[r]
+        exact, exact_sign = ref.logsumexp_exact(x[r], wr)
+        if exact_sign == 0:
+            assert got[r] == -np.inf or got[r] < math.log(eps) + max(x[r]), (got[r], exact)
+            continue
+        # cond = sum |terms| / |sum|: what any method's rounding is amplified by
+        magnitude, _ = ref.logsumexp_exact(x[r], None if wr is None else np.abs(wr))
+        cond = math.exp(magnitude - exact)
+        if cond > 1e8:
+            continue  # the sum cancels to noise; no method gets its sign reliably
+        assert sign[r] == exact_sign, (got[r], sign[r], exact, exact_sign)
+        # plus the rounding of the inputs themselves: x_k + log|w_k| for the largest term
+        live = [abs(t) + (0 if wr is None else abs(math.log(abs(wr[j])))) for j, t in enumerate(x[r])
+                if (wr is None or wr[j] != 0) and math.isfinite(t)]
+        bound = 4e-16 * max(1.0, abs(exact)) + 8 * eps * cond + 2 * eps * max(live)
+        assert abs(got[r] - exact) <= bound, (got[r], exact, cond)
+        assert want_sign[r] == exact_sign and abs(want[r] - exact) <= 4 * bound
+
+
+# --- rel_entr, kl_div, entr against scipy on any floats ---------------------------------------
+_any = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 60), elements=_any), hnp.arrays(np.float64, st.integers(1, 60),
+                                                                             elements=_any))
+def test_elementwise_match_scipy_on_any_floats(x, y):
+    n = min(x.size, y.size)
+    x, y = x[:n], y[:n]
+    got = infogen.rel_entr(x, y)
+    want = scipy_special.rel_entr(x, y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-14, atol=1e-320)
+    np.testing.assert_allclose(infogen.entr(x), scipy_special.entr(x), rtol=1e-14, atol=1e-320, equal_nan=True)
+    # kl_div: scipy's value wherever x / y stays in range (elsewhere scipy over/underflows)
+    with np.errstate(all="ignore"):
+        ratio = x / y
+        in_range = ~((x > 0) & (y > 0)) | ((ratio > np.finfo(float).tiny) & (ratio < np.inf))
+        got, want = infogen.kl_div(x, y)[in_range], scipy_special.kl_div(x, y)[in_range]
+        scale = np.abs(x * np.log(np.where((x > 0) & (y > 0), ratio, 1.0))) + np.abs(x) + np.abs(y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    ok = np.isfinite(want)
+    assert np.all(np.abs(got[ok] - want[ok]) <= 1e-14 * np.where(np.isfinite(scale[in_range][ok]),
+                                                                 scale[in_range][ok], np.inf) + 1e-320)
+
+
+# --- fuzz: a clear exception or an answer, never a crash or a silent NaN (issue 22) ----------
+_hostile = st.one_of(st.just(np.nan), st.just(np.inf), st.just(-np.inf), st.just(0.0), st.just(-0.0),
+                     st.floats(-1e308, 1e308), st.just(1e-320), st.just(0.5), st.just(1.0))
+_FUZZED = {
+    "entropy": lambda x, y: infogen.entropy(x),
+    "entropy_logits": lambda x, y: infogen.entropy(logits=x),
+    "cross_entropy": lambda x, y: infogen.cross_entropy(x, y),
+    "kl_divergence": lambda x, y: infogen.kl_divergence(x, y),
+    "kl_log": lambda x, y: infogen.kl_divergence(log_p=x, log_q=y),
+    "js_divergence": lambda x, y: infogen.js_divergence(x, y),
+    "perplexity": lambda x, y: infogen.perplexity(x),
+    "logsumexp": lambda x, y: infogen.logsumexp(x),
+    "logsumexp_b": lambda x, y: infogen.logsumexp(x, b=np.abs(y)),  # signed sums may be NaN by definition
+    "softmax": lambda x, y: infogen.softmax(x),
+    "information_content": lambda x, y: infogen.information_content(x),
+    "bce": lambda x, y: infogen.binary_cross_entropy(x, y),
+    "gaussian_kl": lambda x, y: infogen.gaussian_kl(x, y),
+    "mutual_information": lambda x, y: infogen.mutual_information(x),
+}
+
+
+@given(st.sampled_from(sorted(_FUZZED)),
+       hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 6)), elements=_hostile),
+       hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 6)), elements=_hostile))
+def test_measures_raise_clearly_or_answer_without_nan(name, x, y):
+    y = np.resize(y, x.shape)
+    try:
+        with np.errstate(all="raise"):  # NumPy-side warnings would be silent NaN factories too
+            out = _FUZZED[name](x, y)
+    except (ValueError, TypeError) as exc:
+        assert str(exc)  # a message, naming something
+        return
+    for part in out if isinstance(out, tuple) else (out,):
+        assert not np.isnan(np.asarray(part, dtype=np.float64)).any(), (name, x, y, out)

@@ -32,18 +32,54 @@ void bind_dtype(py::module_& m) {
   auto name = [&](const char* base) { return std::string(base) + sfx; };
 
   m.def(name("logsumexp").c_str(),
-        [](const CArray<T>& x, std::optional<CArray<T>> w, int n_threads) {
+        [](const CArray<T>& x, std::optional<CArray<T>> w, bool want_sign, int n_threads) {
           auto [rows, cols] = shape2d(x, "x");
           if (w) same_shape(x, *w, "x", "weights");
           auto out = new_like_rows<T>(rows);
+          std::optional<CArray<T>> sign;
+          if (want_sign) sign = new_like_rows<T>(rows);
           const T* wp = w ? w->data() : nullptr;
           const T* xp = x.data();
           T* op = out.mutable_data();
+          T* sp = sign ? sign->mutable_data() : nullptr;
+          {
+            py::gil_scoped_release nogil;
+            info::logsumexp<T>(xp, wp, rows, cols, op, sp, n_threads);
+          }
+          return py::make_tuple(out, sign ? py::object(*sign) : py::none());
+        },
+        py::arg("x").noconvert(), py::arg("weights").noconvert(), py::arg("want_sign"), py::arg("n_threads"),
+        "Row-wise log|sum w exp(x)| of a 2-D array, and the sign of the sum when asked: (out, sign or None).");
+
+  using Elementwise2 = void (*)(const T*, const T*, index_t, T*, int);
+  auto bind_elementwise2 = [&](const char* base, Elementwise2 fn, const char* doc) {
+    m.def(name(base).c_str(),
+          [fn](const CArray<T>& x, const CArray<T>& y, int n_threads) {
+            if (x.size() != y.size()) throw py::value_error("x and y must have the same size");
+            CArray<T> out(x.size());
+            const T* xp = x.data();
+            const T* yp = y.data();
+            T* op = out.mutable_data();
+            const auto n = static_cast<index_t>(x.size());
+            py::gil_scoped_release nogil;
+            fn(xp, yp, n, op, n_threads);
+            return out;
+          },
+          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("n_threads"), doc);
+  };
+  bind_elementwise2("rel_entr", &info::rel_entr<T>, "Elementwise x log(x/y) as scipy.special.rel_entr (flat result).");
+  bind_elementwise2("kl_div", &info::kl_div<T>, "Elementwise x log(x/y) - x + y as scipy.special.kl_div (flat result).");
+  m.def(name("entr").c_str(),
+        [](const CArray<T>& x, int n_threads) {
+          CArray<T> out(x.size());
+          const T* xp = x.data();
+          T* op = out.mutable_data();
+          const auto n = static_cast<index_t>(x.size());
           py::gil_scoped_release nogil;
-          info::logsumexp<T>(xp, wp, rows, cols, op, n_threads);
+          info::entr<T>(xp, n, op, n_threads);
           return out;
         },
-        py::arg("x").noconvert(), py::arg("weights").noconvert(), py::arg("n_threads"), "Row-wise log-sum-exp of a 2-D array.");
+        py::arg("x").noconvert(), py::arg("n_threads"), "Elementwise -x log x as scipy.special.entr (flat result).");
 
   m.def(name("softmax").c_str(),
         [](const CArray<T>& x, bool log, int n_threads) {
@@ -172,16 +208,19 @@ void bind_dtype(py::module_& m) {
         py::arg("n_threads"), "KL between diagonal Gaussians, summed over the last axis (and gradients).");
 
   m.def(name("perplexity").c_str(),
-        [](const CArray<T>& lp, double log_base, int n_threads) {
+        [](const CArray<T>& lp, std::optional<CArray<std::int64_t>> n_valid, double log_base, int n_threads) {
           auto [rows, cols] = shape2d(lp, "log_probs");
+          if (n_valid && n_valid->size() != rows) throw py::value_error("n_valid must hold one count per row");
           auto out = new_like_rows<T>(rows);
           const T* xp = lp.data();
+          const index_t* np_ = n_valid ? n_valid->data() : nullptr;
           T* op = out.mutable_data();
           py::gil_scoped_release nogil;
-          info::perplexity<T>(xp, rows, cols, log_base, op, n_threads);
+          info::perplexity<T>(xp, np_, rows, cols, log_base, op, n_threads);
           return out;
         },
-        py::arg("log_probs").noconvert(), py::arg("log_base"), py::arg("n_threads"), "Row-wise perplexity.");
+        py::arg("log_probs").noconvert(), py::arg("n_valid").noconvert(), py::arg("log_base"), py::arg("n_threads"),
+        "Row-wise perplexity (n_valid: optional per-row counts for the mean).");
 
   m.def(name("joint_measures").c_str(),
         [](const CArray<T>& joint, double scale, int n_threads) {

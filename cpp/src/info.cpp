@@ -99,11 +99,26 @@ void log_into(const T* x, index_t n, T* out) {
 }
 
 /// Sum over blocks of an expression, each block summed in T, blocks accumulated in double.
+/// `f` must not reduce a plain Map of the input (see ordered_sum).
 template <class F>
 double block_sum(index_t n, F&& f) {
   double acc = 0.0;
   for (index_t i = 0; i < n; i += kBlock) acc += static_cast<double>(f(i, std::min(kBlock, n - i)));
   return acc;
+}
+
+// Determinism of sums: Eigen reduces a plain Map (direct access) by first summing the
+// entries before the first aligned address one by one, then the rest in packets, so
+// which entries share a lane - and the rounding of the sum - depends on the array's
+// address (issue 22 item 4: perplexity differed by an ulp between np.empty(1008)[off:]
+// views). An expression (X * Y, X.exp(), ...) has no direct access: Eigen sums it in
+// unaligned packets from its first entry, an order that depends on n only. ordered_sum
+// makes a plain array such an expression (x * 1 is x exactly, NaN and -0 included).
+constexpr index_t kLanes = 16;
+
+template <class T>
+T ordered_sum(const T* x, index_t n) {
+  return (ArrC<T>(x, n) * T(1)).sum();
 }
 
 /// log-sum-exp of a row as max + log(sum exp(x - max)); non-finite max handled exactly.
@@ -210,31 +225,301 @@ bool mass_where_q_is_zero(const T* P, const T* LQ, index_t n) {
 }  // namespace
 
 // --------------------------------------------------------------------------------------
+namespace {
+
+/// log|1 + t| and the sign of 1 + t, exact as t -> 0 (log1p) and for t < -1.
+inline double log_abs_1p(double t, double& sign) {
+  if (t > -1.0) {
+    sign = 1.0;
+    return std::log1p(t);
+  }
+  if (t < -1.0) {
+    sign = -1.0;
+    return std::log1p(-2.0 - t);  // log(-(1 + t)) = log1p(-(1 + t) - 1)
+  }
+  sign = 0.0;
+  return -std::numeric_limits<double>::infinity();
+}
+
+/// Sum of exp(x - m) over a block of entries <= m, as a double. With `leave_one_max`,
+/// exactly one entry equal to m is left out (the term the caller keeps as the leading 1
+/// of log1p): every entry equal to m is masked and the ties but one are added back as
+/// exact ones, so no `1 + tail` is ever rounded (scipy gh-18295). Eigen's vector exp is
+/// not exact below exp_lo (it stops at the smallest normal); those rare entries are added
+/// with std::exp, down to subnormals and zero. Lanes are fixed (see ordered_sum), so the
+/// result does not depend on the block's address.
 template <class T>
-void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, int n_threads) {
+double exp_sum(const T* x, index_t n, T m, bool leave_one_max) {
+  alignas(64) T e[kBlock];
+  ArrM<T>(e, n) = (ArrC<T>(x, n) - m).exp();
+  // Straight-line lanes: masks as 0/1 factors and counts kept as T (a select feeding
+  // the sum becomes a conditional add, which trapping-math keeps as a branch), so the
+  // compiler vectorises the loop without reordering it. e <= 1 here and NaN only for a
+  // NaN x (kept: both masks are false), so multiplying by 0 drops exactly what it should.
+  T acc[kLanes] = {}, tops[kLanes] = {}, lows[kLanes] = {};
+  const auto lane = [&](index_t j, index_t l) {
+    const T d = x[j] - m;
+    const T top = static_cast<T>(d == T(0));
+    const T tiny = static_cast<T>(d < Lim<T>::exp_lo);
+    acc[l] += e[j] * (T(1) - top - tiny);
+    tops[l] += top;
+    lows[l] += tiny;
+  };
+  index_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (index_t l = 0; l < kLanes; ++l) lane(i + l, l);
+  }
+  for (index_t l = 0; i + l < n; ++l) lane(i + l, l);
+  for (index_t w = kLanes / 2; w > 0; w /= 2) {
+    for (index_t l = 0; l < w; ++l) {
+      acc[l] += acc[l + w];
+      tops[l] += tops[l + w];
+      lows[l] += lows[l + w];
+    }
+  }
+  // every entry equal to m contributes exp(0) = 1 exactly; the kept maximum is left out
+  // (ties first: 1 + tail - 1 would round the tail away)
+  double sum = static_cast<double>(acc[0]) + (static_cast<double>(tops[0]) - (leave_one_max ? 1.0 : 0.0));
+  if (lows[0] > T(0)) {
+    for (index_t j = 0; j < n; ++j) {
+      const T d = x[j] - m;
+      if (d < Lim<T>::exp_lo) sum += static_cast<double>(std::exp(d));
+    }
+  }
+  return sum;
+}
+
+/// First index j < n with x[j] == m (-1 if none), as a vectorised minimum over the
+/// candidate indices (order-free, so exact). n <= kBlock.
+template <class T>
+index_t first_equal(const T* x, index_t n, T m) {
+  const int none = static_cast<int>(n);
+  int first = none;
+#pragma omp simd reduction(min : first)
+  for (int j = 0; j < none; ++j) {
+    const int cand = x[j] == m ? j : none;
+    first = cand < first ? cand : first;
+  }
+  return first < none ? first : -1;
+}
+
+/// exp_sum with leave_one_max for a block whose terms are all within Eigen's exact exp
+/// range: the exps go into an aligned buffer, the first maximum's 1 is zeroed, and the
+/// buffer is summed by Eigen. The buffer's alignment is fixed (64 bytes, declared to
+/// Eigen), so Eigen's summation order depends on n only. (Ties left in the buffer are
+/// exp(0) = 1, exact.)
+template <class T>
+double exp_sum_in_range(const T* x, index_t n, T m) {
+  alignas(64) T e[kBlock];
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64> E(e, n);
+  E = (ArrC<T>(x, n) - m).exp();
+  const index_t k = first_equal(x, n, m);
+  if (k >= 0) e[k] = T(0);
+  return static_cast<double>(E.sum());
+}
+
+/// log(1 + t) for t >= 0: log1p where it matters (t small), the faster log where 1 + t
+/// is rounded by less than an ulp of the result.
+inline double log_1p(double t) { return t < 0.5 ? std::log1p(t) : std::log(1.0 + t); }
+
+/// Minimum and maximum of a block (order-free, so exact; a NaN may be skipped). Eigen's
+/// two reductions beat one hand-written loop whose vector accumulators spill.
+template <class T>
+void block_min_max(const T* x, index_t n, T& mn, T& mx) {
+  const ArrC<T> X(x, n);
+  mx = X.maxCoeff();
+  mn = X.minCoeff();
+}
+
+/// log sum exp(x) of one row, as m + log1p(sum_{j != k} exp(x_j - m)) with m = x_k the
+/// maximum, the tail summed without ever adding it to the maximum's 1: one pass over the
+/// row, rescaling the tail when a later block holds a larger maximum. NaN anywhere gives
+/// NaN; +inf gives +inf; all -inf gives -inf.
+// noinline: kept out of row_logsumexp, whose fast loop must stay small enough for the
+// compiler to inline Eigen's vector exp into it (inlining this one too pushed the float64
+// exp out into a call: 8-17% slower).
+template <class T>
+[[gnu::noinline]] double row_logsumexp_exact(const T* x, index_t n) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  T m = -Lim<T>::inf;
+  double tail = 0.0;  // sum over the row so far of exp(x_j - m), one maximum left out
+  bool pos_inf = false;
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    T bmin, bm;  // may skip a NaN: then exp(NaN - m) makes the tail NaN
+    block_min_max(x + i, len, bmin, bm);
+    if (std::isnan(bm)) return nan;
+    if (bm == Lim<T>::inf) {
+      pos_inf = true;
+      break;
+    }
+    if (bm > m) {
+      if (m > -Lim<T>::inf) {
+        // the old maximum joins the tail: (tail + 1) e, without rounding 1 + tail
+        const double e = std::exp(static_cast<double>(m) - static_cast<double>(bm));
+        tail = tail * e + e;
+      }
+      m = bm;
+      tail += bmin - m >= Lim<T>::exp_lo ? exp_sum_in_range(x + i, len, m) : exp_sum(x + i, len, m, true);
+    } else if (m > -Lim<T>::inf) {
+      // no maximum here: the fused vector sum, unless a term falls below Eigen's exp range
+      tail += bmin - m >= Lim<T>::exp_lo ? static_cast<double>((ArrC<T>(x + i, len) - m).exp().sum())
+                                         : exp_sum(x + i, len, m, false);
+    }
+  }
+  if (pos_inf || m == -Lim<T>::inf) {  // +inf wins; all -inf is an empty sum
+    if (ArrC<T>(x, n).hasNaN()) return nan;
+    return pos_inf ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  }
+  if (std::isnan(tail)) return nan;
+  return static_cast<double>(m) + log_1p(tail);
+}
+
+
+/// log sum exp(x) of one row. First the plain pass (as before the tail fix): a block's
+/// max, then Eigen's fused exp-sum, whose sum includes the maximum's exp(0) = 1; the one
+/// is taken off again exactly (S - 1 is exact for 1 <= S < 2^24). When the tail
+/// sum(exp(x - m)) - 1 comes out >= 1/2, rounding 1 + tail cost less than an ulp of the
+/// result, and Eigen's clamped exp of terms below its range (< 1e-37 each) is lost in
+/// it: the value is m + log(1 + tail). Otherwise (one entry dominates the row, or NaN or
+/// an infinity is present) the row is summed again by row_logsumexp_exact, which never
+/// rounds 1 + tail. The choice depends on the data only, so results stay deterministic.
+template <class T>
+double row_logsumexp(const T* x, index_t n) {
+  T m = -Lim<T>::inf;
+  double tail = 0.0;
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    const ArrC<T> X(x + i, len);
+    const T bm = X.maxCoeff();
+    if (!(bm < Lim<T>::inf)) return row_logsumexp_exact(x, n);  // NaN or +inf
+    double one = 0.0;  // the new maximum's exp(0), to take off again
+    if (bm > m) {
+      if (m > -Lim<T>::inf) {
+        const double e = std::exp(static_cast<double>(m) - static_cast<double>(bm));
+        tail = tail * e + e;
+      }
+      m = bm;
+      one = 1.0;
+    }
+    // one call site of the vector exp, so that the compiler inlines it
+    if (m > -Lim<T>::inf) tail += static_cast<double>((X - m).exp().sum()) - one;
+  }
+  if (tail >= 0.5 && tail < std::numeric_limits<double>::infinity()) {
+    return static_cast<double>(m) + std::log(1.0 + tail);
+  }
+  return row_logsumexp_exact(x, n);
+}
+
+/// The terms w_j exp(x_j - m) of one block, in double (0 where the weight is 0, whatever
+/// x holds there: min(x - m, 0) keeps those exps finite). Terms below Eigen's exp range
+/// take std::exp, exact down to subnormals.
+template <class T>
+void weighted_terms(const T* x, const T* w, index_t len, T m, double* tm) {
+  alignas(64) T e[kBlock];
+  ArrM<T>(e, len) = (ArrC<T>(x, len) - m).min(T(0)).exp();
+  int low = 0;
+  for (index_t j = 0; j < len; ++j) {  // straight-line: vectorised
+    const bool zero = w[j] == T(0);
+    const double t = static_cast<double>(w[j]) * static_cast<double>(e[j]);
+    tm[j] = zero ? 0.0 : t;
+    low |= static_cast<int>((x[j] - m < Lim<T>::exp_lo) & !zero);
+  }
+  if (low) {
+    for (index_t j = 0; j < len; ++j) {
+      const T d = x[j] - m;
+      if (w[j] != T(0) && d < Lim<T>::exp_lo) tm[j] = static_cast<double>(w[j]) * std::exp(static_cast<double>(d));
+    }
+  }
+}
+
+/// log |sum w exp(x)| of one row with weights of any sign, and the sign of the sum.
+/// Entries with zero weight are left out (even NaN or +inf ones, as scipy does). With
+/// k the term of largest magnitude, the sum is w_k exp(x_k) (1 + t),
+/// t = sum_{j != k} (w_j exp(x_j)) / (w_k exp(x_k)), so the result is
+/// x_k + log|w_k| + log|1 + t| with log1p (exact as t -> 0).
+template <class T>
+double row_logsumexp_weighted(const T* x, const T* w, index_t n, double& sign) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  // One vectorised pass: the largest x that carries weight, how many entries do, and
+  // whether a NaN weight or a weighted NaN is present (order-free reductions: exact).
+  T m = -Lim<T>::inf;
+  int bad = 0, live = 0;
+#pragma omp simd reduction(max : m) reduction(| : bad) reduction(+ : live)
+  for (index_t j = 0; j < n; ++j) {
+    const bool on = w[j] != T(0);  // NaN weights count as on
+    const T xv = on ? x[j] : -Lim<T>::inf;
+    m = xv > m ? xv : m;
+    bad |= static_cast<int>((w[j] != w[j]) | (on & (x[j] != x[j])));
+    live += static_cast<int>(on);
+  }
+  if (bad) {
+    sign = nan;
+    return nan;
+  }
+  if (live == 0 || m == -Lim<T>::inf) {  // no weight at all, or every weighted exp(x) is 0
+    sign = 0.0;
+    return -std::numeric_limits<double>::infinity();
+  }
+  double s = 0.0;
+  if (m == Lim<T>::inf) {
+    // only the +inf entries count (finite ones are negligible): the sign of their weights' sum
+    index_t k = 0;
+    while (!(w[k] != T(0) && x[k] == Lim<T>::inf)) ++k;
+    const double wk = static_cast<double>(w[k]);
+    for (index_t j = k + 1; j < n; ++j) {
+      if (w[j] != T(0) && x[j] == Lim<T>::inf) s += static_cast<double>(w[j]);
+    }
+    double sg = 0.0;
+    log_abs_1p(s / wk, sg);
+    sign = (wk > 0 ? 1.0 : -1.0) * sg;
+    return sg == 0.0 ? nan : std::numeric_limits<double>::infinity();  // inf - inf
+  }
+  // The pivot is the term of largest magnitude (not merely the largest x: a tiny weight
+  // there would make x_k + log|w_k| cancel against log1p(t)); a second pass sums the
+  // others relative to it.
+  alignas(64) double tm[kBlock];
+  index_t piv = 0;
+  double t_piv = 0.0;  // the largest weighted x gives a term |w| > 0, so piv is set
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    weighted_terms(x + i, w + i, len, m, tm);
+    for (index_t j = 0; j < len; ++j) {
+      if (std::abs(tm[j]) > std::abs(t_piv)) {
+        t_piv = tm[j];
+        piv = i + j;
+      }
+    }
+  }
+  for (index_t i = 0; i < n; i += kBlock) {
+    const index_t len = std::min(kBlock, n - i);
+    weighted_terms(x + i, w + i, len, m, tm);
+    if (piv >= i && piv < i + len) tm[piv - i] = 0.0;
+    // tm is our own 64-byte-aligned buffer, declared so: Eigen's order depends on len only
+    s += Eigen::Map<const Eigen::Array<double, Eigen::Dynamic, 1>, Eigen::Aligned64>(tm, len).sum();
+  }
+  const double wp = static_cast<double>(w[piv]);
+  double sg = 0.0;
+  const double la = log_abs_1p(s / t_piv, sg);
+  sign = (wp > 0 ? 1.0 : -1.0) * sg;
+  return static_cast<double>(x[piv]) + std::log(std::abs(wp)) + la;
+}
+
+}  // namespace
+
+template <class T>
+void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, T* sign, int n_threads) {
   require_shape(n_rows, n_cols, "logsumexp");
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * n_cols;
-      if (!w) {
-        out[r] = static_cast<T>(row_shift(xr, n_cols).lse());
-        continue;
-      }
-      const T* wr = w + r * n_cols;
-      // Shift by the max over entries that carry weight, so a heavy entry with zero
-      // weight cannot underflow the others (its exp is capped at 1 and then weighted 0).
-      T m = -Lim<T>::inf;
-      bool has_nan = false;
-      for (index_t j = 0; j < n_cols; ++j) {
-        if (std::isnan(xr[j]) || std::isnan(wr[j])) has_nan = true;
-        if (wr[j] > 0 && xr[j] > m) m = xr[j];
-      }
-      if (has_nan) { out[r] = Lim<T>::nan; continue; }
-      if (!std::isfinite(m)) { out[r] = m; continue; }
-      const double s = block_sum(n_cols, [&](index_t i, index_t len) {
-        return (ArrC<T>(wr + i, len) * (ArrC<T>(xr + i, len) - m).min(T(0)).exp()).sum();
-      });
-      out[r] = static_cast<T>(static_cast<double>(m) + std::log(s));
+      double sg = 1.0;
+      double v = w ? row_logsumexp_weighted(xr, w + r * n_cols, n_cols, sg) : row_logsumexp(xr, n_cols);
+      if (std::isnan(v)) sg = v;                       // as scipy: NaN has sign NaN
+      if (v == -std::numeric_limits<double>::infinity()) sg = 0.0;  // and an empty sum 0
+      if (!sign && sg < 0) v = std::numeric_limits<double>::quiet_NaN();  // the log of a negative sum
+      out[r] = static_cast<T>(v);
+      if (sign) sign[r] = static_cast<T>(sg);
     }
   });
 }
@@ -538,13 +823,15 @@ void gaussian_kl(const T* mu_q, const T* lv_q, const T* mu_p, const T* lv_p, ind
 }
 
 template <class T>
-void perplexity(const T* lp, index_t n_rows, index_t n_cols, double log_base, T* out, int n_threads) {
+void perplexity(const T* lp, const index_t* n_valid, index_t n_rows, index_t n_cols, double log_base, T* out,
+                int n_threads) {
   require_shape(n_rows, n_cols, "perplexity");
   parallel_rows(n_rows, n_cols, n_threads, [&](index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) {
       const T* x = lp + r * n_cols;
-      const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ArrC<T>(x + i, n).sum(); });
-      out[r] = static_cast<T>(std::exp(-s / static_cast<double>(n_cols) * log_base));
+      const double s = block_sum(n_cols, [&](index_t i, index_t n) { return ordered_sum(x + i, n); });
+      const double count = static_cast<double>(n_valid ? n_valid[r] : n_cols);
+      out[r] = static_cast<T>(std::exp(-s / count * log_base));
     }
   });
 }
@@ -645,7 +932,7 @@ Problem check_distribution(const T* x, Input input, index_t n_rows, index_t n_co
       double sum = 0.0;
       for (index_t i = 0; i < n_cols; i += kBlock) {
         const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
-        const T s = X.sum();
+        const T s = ordered_sum(xr + i, X.size());
         if (!(X.minCoeff() >= T(0)) || !std::isfinite(s)) {
           const Problem pr = locate(xr, n_cols, [](T v) {
             return std::isnan(v) ? Problem::nan : v < 0 ? Problem::negative : std::isinf(v) ? Problem::infinite : Problem::ok;
@@ -683,6 +970,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
       const ArrC<T> X(xr + i, std::min(kBlock, n_cols - i));
       const double mx = static_cast<double>(X.maxCoeff());
       const double mn = static_cast<double>(X.minCoeff());
+      // (the sum only flags NaN for the exact scan below: its order does not matter)
       if (!(mn >= lo && mx <= hi) || std::isnan(X.sum())) {
         const Problem pr = locate(xr, n_cols, [&](T v) {
           const double d = static_cast<double>(v);
@@ -697,7 +985,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
 
 // --------------------------------------------------------------------------------------
 #define INFOGEN_INSTANTIATE(T)                                                                              \
-  template void logsumexp<T>(const T*, const T*, index_t, index_t, T*, int);                               \
+  template void logsumexp<T>(const T*, const T*, index_t, index_t, T*, T*, int);                           \
   template void softmax<T>(const T*, index_t, index_t, bool, T*, int);                                     \
   template void information_content<T>(Dist<T>, index_t, index_t, double, T*, int);                        \
   template void entropy<T>(Dist<T>, index_t, index_t, double, T*, int);                                    \
@@ -707,7 +995,7 @@ Problem check_range(const T* x, index_t n_rows, index_t n_cols, double lo, doubl
   template void js_divergence<T>(Dist<T>, Dist<T>, index_t, index_t, double, T*, int);                     \
   template void binary_cross_entropy<T>(const T*, const T*, bool, index_t, index_t, Reduction, T*, T*, int); \
   template void gaussian_kl<T>(const T*, const T*, const T*, const T*, index_t, index_t, T*, T*, T*, int);  \
-  template void perplexity<T>(const T*, index_t, index_t, double, T*, int);                                \
+  template void perplexity<T>(const T*, const index_t*, index_t, index_t, double, T*, int);                \
   template void joint_measures<T>(const T*, index_t, index_t, index_t, double, T*, T*, T*, int);           \
   template Problem check_distribution<T>(const T*, Input, index_t, index_t, double, int);                  \
   template Problem check_range<T>(const T*, index_t, index_t, double, double, int);

@@ -1,6 +1,19 @@
-"""Shared input checks: dtypes, shapes, and turning the core's findings into messages."""
+"""Shared input checks: dtypes, shapes, and turning the core's findings into messages.
+
+One rule each, one message each (issue 22 items 14 and 15):
+
+* ``axis`` is an int, a tuple of ints or None (all axes); NumPy integers count as ints,
+  bools, floats and strings do not (TypeError); an axis out of range or given twice is a
+  ValueError.
+* ``nan_policy`` is ``"propagate"``, ``"raise"`` or ``"omit"``, with scipy's meaning.
+* numbers (``base``, ...) may be Python or NumPy scalars; bools and strings are TypeErrors.
+* flags (``return_grad``, ``keepdims``, ``validate``, ...) must be bools.
+"""
 from __future__ import annotations
 
+import math
+import operator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,28 +66,138 @@ def core_fn(name: str, dtype: np.dtype):
     return getattr(_core, name + suffix(dtype))
 
 
-def rows_view(x: np.ndarray, axis: int | None, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Move `axis` last and view `x` as a C-contiguous (rows, n) array.
+NAN_POLICIES = ("propagate", "raise", "omit")
+
+
+def _axis_int(a: Any) -> int:
+    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+        raise TypeError
+    return operator.index(a)
+
+
+def check_axis(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
+    """Normalise `axis` (int, tuple of ints or None) to a tuple of non-negative axes.
+
+    ``None`` means every axis. Anything else (a float, a bool, a string) is a TypeError;
+    an axis out of range for `ndim` dimensions, or given twice, is a ValueError.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    try:
+        axes = [_axis_int(a) for a in axis] if isinstance(axis, (tuple, list)) else [_axis_int(axis)]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, a tuple of ints or None, got {axis!r} "
+                        f"({type(axis).__name__})") from None
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{name} {a} is out of range for {ndim}-D input")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} {tuple(axis)!r} names an axis twice")
+    return tuple(out)
+
+
+def check_nan_policy(nan_policy: Any) -> str:
+    """Validate `nan_policy` (scipy's three values)."""
+    if not isinstance(nan_policy, str) or nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be 'propagate', 'raise' or 'omit', got {nan_policy!r}")
+    return nan_policy
+
+
+def check_real(value: Any, name: str) -> float:
+    """Validate a real number: a Python or NumPy int or float (not a bool or a string)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Validate a string option."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def log_base(base: Any) -> float:
+    """``ln(base)`` for a logarithm base: positive, finite and not 1 (None means e)."""
+    if base is None:
+        return 1.0
+    if isinstance(base, (bool, np.bool_)) or not isinstance(base, (int, float, np.integer, np.floating)):
+        raise TypeError(f"base must be a number such as 2, e or 10, got {base!r} ({type(base).__name__})")
+    b = float(base)
+    if not (b > 0 and b != 1 and math.isfinite(b)):
+        raise ValueError(f"base must be positive, finite and not 1, got {base!r}")
+    return math.log(b)
+
+
+@dataclass
+class Rows:
+    """An array viewed as C-contiguous rows: the reduced axes flattened last.
+
+    `x2` has shape (prod(lead), n); `lead` is the shape of a per-row result (the kept
+    axes in order), `axes` the reduced axes, `shape` the original shape.
+    """
+
+    x2: np.ndarray
+    lead: tuple[int, ...]
+    axes: tuple[int, ...]
+    shape: tuple[int, ...]
+
+    @property
+    def n(self) -> int:
+        """Entries per row."""
+        return self.x2.shape[1]
+
+    def _perm(self) -> list[int]:
+        return [i for i in range(len(self.shape)) if i not in self.axes] + list(self.axes)
+
+    def result(self, out: np.ndarray, keepdims: bool = False) -> Any:
+        """Shape a per-row result like the input without the reduced axes (kept as 1s)."""
+        if keepdims:
+            return out.reshape([1 if i in self.axes else d for i, d in enumerate(self.shape)])
+        return out.reshape(self.lead)[()]
+
+    def full(self, out2: np.ndarray) -> np.ndarray:
+        """Shape a (rows, n) elementwise result like the input."""
+        perm = self._perm()
+        return np.transpose(out2.reshape([self.shape[i] for i in perm]), np.argsort(perm))
+
+
+def to_rows(x: np.ndarray, axis: Any, name: str, allow_empty: bool = False) -> Rows:
+    """View `x` as rows along `axis` (int, tuple of ints or None: see check_axis).
+
+    Copies only when the reduced axes are not already last and C-contiguous. An empty
+    row is a ValueError unless `allow_empty`.
+    """
+    axes = check_axis(axis, x.ndim)
+    kept = [i for i in range(x.ndim) if i not in axes]
+    lead = tuple(x.shape[i] for i in kept)
+    n = math.prod(x.shape[i] for i in axes)
+    if n == 0 and not allow_empty:
+        raise ValueError(f"{name} has an empty axis to reduce (shape {x.shape}): nothing to measure")
+    xt = np.transpose(x, kept + list(axes)) if x.ndim else x
+    x2 = np.ascontiguousarray(xt).reshape(math.prod(lead), n)
+    return Rows(x2, lead, axes, tuple(x.shape))
+
+
+def rows_view(x: np.ndarray, axis: Any, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Move `axis` (int, tuple of ints or None) last and view `x` as a C-contiguous (rows, n) array.
 
     Returns the 2-D array and the leading shape (the shape of a row-wise result). Copies
     only when `x` is not already C-contiguous with `axis` last.
     """
-    if axis is None:
-        x = x.reshape(1, -1) if x.size else x.reshape(1, 0)
-        lead: tuple[int, ...] = ()
-    else:
-        if x.ndim == 0:
-            raise ValueError(f"{name} must have at least one dimension, got a scalar")
-        try:
-            x = np.moveaxis(x, axis, -1)
-        except np.exceptions.AxisError as exc:
-            raise ValueError(f"{name}: axis {axis} is out of range for {x.ndim}-D input") from exc
-        lead = x.shape[:-1]
-    n = x.shape[-1]
-    if n == 0:
-        raise ValueError(f"{name} has an empty last axis (shape {x.shape}): nothing to measure")
-    x2 = np.ascontiguousarray(x).reshape(-1, n)
-    return x2, lead
+    r = to_rows(x, axis, name)
+    return r.x2, r.lead
+
+
+def nan_rows(*arrays: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows (of 2-D arrays of the same shape) holding a NaN anywhere."""
+    mask = np.zeros(arrays[0].shape[0], dtype=bool)
+    for a in arrays:
+        mask |= np.isnan(a).any(axis=1)
+    return mask
 
 
 def where(row: int, lead: tuple[int, ...]) -> str:

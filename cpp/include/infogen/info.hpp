@@ -31,9 +31,14 @@ struct Dist {
 };
 
 // --- log-sum-exp family --------------------------------------------------------------
-/// out[r] = log sum_j w[r,j] exp(x[r,j]); `w` may be null (all ones).
+/// out[r] = log |sum_j w[r,j] exp(x[r,j])|; `w` may be null (all ones) and its entries
+/// may have any sign (zero-weight entries are left out, whatever x holds there). The sum
+/// is taken as x_k + log|w_k| + log1p(t) around the largest weighted entry x_k, with x_k
+/// left out of t, so small tails are exact (scipy gh-18295). `sign` (nullable) receives
+/// the sign of the sum (0 for an empty or zero sum, NaN for NaN); without it a negative
+/// sum gives NaN. NaN in a row gives NaN, +inf gives +inf, an all -inf row gives -inf.
 template <class T>
-void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, int n_threads);
+void logsumexp(const T* x, const T* w, index_t n_rows, index_t n_cols, T* out, T* sign, int n_threads);
 
 /// out = softmax(x) (or log_softmax when `log` is true), row-wise.
 template <class T>
@@ -89,10 +94,28 @@ void gaussian_kl(const T* mu_q, const T* lv_q, const T* mu_p, const T* lv_p, ind
                  index_t n_cols, T* out, T* grad_mu, T* grad_lv, int n_threads);
 
 /// out[r] = exp(-mean_j(lp[r, j]) * log_base): the perplexity of log-probabilities
-/// given in base `exp(log_base)`.
+/// given in base `exp(log_base)`. `n_valid` (nullable) gives each row's count for the
+/// mean (entries left out must hold 0). The row sums do not depend on the address.
 template <class T>
-void perplexity(const T* lp, index_t n_rows, index_t n_cols, double log_base, T* out,
-                int n_threads);
+void perplexity(const T* lp, const index_t* n_valid, index_t n_rows, index_t n_cols, double log_base,
+                T* out, int n_threads);
+
+// --- elementwise functions (scipy.special's definitions, computed in double) ----------
+/// out = x log(x / y) for x, y > 0; 0 for x = 0 <= y; +inf otherwise; NaN if x or y is.
+/// The log is log1p((x - y) / y) near x = y and log x - log y where x / y under- or
+/// overflows, as in scipy >= 1.14.
+template <class T>
+void rel_entr(const T* x, const T* y, index_t n, T* out, int n_threads);
+
+/// out = x log(x / y) - x + y for x, y > 0; y for x = 0 <= y; +inf otherwise; NaN if
+/// x or y is. The first term is rel_entr's (scipy's kl_div still takes x / y first, so it
+/// overflows to +-inf where this stays finite).
+template <class T>
+void kl_div(const T* x, const T* y, index_t n, T* out, int n_threads);
+
+/// out = -x log x for x > 0; 0 for x = 0; -inf for x < 0; NaN for NaN.
+template <class T>
+void entr(const T* x, index_t n, T* out, int n_threads);
 
 /// For each of `n_batch` joint tables p(x, y) of shape (n_x, n_y): mutual information
 /// I(X;Y), H(Y|X) and H(X|Y), each times `scale`. Any output may be null.

@@ -6,6 +6,7 @@ Each function takes one 1-D sequence (one row); :func:`rowwise` maps one over a 
 """
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,80 @@ def logsumexp(x: Sequence[float], b: Sequence[float] | None = None) -> float:
     if math.isinf(m):
         return m
     return m + math.log(math.fsum(w * math.exp(t - m) for t, w in zip(xs, ws) if w > 0))
+
+
+# --- exact references in 60-digit decimal arithmetic (no max shift, no log1p) -----------
+_CTX = decimal.Context(prec=60, Emin=-999999, Emax=999999)
+
+
+def _dec(t: float) -> decimal.Decimal:
+    return decimal.Decimal(float(t))  # exact: every double is a finite decimal
+
+
+def logsumexp_exact(x: Sequence[float], b: Sequence[float] | None = None) -> tuple[float, float]:
+    """``(log|sum b exp(x)|, sign of the sum)``, computed in 60-digit decimal arithmetic.
+
+    Shares nothing with the kernels' algorithm: every term is exponentiated as it is
+    (no shift by the maximum), summed exactly enough, and the log taken once. Zero
+    weights leave their entry out; NaN gives (NaN, NaN); a +inf entry with a non-zero
+    weight gives (+inf, sign of its weights' sum), or NaN when those cancel.
+    """
+    xs = _to_floats(x)
+    ws = [1.0] * len(xs) if b is None else _to_floats(b)
+    live = [(t, w) for t, w in zip(xs, ws) if w != 0.0]
+    if any(math.isnan(t) or math.isnan(w) for t, w in live) or any(math.isnan(w) for w in ws):
+        return math.nan, math.nan
+    inf_w = math.fsum(w for t, w in live if t == INF)
+    if any(t == INF for t, _ in live):
+        return (math.nan, math.nan) if inf_w == 0 else (INF, math.copysign(1.0, inf_w))
+    total = decimal.Decimal(0)
+    for t, w in live:
+        if t != -INF:
+            total = _CTX.add(total, _CTX.multiply(_dec(w), _CTX.exp(_dec(t))))
+    if total == 0:
+        return -INF, 0.0
+    return float(_CTX.ln(total.copy_abs())), (1.0 if total > 0 else -1.0)
+
+
+def rel_entr(x: float, y: float) -> float:
+    """``x log(x / y)`` (scipy.special.rel_entr's cases), in 60-digit decimal arithmetic."""
+    x, y = float(x), float(y)
+    if math.isnan(x) or math.isnan(y):
+        return math.nan
+    if x > 0 and y > 0:
+        if math.isinf(x) or math.isinf(y):
+            return x * math.log(x / y) if not (math.isinf(x) and math.isinf(y)) else math.nan
+        return float(_CTX.multiply(_dec(x), _CTX.ln(_CTX.divide(_dec(x), _dec(y)))))
+    if x == 0 and y >= 0:
+        return 0.0
+    return INF
+
+
+def kl_div(x: float, y: float) -> float:
+    """``x log(x / y) - x + y`` (scipy.special.kl_div's cases), in 60-digit decimal arithmetic."""
+    x, y = float(x), float(y)
+    if math.isnan(x) or math.isnan(y):
+        return math.nan
+    if x > 0 and y > 0:
+        if math.isinf(x) or math.isinf(y):
+            return rel_entr(x, y) - x + y
+        d = _CTX.multiply(_dec(x), _CTX.ln(_CTX.divide(_dec(x), _dec(y))))
+        return float(_CTX.add(_CTX.subtract(d, _dec(x)), _dec(y)))
+    if x == 0 and y >= 0:
+        return y
+    return INF
+
+
+def entr(x: float) -> float:
+    """``-x log x`` (scipy.special.entr's cases), in 60-digit decimal arithmetic."""
+    x = float(x)
+    if math.isnan(x):
+        return x
+    if x > 0:
+        if math.isinf(x):
+            return -INF
+        return float(-_CTX.multiply(_dec(x), _CTX.ln(_dec(x))))
+    return 0.0 if x == 0 else -INF
 
 
 def log_softmax(x: Sequence[float]) -> list[float]:
