@@ -126,6 +126,12 @@ def _run(argv: list[str]) -> int:
                 raise ValueError(f"--threads must be a positive int, got {args.threads}")
             set_num_threads(args.threads)
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # the reader went away (`infogen ... | head`): stop quietly, as Unix tools do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, FileNotFoundError, OSError, EOFError) as exc:
         print(f"infogen: error: {exc}", file=sys.stderr)
         return 2
