@@ -522,3 +522,38 @@ def test_an_endless_line_is_refused_not_read_into_memory(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "/dev/zero: a line of more than 1024 MiB without a line end" in err
     assert not (tmp_path / "z.npz").exists()
+
+
+def test_fuzzed_arpa_files_give_a_clear_error_or_a_model(tmp_path):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    NGramLM(3, smoothing="kn", discount_fallback=True).fit(CORPUS).to_arpa(tmp_path / "m.arpa")
+    data = (tmp_path / "m.arpa").read_bytes()
+    edits = st.one_of(
+        st.tuples(st.just("flip"), st.integers(0, len(data) - 1), st.sampled_from(b"0123456789-.\t \n\\abc")),
+        st.tuples(st.just("cut"), st.integers(0, len(data)), st.just(0)),
+        st.tuples(st.just("dup"), st.integers(0, len(data) - 1), st.integers(1, 40)))
+
+    @hypothesis.settings(max_examples=200, deadline=None, database=None)
+    @hypothesis.given(st.lists(edits, min_size=1, max_size=4))
+    def run(ops):
+        buf = bytearray(data)
+        for op, pos, arg in ops:
+            pos = min(pos, len(buf))
+            if op == "flip" and pos < len(buf):
+                buf[pos] = arg
+            elif op == "cut":
+                buf = buf[:pos]
+            elif op == "dup":
+                buf[pos:pos] = buf[pos:pos + arg]
+        path = tmp_path / "fuzz.arpa"
+        path.write_bytes(bytes(buf))
+        try:
+            lm = NGramLM.load(path)
+        except ValueError as exc:
+            assert str(exc)  # a message, naming the file or the line
+            return
+        scores = lm.token_logprobs(TEST)  # a model that loads answers queries
+        assert not np.isnan(scores).any()
+
+    run()
