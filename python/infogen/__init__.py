@@ -44,6 +44,7 @@ _LAZY = {
     "DBN": "infogen.rbm",
     "BernoulliRBM": "infogen.rbm",
     "VAE": "infogen.vae",
+    "Autoencoder": "infogen.ae",
     "NoveltyDetector": "infogen.novelty",
 }
 
@@ -88,5 +89,6 @@ __all__ = [
     "show_config",
     "softmax",
     "VAE",
+    "Autoencoder",
     "NoveltyDetector",
 ]
