@@ -17,7 +17,7 @@ def _tiny(seed=0, n=7, d=6, **kw):
     X = rng.random((n, d))
     params = dict(hidden=(5,), n_epochs=0, random_state=seed, batch_size=4)
     params.update(kw)
-    model = Autoencoder(3, **params)
+    model = Autoencoder(params.pop("n_latent", 3), **params)
     model.partial_fit(X)  # initialise (one epoch, so the weights are not at their start)
     return model, X
 
@@ -53,6 +53,8 @@ CASES = {
     "contractive-softplus-2layers": dict(contractive=0.2, activation="softplus", hidden=(5, 4)),
     "contractive-relu": dict(contractive=0.2, activation="relu", code_activation="relu"),
     "contractive-identity": dict(contractive=0.2, activation="identity"),
+    "contractive-no-hidden": dict(contractive=0.2, hidden=(), code_activation="sigmoid"),
+    "contractive-3layers-overcomplete": dict(contractive=0.2, hidden=(7, 5), activation="tanh", n_latent=8),
     "tied": dict(tied_weights=True, activation="tanh", hidden=(5, 4)),
     "tied-contractive-kl": dict(tied_weights=True, contractive=0.1, sparsity="kl", code_activation="sigmoid",
                                 activation="sigmoid"),
@@ -65,6 +67,23 @@ CASES = {
 def test_gradient_matches_finite_differences(case):
     model, X = _tiny(**CASES[case])
     _check_fd(model, X)
+
+
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)])
+@pytest.mark.parametrize("n_latent", [3, 8])
+def test_contractive_modes_agree(hidden, n_latent):
+    X = np.random.default_rng(0).random((7, 6))
+    model = Autoencoder(n_latent, hidden=hidden, activation="tanh", code_activation="sigmoid", contractive=0.3,
+                        n_epochs=1, random_state=0).fit(X)
+    hs = model._encode(X, 1)
+    fwd = model._contractive(hs, True, mode="forward")
+    rev = model._contractive(hs, True, mode="reverse")
+    assert fwd[0] == pytest.approx(rev[0], rel=1e-12)
+    for a, b in zip(fwd[1], rev[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    for a, b in zip(fwd[2], rev[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    assert fwd[0] / 0.3 * X.shape[0] == pytest.approx(model.jacobian_norm(X).sum(), rel=1e-10)
 
 
 def test_gradient_with_corrupted_input_matches_finite_differences():

@@ -14,6 +14,7 @@ import numpy as np
 
 import infogen
 from infogen._ascii import heading
+from infogen.ae.demo import ae_section
 from infogen.ngram.demo import ngram_section
 from infogen.rbm.demo import rbm_section
 from infogen.vae.demo import vae_section
@@ -69,6 +70,7 @@ SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "ngram": ngram_section,
     "rbm": rbm_section,
     "vae": vae_section,
+    "ae": ae_section,
 }
 
 

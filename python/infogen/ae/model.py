@@ -350,14 +350,75 @@ class Autoencoder(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         g = np.broadcast_to((w / n * g_hat).astype(code.dtype), code.shape).copy()
         return pen, g
 
-    def _contractive(self, hs: list[np.ndarray], want_grad: bool):
+    def _contractive(self, hs: list[np.ndarray], want_grad: bool, mode: str | None = None):
         """``contractive * mean_n ||J_n||_F^2`` of the encoder and its gradients.
 
-        Forward mode: ``T_l[n] = d h_l / d x`` (as (d, u_l), one matrix per row) is
-        ``(T_{l-1} @ W_l) * act_l'`` with ``T_0 = I``. Returns the penalty, the additive
-        gradient w.r.t. each layer's pre-activation (None where the activation's second
-        derivative is 0) and the direct gradient w.r.t. each weight matrix.
+        Returns the penalty, the additive gradient w.r.t. each layer's pre-activation (None
+        where the activation's second derivative is 0) and the direct gradient w.r.t. each
+        weight matrix. The Jacobian is carried from the code down (reverse mode, as
+        (n_latent, u_l) matrices per row) when the code is narrower than the input, else
+        from the input up (forward mode); ``mode`` forces one ("reverse", "forward").
         """
+        if mode is None:
+            mode = "reverse" if self.n_latent <= hs[0].shape[1] else "forward"
+        if mode == "reverse":
+            return self._contractive_reverse(hs, want_grad)
+        return self._contractive_forward(hs, want_grad)
+
+    def _contractive_reverse(self, hs: list[np.ndarray], want_grad: bool):
+        """Reverse mode: ``S_i = d code / d a_i`` (n, k, u_i); ``J = S_0 W_0^T``.
+
+        ``S_{L-1} = diag(act'_{L-1})``, ``B_i = S_{i+1} W_{i+1}^T`` and ``S_i = B_i * act_i'``.
+        """
+        c = float(self.contractive)
+        Ws, acts = self._enc_W(), self._enc_acts()
+        L, n = len(Ws), hs[0].shape[0]
+        Ds = [_fprime(acts[i], hs[i + 1]) for i in range(L)]
+        k, d = Ds[-1].shape[1], hs[0].shape[1]
+        Bs: list[np.ndarray] = [None] * L  # type: ignore[list-item]
+        Ss: list[np.ndarray] = [None] * L  # type: ignore[list-item]
+        for i in range(L - 2, -1, -1):
+            if i == L - 2:
+                Bs[i] = Ds[L - 1][:, :, None] * Ws[L - 1].T[None]
+            else:
+                Bs[i] = (Ss[i + 1].reshape(-1, Ss[i + 1].shape[2]) @ Ws[i + 1].T).reshape(n, k, -1)
+            Ss[i] = Bs[i] * Ds[i][:, None, :]
+        if L == 1:
+            J = Ds[0][:, :, None] * Ws[0].T[None]
+        else:
+            J = (Ss[0].reshape(-1, Ss[0].shape[2]) @ Ws[0].T).reshape(n, k, d)
+        pen = c * float(np.einsum("nij,nij->", J, J, dtype=np.float64)) / n
+        if not want_grad:
+            return pen, None, None
+        GJ = J * J.dtype.type(2.0 * c / n)
+        extra: list[np.ndarray | None] = [None] * L
+        gW: list[np.ndarray] = [None] * L  # type: ignore[list-item]
+
+        def top(GB: np.ndarray) -> None:  # through B = D_{L-1}[:, :, None] * W_{L-1}^T[None]
+            gW[L - 1] = np.einsum("nrs,nr->sr", GB, Ds[L - 1])
+            f2 = _fsecond(acts[L - 1], hs[L], Ds[L - 1])
+            if f2 is not None:
+                extra[L - 1] = (GB * Ws[L - 1].T[None]).sum(axis=2) * f2
+
+        if L == 1:
+            top(GJ)
+            return pen, extra, gW
+        gW[0] = GJ.reshape(-1, d).T @ Ss[0].reshape(-1, Ss[0].shape[2])
+        GS = (GJ.reshape(-1, d) @ Ws[0]).reshape(n, k, -1)
+        for i in range(L - 1):
+            f2 = _fsecond(acts[i], hs[i + 1], Ds[i])
+            if f2 is not None:
+                extra[i] = (GS * Bs[i]).sum(axis=1) * f2
+            GB = GS * Ds[i][:, None, :]
+            if i == L - 2:
+                top(GB)
+            else:
+                gW[i + 1] = GB.reshape(-1, GB.shape[2]).T @ Ss[i + 1].reshape(-1, Ss[i + 1].shape[2])
+                GS = (GB.reshape(-1, GB.shape[2]) @ Ws[i + 1]).reshape(n, k, -1)
+        return pen, extra, gW
+
+    def _contractive_forward(self, hs: list[np.ndarray], want_grad: bool):
+        """Forward mode: ``T_l[n] = d h_l / d x`` (as (d, u_l) per row) = ``(T_{l-1} @ W_l) * act_l'``, ``T_0 = I``."""
         c = float(self.contractive)
         Ws, acts = self._enc_W(), self._enc_acts()
         L, n = len(Ws), hs[0].shape[0]
