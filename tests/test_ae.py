@@ -305,3 +305,54 @@ def test_contractive_has_a_flatter_encoder(digits):
     # measured (float64): 0.38 vs 1.08, at a reconstruction MSE of 0.067 vs 0.064
     assert cae.jacobian_norm(X_test).mean() < 0.5 * plain.jacobian_norm(X_test).mean()
     assert -cae.score(X_test) < 1.2 * -plain.score(X_test)
+
+
+# ------------------------------------------------------------------ command line, demo, figures
+def test_cli_ae(capsys, tmp_path):
+    from infogen import cli
+
+    out = tmp_path / "ae.npz"
+    assert cli.main(["ae", "--kind", "sparse", "--latent", "16", "--hidden", "32", "--epochs", "3",
+                     "--save", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "test reconstruction MSE" in text and "PCA with 16 components" in text
+    ae = Autoencoder.load(out)
+    assert ae.sparsity == "kl" and ae.n_epochs_trained_ == 3
+
+
+def test_demo_ae_section(monkeypatch):
+    import io
+
+    from infogen import demo
+    from infogen.ae import demo as ae_demo
+
+    real = Autoencoder.fit
+
+    def short_fit(self, X, y=None):  # the section's content, not its training time
+        self.n_epochs = 2
+        return real(self, X, y)
+
+    monkeypatch.setattr(Autoencoder, "fit", short_fit)
+    assert "ae" in demo.SECTIONS
+    buf = io.StringIO()
+    ae_demo.ae_section(buf, quick=True)
+    text = buf.getvalue()
+    for kind in ("undercomplete", "sparse", "denoising", "contractive", "PCA(8)", "mean activation",
+                 "Jacobian norm", "30%-masked"):
+        assert kind in text
+
+
+def test_figures(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from infogen.plotting import plot_ae_filters, plot_ae_reconstructions, plot_denoising
+
+    X, X_test, _ = load_digits()
+    ae = Autoencoder(16, hidden=(32,), n_epochs=2, random_state=0).fit(X[:200])
+    plot_ae_filters(ae, 16).figure.savefig(tmp_path / "f.png")
+    plot_ae_reconstructions(ae, X_test).figure.savefig(tmp_path / "r.png")
+    noisy = X_test[:8] * (np.random.default_rng(0).random((8, 64)) > 0.3)
+    plot_denoising(ae, X_test, noisy).figure.savefig(tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 0
+    plt.close("all")
