@@ -356,3 +356,24 @@ def test_figures(tmp_path):
     plot_denoising(ae, X_test, noisy).figure.savefig(tmp_path / "d.png")
     assert (tmp_path / "d.png").stat().st_size > 0
     plt.close("all")
+
+
+def test_verbose_logs_one_line_per_epoch(caplog):
+    import logging
+
+    X = np.random.default_rng(0).random((40, 5))
+    with caplog.at_level(logging.INFO, logger="infogen"):
+        Autoencoder(2, hidden=(4,), n_epochs=3, verbose=1, random_state=0).fit(X)
+    lines = [r.getMessage() for r in caplog.records if "Autoencoder epoch" in r.getMessage()]
+    assert len(lines) == 3 and "reconstruction" in lines[0]
+
+
+def test_random_state_kinds():
+    X = np.random.default_rng(0).random((40, 5))
+    kw = dict(hidden=(4,), n_epochs=2)
+    a = Autoencoder(2, random_state=3, **kw).fit(X)
+    b = Autoencoder(2, random_state=np.random.default_rng(3), **kw).fit(X)
+    np.testing.assert_array_equal(a._flat, b._flat)  # an int seeds default_rng, as the VAE
+    Autoencoder(2, random_state=np.random.RandomState(0), **kw).fit(X)
+    with pytest.raises(TypeError):
+        Autoencoder(2, random_state="seed", **kw).fit(X)
