@@ -53,8 +53,10 @@ def ae_section(out: TextIO, quick: bool = False) -> None:
               f"[{dt:.1f} s, {dt / ae.n_epochs * 1e3:.1f} ms/epoch]", file=out)
     sparse = kinds["sparse (64 sigmoid codes, KL to 0.05)"]
     code = sparse.transform(X_test)
-    print(f"\nsparse code: mean activation {float(code.mean()):.3f} (target 0.05); "
-          f"{float(np.mean(code > 0.5)) * 100:.1f}% of the units above 1/2 per digit", file=out)
+    rates = code.mean(axis=0)
+    print(f"\nsparse code: mean activation {float(code.mean()):.3f} (target 0.05), per unit from "
+          f"{float(rates.min()):.3f} to {float(rates.max()):.3f}; the largest activation per digit averages "
+          f"{float(code.max(axis=1).mean()):.2f}", file=out)
     plain = kinds["undercomplete (8 codes)"]
     cae = kinds["contractive (16 codes, weight 0.01)"]
     flat = infogen.Autoencoder(16, hidden=(128,), activation="sigmoid", code_activation="sigmoid",
