@@ -110,6 +110,22 @@ def test_gradient_matches_numpy_reference(case):
         np.testing.assert_allclose(model._grads[k], r_grads[k], rtol=1e-9, atol=1e-13, err_msg=k)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squared_error_kernel(dtype):
+    from infogen import _core
+
+    rng = np.random.default_rng(0)
+    y, p = rng.random((5, 7)).astype(dtype), rng.random((5, 7)).astype(dtype)
+    fn = getattr(_core, "vae_squared_error" + ("_f32" if dtype == np.float32 else "_f64"))
+    out, grad = fn(y, p, 0.5, 0.25, True, 2)
+    np.testing.assert_allclose(out, 0.5 * ((p.astype(np.float64) - y) ** 2).sum(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(grad, dtype(0.5) * (p - y))
+    assert out.dtype == dtype and grad.dtype == dtype
+    assert fn(y, p, 1.0, 1.0, False, 1)[1] is None
+    with pytest.raises(ValueError):
+        fn(y, p[:, :3].copy(), 1.0, 1.0, True, 1)
+
+
 def test_training_follows_the_numpy_reference():
     X = np.random.default_rng(0).random((300, 12))
     ae = Autoencoder(3, hidden=(8,), n_epochs=3, batch_size=64, random_state=5).fit(X)

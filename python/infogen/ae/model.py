@@ -5,9 +5,9 @@ maps c back to a reconstruction; training minimises, over minibatches and with A
 
     mean_n loss(x_n, decode(encode(x~_n))) + sparsity penalty + contractive penalty
 
-- ``loss``: "mse" (mean squared error per feature, linear output) or "bce" (binary
-  cross-entropy per feature from the output logits, data in [0, 1]; infogen's
-  ``binary_cross_entropy`` kernel).
+- ``loss``: "mse" (mean squared error per feature, linear output; the core's fused
+  ``squared_error`` kernel) or "bce" (binary cross-entropy per feature from the output
+  logits, data in [0, 1]; infogen's ``binary_cross_entropy`` kernel).
 - ``sparsity="l1"``: ``sparsity_weight * mean_n sum_j |c_nj|``. ``sparsity="kl"``:
   ``sparsity_weight * sum_j KL(rho || rho_hat_j)`` between Bernoulli distributions, with
   ``rho = sparsity_target`` and ``rho_hat_j`` the minibatch's mean activation of code j
@@ -322,12 +322,8 @@ class Autoencoder(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
             if g is not None:
                 g *= g.dtype.type(1.0 / d)
             return total / d, g
-        diff = out - X
-        per_row = np.einsum("ij,ij->i", diff, diff) / d
-        if want_grad:
-            diff *= diff.dtype.type(2.0 / d)
-            return per_row, diff
-        return per_row, None
+        # one pass in the core: per-row mean squared error (double sums) and 2 (out - X) / d
+        return core("squared_error", X.dtype)(X, out, 1.0 / d, 1.0 / d, want_grad, threads)
 
     # ------------------------------------------------------------------ penalties
     def _sparsity(self, code: np.ndarray, threads: int, want_grad: bool) -> tuple[float, np.ndarray | None]:
