@@ -393,3 +393,16 @@ def test_random_state_kinds():
     Autoencoder(2, random_state=np.random.RandomState(0), **kw).fit(X)
     with pytest.raises(TypeError):
         Autoencoder(2, random_state="seed", **kw).fit(X)
+
+
+def test_input_not_mutated_and_dtypes_agree():
+    X = np.random.default_rng(0).random((120, 10))
+    before = X.copy()
+    kw = dict(hidden=(8,), n_epochs=1, noise="salt_pepper", contractive=0.05, sparsity="l1", random_state=0)
+    a = Autoencoder(3, **kw).fit(X)
+    a.transform(X)
+    a.predict(X)
+    np.testing.assert_array_equal(X, before)
+    b = Autoencoder(3, **kw).fit(X.astype(np.float32))
+    np.testing.assert_allclose(b.params_["enc0.W"], a.params_["enc0.W"], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(b.predict(X.astype(np.float32)), a.predict(X), rtol=1e-3, atol=1e-4)
