@@ -122,6 +122,27 @@ void bind_dtype(py::module_& m) {
         py::arg("lo"), py::arg("hi"), py::arg("n_threads"),
         "Gradient w.r.t. the heads' output [mu | clamped logvar] through the sampling layer, plus kl_scale * KL grads.");
 
+  m.def(name("squared_error").c_str(),
+        [](const CArray<T>& y, const CArray<T>& p, double scale, double grad_scale, bool want_grad,
+           int n_threads) {
+          same_shape(y, p, "y", "p");
+          auto [rows, cols] = shape2d(y, "y");
+          CArray<T> out(static_cast<py::ssize_t>(rows));
+          std::optional<CArray<T>> grad;
+          if (want_grad) grad = CArray<T>({py::ssize_t(rows), py::ssize_t(cols)});
+          const T *yp = y.data(), *pp = p.data();
+          T* op = out.mutable_data();
+          T* gp = grad ? grad->mutable_data() : nullptr;
+          {
+            py::gil_scoped_release nogil;
+            vae::squared_error<T>(yp, pp, rows, cols, scale, grad_scale, op, gp, n_threads);
+          }
+          return py::make_tuple(out, grad ? py::object(*grad) : py::none());
+        },
+        py::arg("y").noconvert(), py::arg("p").noconvert(), py::arg("scale"), py::arg("grad_scale"),
+        py::arg("want_grad"), py::arg("n_threads"),
+        "Per-row scale * sum (p - y)^2 (double accumulation) and optionally 2 * grad_scale * (p - y).");
+
   m.def(name("adam_update").c_str(),
         [](CArray<T>& param, const CArray<T>& grad, CArray<T>& m1, CArray<T>& m2, double lr,
            double beta1, double beta2, double eps, std::int64_t step, int n_threads) {

@@ -191,6 +191,26 @@ void latent_backward(const T* grad_z, const T* eps, const T* logvar, const T* kl
 }
 
 template <class T>
+void squared_error(const T* y, const T* p, index_t n_rows, index_t n_cols, double scale,
+                   double grad_scale, T* out, T* grad, int n_threads) {
+  require(n_rows >= 0 && n_cols >= 0, "squared_error: negative shape");
+  const T g2 = static_cast<T>(2.0 * grad_scale);
+  parallel_rows(n_rows, n_cols, threads_for(n_rows * n_cols, n_threads), [&](index_t r0, index_t r1) {
+    for (index_t r = r0; r < r1; ++r) {
+      const T* yr = y + r * n_cols;
+      const T* pr = p + r * n_cols;
+      double acc = 0.0;
+      for (index_t j = 0; j < n_cols; ++j) {
+        const T diff = pr[j] - yr[j];
+        acc += static_cast<double>(diff) * static_cast<double>(diff);
+        if (grad) grad[r * n_cols + j] = g2 * diff;
+      }
+      out[r] = static_cast<T>(acc * scale);
+    }
+  });
+}
+
+template <class T>
 void adam_update(T* param, const T* grad, T* m, T* v, index_t n, double lr, double beta1,
                  double beta2, double eps, std::int64_t step, int n_threads) {
   require(n >= 0, "adam_update: negative size");
@@ -238,7 +258,8 @@ void adam_update(T* param, const T* grad, T* m, T* v, index_t n, double lr, doub
   template void latent_backward<T>(const T*, const T*, const T*, const T*, const T*, double,      \
                                    double, double, index_t, index_t, T*, int);                    \
   template void adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double, double,     \
-                               std::int64_t, int);
+                               std::int64_t, int);                                                \
+  template void squared_error<T>(const T*, const T*, index_t, index_t, double, double, T*, T*, int);
 
 INFOGEN_INSTANTIATE(float)
 INFOGEN_INSTANTIATE(double)

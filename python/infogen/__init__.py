@@ -47,6 +47,7 @@ _LAZY = {
     "DBN": "infogen.rbm",
     "BernoulliRBM": "infogen.rbm",
     "VAE": "infogen.vae",
+    "Autoencoder": "infogen.ae",
     "NoveltyDetector": "infogen.novelty",
 }
 
@@ -94,5 +95,6 @@ __all__ = [
     "show_config",
     "softmax",
     "VAE",
+    "Autoencoder",
     "NoveltyDetector",
 ]

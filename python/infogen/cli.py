@@ -26,7 +26,7 @@ def _config(args: argparse.Namespace) -> int:
 
 def _register_core(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the main demo on embedded data")
-    p.add_argument("--section", action="append", choices=["info", "ngram", "rbm", "vae"],
+    p.add_argument("--section", action="append", choices=["info", "ngram", "rbm", "vae", "ae"],
                    help="run only this section (repeatable)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a fast smoke run")
     p.set_defaults(func=_demo)
@@ -52,11 +52,17 @@ def _register_vae(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
+def _register_ae(sub: argparse._SubParsersAction) -> None:
+    from infogen.ae.cli import register
+
+    register(sub)
+
+
 #: command name -> its registration (each imports its family only when registered, so
 #: ``infogen ngram score`` never imports scikit-learn or the RBM/VAE code)
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "demo": _register_core, "config": _register_core, "ngram": _register_ngram, "rbm": _register_rbm,
-    "vae": _register_vae,
+    "vae": _register_vae, "ae": _register_ae,
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 import infogen
+from infogen.ae.demo import ae_section
 from infogen.info.demo import info_section
 from infogen.ngram.demo import ngram_section
 from infogen.rbm.demo import rbm_section
@@ -19,6 +20,7 @@ SECTIONS: dict[str, Callable[[TextIO, bool], None]] = {
     "ngram": ngram_section,
     "rbm": rbm_section,
     "vae": vae_section,
+    "ae": ae_section,
 }
 
 

@@ -1,4 +1,4 @@
-// Fused elementwise kernels of the variational autoencoder (python/infogen/vae.py).
+// Fused elementwise kernels of the MLPs (python/infogen/_mlp.py: the VAE and the autoencoders).
 //
 // The model's matrix products run in NumPy/BLAS; these kernels do the elementwise work
 // around them in one pass each: bias + activation (and its derivative), the clamped
@@ -63,6 +63,13 @@ template <class T>
 void latent_backward(const T* grad_z, const T* eps, const T* logvar, const T* kl_grad_mu,
                      const T* kl_grad_lv, double kl_scale, double lo, double hi, index_t n_rows,
                      index_t n_latent, T* grad_head, int n_threads);
+
+/// Squared-error loss of predictions `p` against targets `y` (both n_rows x n_cols), one
+/// pass: out[r] = scale * sum_j (p[r, j] - y[r, j])^2, accumulated in double, and (when
+/// `grad` is not null) grad[r, j] = T(2 * grad_scale) * (p[r, j] - y[r, j]).
+template <class T>
+void squared_error(const T* y, const T* p, index_t n_rows, index_t n_cols, double scale,
+                   double grad_scale, T* out, T* grad, int n_threads);
 
 /// One Adam step (Kingma & Ba 2015, as in torch.optim.Adam) over n parameters, in place:
 ///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2

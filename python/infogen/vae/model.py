@@ -23,8 +23,6 @@ restored model predicts and trains on bit for bit as the original does.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import math
 import os
@@ -38,14 +36,25 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from infogen import _validation as v
 from infogen._config import resolve_threads
 from infogen._io import atomic_write
+from infogen._mlp import (
+    ACTIVATIONS,
+    FlatParamsMixin,
+    adam_step,
+    backward,
+    blas_threads,
+    check_float,
+    check_int,
+    core,
+    dense,
+    generator,
+    limit_blas,
+    views,
+)
 from infogen._progress import logger, progress
-from infogen._random import check_random_state, draw_seed
 from infogen.info import logsumexp
 
 __all__ = ["VAE"]
 
-#: The core's activation codes (vae.hpp: enum class Activation).
-ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "softplus": 4}
 _LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)
 _FORMAT = "infogen.VAE"
@@ -55,38 +64,12 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _SCORE_ROWS = 4096
 
 
-_controller: Any = None
-
-
-def _blas_threads(n: int | None) -> contextlib.AbstractContextManager:
-    """Limit NumPy's BLAS to `n` threads inside the block (no-op for None).
-
-    OpenBLAS's own threads wake up for every small product and, on a busy 2-core machine,
-    spin against each other and against infogen's OpenMP threads (measured here: a
-    128x64 @ 64x256 float32 product takes 58 us with 1 BLAS thread and 145 us with 2).
-    """
-    global _controller
-    if n is None:
-        return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=n, user_api="blas")
-
-
-def _limit_blas(method):
-    """Run a method with BLAS limited to the model's ``blas_threads``."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        n = self.blas_threads
-        if n is not None:
-            _check_int(n, "blas_threads", 1)
-        with _blas_threads(n):
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
+# The shared MLP machinery (infogen._mlp), under the names this module has always used.
+_blas_threads = blas_threads
+_limit_blas = limit_blas
+_core = core
+_check_int = check_int
+_generator = generator
 
 # The foundation's kernels are called through their core entry points rather than the
 # public wrappers (infogen.gaussian_kl, infogen.binary_cross_entropy): the inputs are
@@ -100,41 +83,11 @@ def _gaussian_kl(mu: np.ndarray, lv: np.ndarray, want_grad: bool, threads: int):
     return v.core_fn("gaussian_kl", mu.dtype)(mu, lv, None, None, want_grad, threads)
 
 
-def _core(name: str, dtype: np.dtype):
-    return v.core_fn("vae_" + name, dtype)
-
-
-def _check_int(value: Any, name: str, lo: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def _check_float(value: Any, name: str, lo: float, *, strict: bool) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(x) or x < lo or (strict and x == lo):
-        raise ValueError(f"{name} must be finite and {'>' if strict else '>='} {lo:g}, got {value!r}")
-    return x
+    return check_float(value, name, lo, strict=strict)
 
 
-def _generator(random_state: Any) -> np.random.Generator:
-    """Return the VAE's generator for `random_state` (checked by the shared :func:`check_random_state`).
-
-    A Generator is used as is, an int seeds ``default_rng`` (as this model always has, so
-    seeded results are unchanged), a RandomState gives one :func:`draw_seed` draw.
-    """
-    rs = check_random_state(random_state)  # type and range; a given generator is not advanced
-    if isinstance(rs, np.random.Generator):
-        return rs
-    if isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(int(random_state))
-    return np.random.default_rng(draw_seed(rs))
-
-
-class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class VAE(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational autoencoder with MLP encoder/decoder, trained by Adam on the negative ELBO.
 
     Parameters
@@ -294,11 +247,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return spec
 
     def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        out, offset = {}, 0
-        for name, shape in self._spec:
-            size = int(np.prod(shape))
-            out[name] = flat[offset:offset + size].reshape(shape)
-            offset += size
+        out = views(flat, self._spec)
         L = self.n_latent
         out["mu.W"], out["logvar.W"] = out["head.W"][:, :L], out["head.W"][:, L:]
         out["mu.b"], out["logvar.b"] = out["head.b"][:L], out["head.b"][L:]
@@ -379,9 +328,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ forward / backward
     def _dense(self, h: np.ndarray, layer: str, act: int, threads: int) -> np.ndarray:
-        a = h @ self.params_[layer + ".W"]
-        _core("bias_activation", a.dtype)(a, self.params_[layer + ".b"], act, threads)
-        return a
+        return dense(h, self.params_[layer + ".W"], self.params_[layer + ".b"], act, threads)
 
     def _encode(self, X: np.ndarray, threads: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         act = ACTIVATIONS[self.activation]
@@ -454,27 +401,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             G["out.logvar"][...] = g_s * inv_n
         # decoder, from the output layer down to z
         names = [f"dec{i}" for i in range(self._n_dec)] + ["out"]
-        for k in range(len(names) - 1, -1, -1):
-            h_in = dec_h[k]
-            np.matmul(h_in.T, g, out=G[names[k] + ".W"])
-            np.sum(g, axis=0, out=G[names[k] + ".b"])
-            g = g @ P[names[k] + ".W"].T
-            if k > 0:
-                _core("activation_backward", dt)(g, h_in, act, threads)
+        acts = [act] * len(names)
+        g = backward(dec_h, g, [P[k + ".W"] for k in names], [G[k + ".W"] for k in names],
+                     [G[k + ".b"] for k in names], acts, threads, input_grad=True)
         lo, hi = self.logvar_bounds
         g_head = _core("latent_backward", dt)(g, eps, lv, kl_gmu, kl_glv, beta / n, float(lo),
                                               float(hi), threads)
-        np.matmul(enc_h[-1].T, g_head, out=G["head.W"])
-        np.sum(g_head, axis=0, out=G["head.b"])
-        if self._n_enc:
-            g = g_head @ P["head.W"].T
-            for k in range(self._n_enc - 1, -1, -1):
-                _core("activation_backward", dt)(g, enc_h[k + 1], act, threads)
-                name = f"enc{k}"
-                np.matmul(enc_h[k].T, g, out=G[name + ".W"])
-                np.sum(g, axis=0, out=G[name + ".b"])
-                if k > 0:
-                    g = g @ P[name + ".W"].T
+        # encoder, from the heads down to the first layer
+        names = [f"enc{i}" for i in range(self._n_enc)] + ["head"]
+        backward(enc_h, g_head, [P[k + ".W"] for k in names], [G[k + ".W"] for k in names],
+                 [G[k + ".b"] for k in names], [act] * len(names), threads)
         return loss, nll_mean, kl_mean
 
     # ------------------------------------------------------------------ training
@@ -490,7 +426,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         seeds = self._rng.integers(0, 2**63 - 1, size=(n + self.batch_size - 1) // self.batch_size,
                                    dtype=np.int64)
         tot_loss = tot_nll = tot_kl = 0.0
-        adam = _core("adam_update", X.dtype)
         lr = float(self.learning_rate)
         for b, start in enumerate(range(0, n, self.batch_size)):
             idx = order[start:start + self.batch_size]
@@ -500,7 +435,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"the training loss became {loss} at epoch {self.n_epochs_trained_}, step {self.n_steps_}; "
                     "lower learning_rate or use float64")
             self.n_steps_ += 1
-            adam(self._flat, self._grad_flat, self._m, self._v, lr, 0.9, 0.999, 1e-8, self.n_steps_, threads)
+            adam_step(self._flat, self._grad_flat, self._m, self._v, lr, self.n_steps_, threads)
             w = len(idx) / n
             tot_loss += w * loss
             tot_nll += w * nll
@@ -866,33 +801,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         model._rng = np.random.Generator(bitgen)
         return model
 
-    # ------------------------------------------------------------------ pickle, copy, joblib
-    _VIEWS = ("params_", "_grads")
-
-    def __getstate__(self) -> dict:
-        # params_ and _grads are views of the flat vectors: store the vectors only, and
-        # rebuild the views on the way back (a copy of the views would no longer share
-        # memory with the vectors that Adam updates, and the model would stop learning)
-        state = super().__getstate__()
-        return {k: val for k, val in state.items() if k not in self._VIEWS}
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if "_flat" in state:
-            self._rebuild_views()
-
-    def _rebuild_views(self) -> None:
-        self.params_ = self._views(self._flat)
-        self._grads = self._views(self._grad_flat)
-
-    def _ensure_writeable(self) -> None:
-        """Copy vectors Adam cannot update in place (read-only after joblib's mmap_mode='r')."""
-        names = ("_flat", "_grad_flat", "_m", "_v")
-        if all(getattr(self, n).flags.writeable and type(getattr(self, n)) is np.ndarray for n in names):
-            return
-        for n in names:
-            setattr(self, n, np.array(getattr(self, n), order="C", copy=True))
-        self._rebuild_views()
+    # pickle, copy, joblib: FlatParamsMixin (params_ and _grads are views of the flat vectors)
 
     @property
     def _n_features_out(self) -> int:
