@@ -1,15 +1,20 @@
 """Native build vs the portable build's SIMD levels, side by side on the same machine.
 
-Runs the same pytest-benchmark rows (information kernels at 10000x1000, RBM epochs on the
-digits, n-gram counting) once per configuration and round, interleaving the configurations
-so that a change in the machine's load hits them all alike, and prints a markdown table of
-the medians (median over rounds of each run's median) and each level's ratio to native:
+The rows are the benchmarks' own: bench/test_bench_info.py's infogen rows (logsumexp,
+entropy, KL; float32 and float64; 10000x1000; 2 threads), bench/test_bench_rbm.py's
+digits epochs (infogen, 64/256 hidden, batch 10/100, float32/float64; 5 epochs per call) and
+bench/test_bench_ngram.py's counting rows (orders 1-3 of KJV from its file, with 2 threads
+and 1, and of the 10^6-token Zipf corpus), on the same data, called the same way.
+
+One worker process per configuration (the native build; the portable build once per level
+this CPU runs, with INFOGEN_SIMD capping the level: two levels cannot share a process)
+stays alive for the whole run. The parent interleaves the configurations finely: in every
+round, each row is timed in each configuration in turn (a few calls, the fastest kept),
+so a change in the machine's load hits all configurations alike. A row's figure is the
+median over rounds; the table gives milliseconds per call and each level's ratio to native:
 
     python bench/portable_vs_native.py --native /path/to/native-venv/bin/python \\
-        --portable /path/to/portable-venv/bin/python --rounds 3
-
-The portable interpreter is run once per level it offers on this CPU, with INFOGEN_SIMD
-capping the level (avx512, avx2, baseline).
+        --portable /path/to/portable-venv/bin/python --rounds 7
 """
 from __future__ import annotations
 
@@ -23,10 +28,73 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FILES = ["bench/test_bench_info.py", "bench/test_bench_rbm.py", "bench/test_bench_ngram.py"]
-SELECT = ("(test_infogen and 10000x1000 and 2t and not js_divergence) or (test_epoch_digits and infogen) "
-          "or test_count_infogen")
+HERE = Path(__file__).resolve().parent
+KJV = HERE.parent.parent / "shared" / "data" / "kjv" / "kjv.train.txt"
+
+INFO_ROWS = [f"info {m} {d}" for d in ("f32", "f64") for m in ("logsumexp", "entropy", "kl_divergence")]
+RBM_ROWS = [f"rbm {h} {b} {d}" for h in (64, 256) for b in (10, 100) for d in ("f32", "f64")]
+NGRAM_ROWS = ["ngram kjv 2t", "ngram kjv 1t", "ngram zipf 2t"]
+
+
+# ------------------------------------------------------------------------------ worker side
+def _worker(corpora: dict[str, str]) -> None:
+    """Serve "row calls" requests on stdin: time `calls` calls of the row, print the fastest."""
+    sys.path.insert(0, str(HERE))
+    import numpy as np
+    import test_bench_info as binfo
+    import test_bench_rbm as brbm
+    from infogen import NGramCounts, _dispatch
+
+    made: dict[str, object] = {}
+
+    def make(row: str):
+        kind, *rest = row.split()
+        if kind == "info":
+            measure, dt = rest
+            x, p, q = binfo.data((10_000, 1_000), np.dtype(np.float32 if dt == "f32" else np.float64))
+            return binfo.infogen_call(measure, x, p, q, 2)
+        if kind == "rbm":
+            hidden, batch, dt = int(rest[0]), int(rest[1]), brbm.DTYPES[rest[2]]
+            X = brbm.digits(dt)
+            return lambda: brbm.run_epoch("infogen", X, hidden, batch, 0, brbm.DIGITS_EPOCHS)
+        corpus, threads = rest
+        path = corpora[corpus]
+        return lambda: NGramCounts.from_file(path, 3, n_threads=int(threads[0]))
+
+    print(json.dumps({"module": _dispatch.choice.get("module")}), flush=True)
+    for line in sys.stdin:
+        row, calls = line.rsplit(" ", 1)
+        if row not in made:
+            made.clear()  # one row's data in memory at a time
+            made[row] = make(row)
+            made[row]()  # warm-up
+        fn = made[row]
+        best = float("inf")
+        for _ in range(int(calls)):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        print(json.dumps(best), flush=True)
+
+
+# ------------------------------------------------------------------------------ parent side
+class Worker:
+    def __init__(self, python: str, simd: str | None, corpora: dict[str, str]):
+        env = {k: v for k, v in os.environ.items() if k != "INFOGEN_SIMD"}
+        if simd:
+            env["INFOGEN_SIMD"] = simd
+        self.proc = subprocess.Popen([python, __file__, "--worker", json.dumps(corpora)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env, cwd=HERE.parent)
+        self.module = json.loads(self.proc.stdout.readline())["module"]
+
+    def time(self, row: str, calls: int) -> float:
+        self.proc.stdin.write(f"{row} {calls}\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def levels(python: str) -> list[str]:
@@ -38,53 +106,52 @@ def levels(python: str) -> list[str]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run(python: str, simd: str | None) -> dict[str, float]:
-    """Median seconds of every selected benchmark, from one pytest run."""
-    env = {k: v for k, v in os.environ.items() if k != "INFOGEN_SIMD"}
-    if simd:
-        env["INFOGEN_SIMD"] = simd
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "r.json"
-        subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FILES, "-k", SELECT,
-                        "--benchmark-only", f"--benchmark-json={out}"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        data = json.loads(out.read_text())
-    return {b["fullname"].split("::", 1)[1]: b["stats"]["median"] for b in data["benchmarks"]}
-
-
-def label(row: str) -> str:
-    return (row.replace("test_infogen[", "info ").replace("test_epoch_digits[", "rbm epoch digits ")
-            .replace("test_count_infogen_", "ngram count ").rstrip("]").replace("-", " "))
-
-
 def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        _worker(json.loads(sys.argv[2]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--native", required=True, help="python of an environment with the native build")
     ap.add_argument("--portable", required=True, help="python of an environment with the portable build")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--calls", type=int, default=3, help="calls per row, configuration and round (fastest kept)")
     args = ap.parse_args()
-    configs = [("native", args.native, None)] + [(lv, args.portable, lv) for lv in levels(args.portable)]
-    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in configs}
-    start = time.time()
-    for r in range(args.rounds):
-        for name, python, simd in configs:
-            t0 = time.time()
-            results[name].append(run(python, simd))
-            print(f"round {r + 1}/{args.rounds} {name}: {time.time() - t0:.0f} s", file=sys.stderr)
-    medians = {name: {row: statistics.median(rnd[row] for rnd in rounds) for row in rounds[0]}
-               for name, rounds in results.items()}
-    names = [name for name, _, _ in configs]
-    print(f"{args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(start))}, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
-    head = "| row | " + " | ".join(f"{n} (ms)" for n in names) + " | " + \
-        " | ".join(f"{n} / native" for n in names[1:]) + " |"
-    print(head)
-    print("|" + "---|" * (1 + 2 * len(names) - 1))
-    for row in medians["native"]:
-        base = medians["native"][row]
-        cells = [f"{medians[n][row] * 1e3:.2f}" for n in names]
-        ratios = [f"{medians[n][row] / base:.2f}" for n in names[1:]]
-        print(f"| {label(row)} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    sys.path.insert(0, str(HERE))
+    from zipf_corpus import write_zipf_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        zipf = Path(tmp) / "zipf.txt"
+        write_zipf_corpus(zipf, 1_000_000)
+        corpora = {"zipf": str(zipf)}
+        rows = INFO_ROWS + RBM_ROWS + NGRAM_ROWS[2:]
+        if KJV.exists():
+            corpora["kjv"] = str(KJV)
+            rows = INFO_ROWS + RBM_ROWS + NGRAM_ROWS
+        configs = [("native", args.native, None)] + [(lv, args.portable, lv) for lv in levels(args.portable)]
+        workers = {name: Worker(python, simd, corpora) for name, python, simd in configs}
+        names = list(workers)
+        samples: dict[str, dict[str, list[float]]] = {n: {row: [] for row in rows} for n in names}
+        start = time.time()
+        load0 = os.getloadavg()[0]
+        for r in range(args.rounds):
+            for row in rows:
+                order = names[r % len(names):] + names[:r % len(names)]  # rotate who goes first
+                for name in order:
+                    samples[name][row].append(workers[name].time(row, args.calls))
+            print(f"round {r + 1}/{args.rounds} done, {time.time() - start:.0f} s", file=sys.stderr)
+        for w in workers.values():
+            w.close()
+    modules = ", ".join(f"{n} = {w.module}" for n, w in workers.items())
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(start))}, {args.rounds} rounds x {args.calls} calls "
+          f"(fastest call per round, median over rounds), load average {load0:.1f} -> {os.getloadavg()[0]:.1f}; "
+          f"{modules}\n")
+    print("| row | " + " | ".join(f"{n} ms" for n in names) + " | " + " | ".join(f"{n} / native" for n in names[1:])
+          + " |")
+    print("|---" * (2 * len(names)) + "|")
+    for row in rows:
+        med = {n: statistics.median(samples[n][row]) for n in names}
+        cells = [f"{med[n] * 1e3:.2f}" for n in names] + [f"{med[n] / med['native']:.2f}" for n in names[1:]]
+        print(f"| {row} | " + " | ".join(cells) + " |")
     return 0
 
 
