@@ -13,13 +13,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import infogen
 import numpy as np
 import pytest
-
-import infogen
-from infogen import _core, _dispatch
-
 from conftest import RTOL
+from infogen import _core, _dispatch
 
 FAMILIES = ("info", "ngram", "rbm", "vae")
 
