@@ -112,7 +112,10 @@ def main() -> int:
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--native", required=True, help="python of an environment with the native build")
-    ap.add_argument("--portable", required=True, help="python of an environment with the portable build")
+    ap.add_argument("--portable", required=True, action="append",
+                    help="python of an environment with the portable build (repeat to compare builds: the second "
+                         "one's columns are named level#2, ...)")
+    ap.add_argument("--levels", default="", help="comma-separated levels to run (default: every level the CPU runs)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--calls", type=int, default=3, help="calls per row, configuration and round (fastest kept)")
     args = ap.parse_args()
@@ -127,7 +130,11 @@ def main() -> int:
         if KJV.exists():
             corpora["kjv"] = str(KJV)
             rows = INFO_ROWS + RBM_ROWS + NGRAM_ROWS
-        configs = [("native", args.native, None)] + [(lv, args.portable, lv) for lv in levels(args.portable)]
+        configs = [("native", args.native, None)]
+        for i, python in enumerate(args.portable):
+            for lv in levels(python):
+                if not args.levels or lv in args.levels.split(","):
+                    configs.append((lv if i == 0 else f"{lv}#{i + 1}", python, lv))
         workers = {name: Worker(python, simd, corpora) for name, python, simd in configs}
         names = list(workers)
         samples: dict[str, dict[str, list[float]]] = {n: {row: [] for row in rows} for n in names}
