@@ -6,8 +6,12 @@ import os as _os
 # Must be set before the OpenMP runtime is loaded by _core; a user's own setting wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# The compiled core: the one module of a native build, or the best of a portable build's
+# per-SIMD-level modules for this CPU (see _dispatch.py), always known as infogen._core.
 try:
-    from infogen import _core
+    from infogen._dispatch import load as _load_core
+
+    _core = _load_core()
 except ImportError as exc:  # pragma: no cover - only without a compiled extension
     raise ImportError(
         "infogen's compiled extension infogen._core could not be imported "

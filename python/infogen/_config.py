@@ -96,16 +96,33 @@ def resolve_threads(n_threads: int | None) -> int:
 def show_config(file: Any = None) -> dict[str, Any]:
     """Print and return how infogen was built and how it will run.
 
-    Reports the version, compiler, build type, SIMD level, whether OpenMP was found at
-    build time (without it kernels run serially), the default thread count and the
-    OpenMP wait policy.
+    Reports the version, compiler, build type, whether OpenMP was found at build time
+    (without it kernels run serially), the default thread count, the OpenMP wait policy,
+    and the SIMD choice: which compiled module was imported (a portable build offers one
+    per x86-64 level and imports the best the CPU runs), why (the CPU's usable features),
+    and the code path each kernel family (info, ngram, rbm, vae) takes in it.
 
     Returns
     -------
     dict
-        The same information as a dictionary.
+        The same information as a dictionary; ``kernels`` maps each family to its path.
     """
-    info = dict(_core.build_info)
+    from infogen import _dispatch
+
+    build = dict(_core.build_info)
+    kernels = dict(build.pop("kernels", {}))
+    choice = _dispatch.choice
+    cpu = choice.get("cpu", {})
+    info: dict[str, Any] = build
+    info["module"] = f"infogen.{choice.get('module', '_core')}"
+    info["modules_built"] = ", ".join(choice.get("offered", ["_core"]))
+    info["dispatch_reason"] = choice.get("reason", "")
+    level = cpu.get("x86_level", 0)
+    info["cpu"] = " ".join(str(part) for part in (cpu.get("arch", ""), cpu.get("vendor", ""),
+                                                  f"x86-64-v{level}" if level else "") if part)
+    info["cpu_flags"] = choice.get("cpu_flags", "")
+    info["simd_override"] = choice.get("requested", "") or os.environ.get(_dispatch.ENV, "")
+    info["kernels"] = {family: f"{choice.get('module', '_core')}: {path}" for family, path in kernels.items()}
     info["default_threads"] = get_num_threads()
     info["available_cpus"] = _available_cpus()
     info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "")
@@ -114,7 +131,9 @@ def show_config(file: Any = None) -> dict[str, Any]:
 
     info["numpy"] = numpy.__version__
     out = file if file is not None else sys.stdout
-    width = max(map(len, info))
-    for key, value in info.items():
+    rows = [(key, value) for key, value in info.items() if key != "kernels"]
+    rows += [(f"kernels.{family}", path) for family, path in info["kernels"].items()]
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
         print(f"{key:<{width}} : {value}", file=out)
     return info
