@@ -72,3 +72,20 @@ def test_scikit_learn_conventions_and_bad_input(split):
         NoveltyDetector(NGramLM(2)).fit("some text")
     with pytest.raises(ValueError, match="has no method"):
         NoveltyDetector(NGramLM(2, smoothing="add_k"), score="nope").fit(train)
+
+
+def test_images_with_an_rbm_and_a_vae():
+    from infogen import VAE, BernoulliRBM
+
+    X_train, X_test, _ = datasets.load_digits(binary=True)
+    X = np.vstack([X_train, X_test])
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(X))
+    fit_rows, new_rows = X[idx[:1400]], X[idx[1400:]]
+    shuffled = np.array([rng.permutation(x) for x in new_rows])
+    for model, score in ((BernoulliRBM(64, n_iter=30, persistent=False, random_state=0), "free_energy"),
+                         (VAE(n_latent=4, hidden=(32,), n_epochs=30, random_state=0), None)):
+        det = NoveltyDetector(model, contamination=0.05, score=score, random_state=0).fit(fit_rows)
+        assert abs(det.false_rejection_rate_ - 0.05) < 0.02
+        assert np.mean(det.predict(new_rows) == -1) < 0.15  # new digits: about the 5% asked for
+        assert np.mean(det.predict(shuffled) == -1) > 0.9  # shuffled pixels are not digits
