@@ -159,6 +159,10 @@ def adam_step(flat: np.ndarray, grad: np.ndarray, m: np.ndarray, v_: np.ndarray,
     core("adam_update", flat.dtype)(flat, grad, m, v_, lr, 0.9, 0.999, 1e-8, step, threads)
 
 
+#: NumPy bit generators a saved model's random state may name
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
 class FlatParamsMixin:
     """Pickle, copy and joblib support for models whose state lives in flat vectors.
 
@@ -180,6 +184,25 @@ class FlatParamsMixin:
         super().__setstate__(state)
         if "_flat" in state:
             self._rebuild_views()
+
+    def _restore_training_state(self, meta: dict, arrays: dict) -> None:
+        """Fill the allocated flat vectors, the step counters, the history and the random
+        generator from a saved file's arrays and metadata (checked: shapes, finiteness,
+        the generator's kind)."""
+        for key, dest in (("params", self._flat), ("adam_m", self._m), ("adam_v", self._v)):
+            if arrays[key].shape != dest.shape:
+                raise ValueError(f"{key} has shape {arrays[key].shape}, expected {dest.shape} for this architecture")
+            dest[...] = arrays[key]
+        if not np.isfinite(self._flat).all():
+            raise ValueError("the saved parameters contain NaN or infinity")
+        self.n_steps_ = int(meta["n_steps"])
+        self.n_epochs_trained_ = int(meta["n_epochs_trained"])
+        self.history_ = meta["history"]
+        if meta["rng_kind"] not in BIT_GENERATORS:
+            raise ValueError(f"unknown random generator {meta['rng_kind']!r}")
+        bitgen = getattr(np.random, meta["rng_kind"])()
+        bitgen.state = meta["rng_state"]
+        self._rng = np.random.Generator(bitgen)
 
     def _rebuild_views(self) -> None:
         self.params_ = self._views(self._flat)

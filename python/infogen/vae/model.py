@@ -59,7 +59,6 @@ _LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)
 _FORMAT = "infogen.VAE"
 _FORMAT_VERSION = 1
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 # Rows per block when scoring (elbo, log_likelihood, encode, decode).
 _SCORE_ROWS = 4096
 
@@ -784,21 +783,7 @@ class VAE(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         model = cls(n_latent, dtype=np.dtype(meta["dtype"]).type, **kwargs)
         model._check_params()
         model._allocate(int(meta["n_features_in"]))
-        for key, dest in (("params", model._flat), ("adam_m", model._m), ("adam_v", model._v)):
-            if arrays[key].shape != dest.shape:
-                raise ValueError(f"{key} has shape {arrays[key].shape}, expected {dest.shape} for this "
-                                 "architecture")
-            dest[...] = arrays[key]
-        if not np.isfinite(model._flat).all():
-            raise ValueError("the saved parameters contain NaN or infinity")
-        model.n_steps_ = int(meta["n_steps"])
-        model.n_epochs_trained_ = int(meta["n_epochs_trained"])
-        model.history_ = meta["history"]
-        if meta["rng_kind"] not in _BIT_GENERATORS:
-            raise ValueError(f"unknown random generator {meta['rng_kind']!r}")
-        bitgen = getattr(np.random, meta["rng_kind"])()
-        bitgen.state = meta["rng_state"]
-        model._rng = np.random.Generator(bitgen)
+        model._restore_training_state(meta, arrays)
         return model
 
     # pickle, copy, joblib: FlatParamsMixin (params_ and _grads are views of the flat vectors)
