@@ -1,31 +1,20 @@
 """``infogen vae``: train a VAE from the command line, report its bounds, save it."""
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import numpy as np
+
+from infogen._cli_data import train_test_data
 
 __all__ = ["register"]
 
 
 def _vae_command(args: Any) -> int:
     import infogen
-    from infogen.datasets import load_digits
 
-    if args.data is None:
-        X_train, X_test, _ = load_digits()
-        source = "embedded digits (rows 0-1499 train, 1500-1796 test)"
-    else:
-        if not os.path.exists(args.data):
-            raise FileNotFoundError(f"no such data file: {args.data!r}")
-        X = np.load(args.data, allow_pickle=False)
-        if X.ndim != 2 or X.shape[0] < 2:
-            raise ValueError(f"{args.data!r} must hold a 2-D array with at least 2 rows, got shape {X.shape}")
-        n_test = max(1, int(round(X.shape[0] * args.test_fraction)))
-        X_train, X_test = X[:-n_test], X[-n_test:]
-        source = f"{args.data} ({X_train.shape[0]} train rows, last {n_test} rows test)"
+    X_train, X_test, source = train_test_data(args.data, args.test_fraction)
     vae = infogen.VAE(args.latent, hidden=tuple(args.hidden), likelihood=args.likelihood,
                       beta=args.beta, n_epochs=args.epochs, learning_rate=args.learning_rate,
                       batch_size=args.batch_size, random_state=args.seed, verbose=int(args.verbose))
