@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from infogen._cli_data import load_npy
 from infogen.rbm.model import BernoulliRBM
 
 __all__ = ["register"]
@@ -14,7 +13,7 @@ def _cli_train(args: Any) -> int:
     from infogen.datasets import load_digits
 
     if args.data:
-        X = np.load(args.data, allow_pickle=False)
+        X = load_npy(args.data)
         X_val = None
     else:
         X, X_val, _ = load_digits(binary=True)
@@ -32,7 +31,7 @@ def _cli_score(args: Any) -> int:
     from infogen.datasets import load_digits
 
     rbm = BernoulliRBM.load(args.model)
-    X = np.load(args.data, allow_pickle=False) if args.data else load_digits(binary=True)[1]
+    X = load_npy(args.data) if args.data else load_digits(binary=True)[1]
     ll = rbm.log_likelihood(X, method=args.method)
     print(f"mean log-likelihood ({args.method}): {ll.mean():.4f} nats over {len(ll)} rows")
     print(f"mean pseudo-log-likelihood: {rbm.pseudo_likelihood(X).mean():.4f} nats")
