@@ -117,7 +117,7 @@ for t in (1, 2):
         infogen.cross_entropy(p, q, n_threads=t), infogen.logsumexp(logits, axis=-1, n_threads=t)])
 assert info[1].tobytes() == info[2].tobytes(), "info: thread count changed the result"
 X = datasets.load_digits(binary=True)[0].astype(np.float32)
-fits = [BernoulliRBM(64, n_epochs=2, batch_size=50, random_state=3, momentum=0.5, monitor=False,
+fits = [BernoulliRBM(64, n_iter=2, batch_size=50, random_state=3, momentum=0.5, monitor=False,
                      n_threads=t).fit(X) for t in (1, 2)]
 assert fits[0].components_.tobytes() == fits[1].components_.tobytes(), "rbm: thread count changed the result"
 assert fits[0].components_.dtype == np.float32
