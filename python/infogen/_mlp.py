@@ -185,6 +185,49 @@ class FlatParamsMixin:
         if "_flat" in state:
             self._rebuild_views()
 
+    # .npz files of a model (the flat vectors + JSON metadata; no pickle). The model class
+    # sets _FILE_FORMAT, _FILE_VERSION and _from_saved(meta, arrays).
+    _FILE_FORMAT = ""
+    _FILE_VERSION = 1
+
+    def _write_saved(self, path: Any, meta: dict) -> None:
+        """Write `meta` (the model's parameters) with the training state, atomically."""
+        import json
+
+        from infogen._io import atomic_write
+
+        meta.update(format=self._FILE_FORMAT, version=self._FILE_VERSION, dtype=self._dt.name,
+                    n_features_in=self.n_features_in_, n_steps=self.n_steps_,
+                    n_epochs_trained=self.n_epochs_trained_, history=self.history_,
+                    rng_state=self._rng.bit_generator.state, rng_kind=type(self._rng.bit_generator).__name__)
+        text = json.dumps(meta, allow_nan=True)
+        with atomic_write(path) as fh:
+            np.savez(fh, params=self._flat, adam_m=self._m, adam_v=self._v, meta=np.array(text))
+
+    @classmethod
+    def _read_saved(cls, path: Any) -> Any:
+        """The model in a file written by _write_saved; errors name the file."""
+        import json
+        import os
+
+        name = cls.__name__
+        a_name = ("an " if name[0] in "AEIOU" else "a ") + name
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no such {name} file: {os.fspath(path)!r}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in ("params", "adam_m", "adam_v", "meta")}
+        except (KeyError, ValueError, OSError) as exc:
+            raise ValueError(f"{os.fspath(path)!r} is not {a_name} file written by {name}.save ({exc})") from exc
+        try:
+            meta = json.loads(str(arrays["meta"]))
+            if not isinstance(meta, dict) or meta.get("format") != cls._FILE_FORMAT or \
+                    meta.get("version") != cls._FILE_VERSION:
+                raise ValueError(f"not a version-{cls._FILE_VERSION} {cls._FILE_FORMAT} file")
+            return cls._from_saved(meta, arrays)
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, ValueError) as exc:
+            raise ValueError(f"{os.fspath(path)!r} is not a valid {name} file: {exc}") from exc
+
     def _restore_training_state(self, meta: dict, arrays: dict) -> None:
         """Fill the allocated flat vectors, the step counters, the history and the random
         generator from a saved file's arrays and metadata (checked: shapes, finiteness,

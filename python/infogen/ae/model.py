@@ -25,7 +25,6 @@ keep training bit for bit, ``.npz`` + JSON files that load without pickle.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -37,7 +36,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from infogen import _validation as v
 from infogen._config import resolve_threads
-from infogen._io import atomic_write
 from infogen._mlp import (
     ACTIVATIONS,
     FlatParamsMixin,
@@ -167,6 +165,9 @@ class Autoencoder(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     >>> ae.transform(X[:3]).shape, ae.predict(X[:3]).shape
     ((3, 4), (3, 16))
     """
+
+    _FILE_FORMAT = _FORMAT
+    _FILE_VERSION = _FORMAT_VERSION
 
     def __init__(self, n_latent: int = 2, *, hidden: tuple[int, ...] = (128,), activation: str = "relu",
                  code_activation: str = "linear", loss: str = "mse", sparsity: str | None = None,
@@ -712,32 +713,12 @@ class Autoencoder(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         meta = {k: getattr(self, k) for k in self._PARAM_KEYS}
         meta["hidden"] = [int(h) for h in self.hidden]
         meta["tied_weights"] = bool(self.tied_weights)
-        meta.update(format=_FORMAT, version=_FORMAT_VERSION, dtype=self._dt.name,
-                    n_features_in=self.n_features_in_, n_steps=self.n_steps_,
-                    n_epochs_trained=self.n_epochs_trained_, history=self.history_,
-                    rng_state=self._rng.bit_generator.state, rng_kind=type(self._rng.bit_generator).__name__)
-        text = json.dumps(meta, allow_nan=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, params=self._flat, adam_m=self._m, adam_v=self._v, meta=np.array(text))
+        self._write_saved(path, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Autoencoder:
         """Read a model written by :meth:`save`."""
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no such Autoencoder file: {os.fspath(path)!r}")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in ("params", "adam_m", "adam_v", "meta")}
-        except (KeyError, ValueError, OSError) as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not an Autoencoder file written by Autoencoder.save "
-                             f"({exc})") from exc
-        try:
-            meta = json.loads(str(arrays["meta"]))
-            if not isinstance(meta, dict) or meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
-                raise ValueError(f"not a version-{_FORMAT_VERSION} {_FORMAT} file")
-            return cls._from_saved(meta, arrays)
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, ValueError) as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not a valid Autoencoder file: {exc}") from exc
+        return cls._read_saved(path)
 
     @classmethod
     def _from_saved(cls, meta: dict, arrays: dict) -> Autoencoder:

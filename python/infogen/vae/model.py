@@ -23,7 +23,6 @@ restored model predicts and trains on bit for bit as the original does.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -35,7 +34,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from infogen import _validation as v
 from infogen._config import resolve_threads
-from infogen._io import atomic_write
 from infogen._mlp import (
     ACTIVATIONS,
     FlatParamsMixin,
@@ -167,6 +165,9 @@ class VAE(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     >>> bool(np.all(vae.elbo(X[:5]) < 0))
     True
     """
+
+    _FILE_FORMAT = _FORMAT
+    _FILE_VERSION = _FORMAT_VERSION
 
     def __init__(self, n_latent: int = 2, *, hidden: tuple[int, ...] = (256,),
                  decoder_hidden: tuple[int, ...] | None = None, activation: str = "relu",
@@ -743,32 +744,12 @@ class VAE(FlatParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         meta["hidden"] = list(self.hidden)
         meta["decoder_hidden"] = None if self.decoder_hidden is None else list(self.decoder_hidden)
         meta["logvar_bounds"] = list(self.logvar_bounds)
-        meta.update(format=_FORMAT, version=_FORMAT_VERSION, dtype=self._dt.name,
-                    n_features_in=self.n_features_in_, n_steps=self.n_steps_,
-                    n_epochs_trained=self.n_epochs_trained_, history=self.history_,
-                    rng_state=self._rng.bit_generator.state,
-                    rng_kind=type(self._rng.bit_generator).__name__)
-        text = json.dumps(meta, allow_nan=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, params=self._flat, adam_m=self._m, adam_v=self._v, meta=np.array(text))
+        self._write_saved(path, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> VAE:
         """Read a model written by :meth:`save`."""
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no such VAE file: {os.fspath(path)!r}")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in ("params", "adam_m", "adam_v", "meta")}
-        except (KeyError, ValueError, OSError) as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not a VAE file written by VAE.save ({exc})") from exc
-        try:
-            meta = json.loads(str(arrays["meta"]))
-            if not isinstance(meta, dict) or meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
-                raise ValueError(f"not a version-{_FORMAT_VERSION} {_FORMAT} file")
-            return cls._from_saved(meta, arrays)
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, ValueError) as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not a valid VAE file: {exc}") from exc
+        return cls._read_saved(path)
 
     @classmethod
     def _from_saved(cls, meta: dict, arrays: dict) -> VAE:
